@@ -1,0 +1,148 @@
+"""The command line: parse options, call one core function, print the result.
+
+Commands live in sibling modules by topic; this module holds the root group,
+the shared ``AppContext`` and the error boundary that turns the project's
+exceptions into one ``Error: …`` line and an exit code.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from mailer import __version__
+from mailer.errors import EXIT_INTERRUPTED, MailerError, ValidationError
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+    from mailer.config import Settings
+
+
+@dataclass
+class AppContext:
+    """Opens configuration and database lazily: --help and init need neither."""
+
+    db_path: Path | None = None
+    debug: bool = False
+    overrides: dict[str, Any] = field(default_factory=dict)
+    _settings: Settings | None = None
+    _db: Database | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            from mailer.config import load_settings
+
+            overrides = dict(self.overrides)
+            if self.db_path is not None:
+                overrides["db.path"] = str(self.db_path.resolve())
+            self._settings = load_settings(overrides=overrides)
+        return self._settings
+
+    @property
+    def db(self) -> Database:
+        if self._db is None:
+            from mailer.db import open_db
+
+            path = self.settings.path("db.path")
+            if not path.exists():
+                raise MailerError(
+                    f"no database at {path}",
+                    hint="Run `mailer init` first, or pass --db to name the database file.",
+                )
+            self._db = open_db(path)
+            click.get_current_context().call_on_close(self._db.close)
+        return self._db
+
+
+pass_app = click.make_pass_decorator(AppContext)
+
+
+def _report(error: MailerError) -> None:
+    click.echo(f"Error: {error}", err=True)
+    if isinstance(error, ValidationError):
+        for problem in error.problems:
+            click.echo(f"  {problem}", err=True)
+    if error.hint:
+        click.echo(error.hint, err=True)
+
+
+class MailerGroup(click.Group):
+    """A group whose invoke is the error boundary for every command below it."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        debug = "--debug" in sys.argv or bool(ctx.params.get("debug"))
+        try:
+            return super().invoke(ctx)
+        except MailerError as e:
+            if debug:
+                raise
+            _report(e)
+            ctx.exit(1)
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
+        except BrokenPipeError:
+            # The reader (e.g. `| head`) went away: not an error of ours.
+            sys.stderr.close()
+            ctx.exit(0)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as e:
+            if debug:
+                raise
+            click.echo(
+                f"internal error: {type(e).__name__}: {e} (run with --debug for the traceback)",
+                err=True,
+            )
+            ctx.exit(1)
+
+
+@click.group(cls=MailerGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Database file to use instead of [db] path in mailer.toml (env MAILER_DB).",
+)
+@click.option("--debug", is_flag=True, envvar="MAILER_DEBUG", help="Show tracebacks of errors.")
+@click.version_option(__version__, prog_name="mailer")
+@click.pass_context
+def cli(ctx: click.Context, db_path: Path | None, debug: bool) -> None:
+    """Send multilingual statements to organizations and track who signs.
+
+    \b
+    A first run, with nothing sent anywhere (mail goes to ./outbox):
+      mailer demo
+    Your own campaign:
+      mailer init
+      mailer org import orgs.csv
+      mailer campaign new my-call --statement templates/my-call
+      mailer check my-call && mailer send my-call
+      mailer inbox import ~/Mail/replies.mbox
+      mailer status my-call
+    """
+    ctx.obj = AppContext(db_path=db_path, debug=debug)
+
+
+def not_built(name: str, issue: str) -> Callable[..., None]:
+    """The body of a command the design lists but this version lacks."""
+
+    def body(**_: Any) -> None:
+        raise MailerError(f"`mailer {name}` is not built yet ({issue})")
+
+    return body
+
+
+def _register() -> None:
+    # Imported here so each topic module can import `cli` and `pass_app` from us.
+    from mailer.cli import campaign, inbox, org, report, send, setup  # noqa: F401
+
+
+_register()

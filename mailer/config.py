@@ -1,0 +1,247 @@
+"""Settings: ``mailer.toml`` (found like git finds its folder), ``MAILER_*``
+environment variables and command-line options, in that rising order.
+
+Every key is declared once in ``KEYS`` with its type, default and help; the
+same table drives validation, ``mailer init``'s commented file and the docs.
+Secrets never live here: passwords are read by :func:`secret` when needed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mailer.errors import ConfigError
+
+CONFIG_NAME = "mailer.toml"
+
+
+def parse_rate(text: str) -> tuple[int, float] | None:
+    """``"30/min"`` → (30, 60.0); ``"unlimited"`` → None."""
+    text = text.strip().lower()
+    if text in ("unlimited", "none", "0"):
+        return None
+    m = re.fullmatch(r"(\d+)\s*/\s*(s|sec|second|m|min|minute|h|hour|d|day)", text)
+    if not m or int(m.group(1)) == 0:
+        raise ValueError("expected N/s, N/min, N/hour, N/day or 'unlimited'")
+    unit = {"s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)[0]]
+    return int(m.group(1)), float(unit)
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError("expected true or false")
+
+
+def _positive_int(value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValueError("expected a whole number")
+    number = int(value)
+    if number < 1:
+        raise ValueError("expected a whole number of at least 1")
+    return number
+
+
+def _non_negative_float(value: Any) -> float:
+    if isinstance(value, bool):
+        raise ValueError("expected a number")
+    number = float(value)
+    if number < 0:
+        raise ValueError("expected a number of 0 or more")
+    return number
+
+
+def _rate(value: Any) -> str:
+    parse_rate(str(value))
+    return str(value)
+
+
+def _url(*schemes: str) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        text = str(value)
+        if text and not any(text.startswith(s + "://") for s in schemes):
+            raise ValueError(f"expected a URL starting with {' or '.join(s + '://' for s in schemes)}")
+        return text
+
+    return check
+
+
+def _str(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError("expected text in quotes")
+    return value
+
+
+@dataclass(frozen=True)
+class Key:
+    name: str  # "section.key"
+    parse: Callable[[Any], Any]
+    default: Any
+    help: str
+
+
+KEYS: dict[str, Key] = {
+    k.name: k
+    for k in [
+        Key("db.path", _str, "contacts.db", "SQLite database file, relative to mailer.toml."),
+        Key("templates.path", _str, "templates", "Folder holding layout/ and statements."),
+        Key("outbox.path", _str, "outbox", "Maildir written when no SMTP URL is set."),
+        Key("attachments.path", _str, "attachments", "Where reply attachments are saved."),
+        Key("sender.name", _str, "", "Display name in From, e.g. the department's name."),
+        Key("sender.address", _str, "", "From address, e.g. intl@party.example.org."),
+        Key("sender.reply_token", _bool, True, "Reply-To local+TOKEN@domain to match replies."),
+        Key("sender.unsubscribe_url", _url("https"), "", "HTTPS one-click unsubscribe endpoint."),
+        Key(
+            "smtp.url",
+            _url("smtp", "smtp+starttls", "smtps"),
+            "",
+            "smtp://, smtp+starttls:// or smtps://user@host:port; empty = Maildir outbox.",
+        ),
+        Key("smtp.rate", _rate, "30/min", "Most messages per period: N/s, N/min, N/hour."),
+        Key("smtp.concurrency", _positive_int, 4, "SMTP connections used at once."),
+        Key("smtp.daily_cap", lambda v: int(v), 0, "Most messages a day (0 = no cap)."),
+        Key("smtp.data_timeout", _non_negative_float, 600.0, "Seconds to wait for the reply to the final '.'."),
+        Key("smtp.timeout", _non_negative_float, 60.0, "Seconds to wait for other SMTP replies."),
+        Key("smtp.retry_for", _non_negative_float, 60.0, "Seconds one message is retried within a run."),
+        Key("smtp.defer_days", _non_negative_float, 5.0, "Days a deferred message is retried before it fails."),
+        Key("smtp.insecure", _bool, False, "Allow SMTP without TLS to a non-loopback host."),
+        Key("imap.url", _url("imap", "imaps", "imap+starttls"), "", "imaps://user@host/INBOX."),
+        Key("imap.move_to", _str, "", "Folder to move processed mail to (empty = leave it)."),
+        Key("imap.insecure", _bool, False, "Allow IMAP without TLS to a non-loopback host."),
+        Key("dkim.domain", _str, "", "DKIM signing domain (d=); empty = no signing."),
+        Key("dkim.selector", _str, "", "DKIM selector (s=)."),
+        Key("dkim.key_file", _str, "", "PEM private key file for DKIM."),
+    ]
+}
+
+# Short environment names kept for convenience; every key also has
+# MAILER_<SECTION>_<KEY>.
+ENV_ALIASES = {"MAILER_DB": "db.path"}
+
+
+def env_name(key: str) -> str:
+    return "MAILER_" + key.replace(".", "_").upper()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved configuration. ``root`` is the folder relative paths start from."""
+
+    root: Path
+    file: Path | None
+    values: Mapping[str, Any]
+    sources: Mapping[str, str] = field(default_factory=dict)
+
+    def __getitem__(self, key: str) -> Any:
+        return self.values[key]
+
+    def path(self, key: str) -> Path:
+        """A path-valued key, made absolute against ``root``."""
+        return (self.root / Path(self.values[key]).expanduser()).resolve()
+
+
+def find_config(start: Path) -> Path | None:
+    for folder in [start, *start.parents]:
+        candidate = folder / CONFIG_NAME
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: not valid TOML: {e}") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{path}: cannot be read: {e}") from None
+    flat: dict[str, Any] = {}
+    for section, table in data.items():
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: '{section}' must be a [section], not a bare value")
+        for key, value in table.items():
+            name = f"{section}.{key}"
+            if name not in KEYS:
+                raise ConfigError(
+                    f"{path}: unknown key [{section}] {key}",
+                    hint="See docs/configuration.md for the keys mailer knows.",
+                )
+            flat[name] = value
+    return flat
+
+
+def _parse(key: str, value: Any, where: str) -> Any:
+    try:
+        return KEYS[key].parse(value)
+    except (ValueError, TypeError) as e:
+        section, name = key.split(".", 1)
+        raise ConfigError(f"{where}: [{section}] {name}: {e}, got {value!r}") from None
+
+
+def load_settings(
+    *,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Resolve every key: option > MAILER_* env > mailer.toml > default."""
+    cwd = (cwd or Path.cwd()).resolve()
+    env = os.environ if env is None else env
+    file = find_config(cwd)
+    from_file = _read_file(file) if file else {}
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for key in KEYS:
+        value, source = KEYS[key].default, "default"
+        if key in from_file:
+            value = _parse(key, from_file[key], str(file))
+            source = str(file)
+        names = [env_name(key)] + [a for a, k in ENV_ALIASES.items() if k == key]
+        for name in names:
+            if env.get(name):
+                value, source = _parse(key, env[name], f"environment variable {name}"), name
+        if overrides and overrides.get(key) is not None:
+            value, source = _parse(key, overrides[key], "command-line option"), "option"
+        values[key], sources[key] = value, source
+    root = file.parent if file else cwd
+    return Settings(root=root, file=file, values=values, sources=sources)
+
+
+def secret(name: str, *, service: str, user: str, prompt: Callable[[str], str] | None) -> str:
+    """A password from ``MAILER_<NAME>_PASSWORD``, the keyring, or ``prompt``.
+
+    Never stored, never printed. ``prompt`` is None when there is no terminal,
+    in which case a missing password is a configuration error naming the variable.
+    """
+    variable = f"MAILER_{name.upper()}_PASSWORD"
+    if os.environ.get(variable):
+        return os.environ[variable]
+    try:
+        import keyring
+
+        stored = keyring.get_password(service, user)
+    except Exception:  # a broken keyring backend is the same as an empty one
+        stored = None
+    if stored:
+        return stored
+    if prompt is None:
+        raise ConfigError(
+            f"no password for {user} on {service}: set {variable} or store it in the system keyring"
+        )
+    return prompt(f"Password for {user} on {service}")
+
+
+def redact(url: str) -> str:
+    """A URL with any password replaced, safe to print or log."""
+    return re.sub(r"(//[^:/@]+):[^@/]*@", r"\1:***@", url)

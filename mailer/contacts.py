@@ -1,0 +1,447 @@
+"""Organizations and their addresses: add, edit, merge, opt out, resolve, list.
+
+Every mutation runs in one ``db.atomic()`` block and appends to the event log.
+``do_not_contact`` and unsubscribed addresses are only ever set here, never
+cleared as a side effect: the sole way back is the explicit ``undo_optout``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlite_utils import Database
+
+from mailer.clock import stamp
+from mailer.db import log_event
+from mailer.errors import Ambiguous, MailerError, NotFound
+from mailer.lang import normalize_country, normalize_language
+
+CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\u2028\u2029]")
+
+
+def check_text(value: str, what: str) -> str:
+    """Refuse control characters (CR, LF, NUL…) that could break headers or files."""
+    if CONTROL.search(value):
+        raise ValueError(f"{what} contains a control character (such as a line break)")
+    return value.strip()
+
+
+def normalize_email(text: str) -> str:
+    """A validated, lower-cased address; internationalized ones allowed, no DNS."""
+    from email_validator import EmailNotValidError, validate_email
+
+    check_text(text, "email")
+    try:
+        result = validate_email(text.strip(), check_deliverability=False)
+    except EmailNotValidError as e:
+        raise ValueError(f"email {text.strip()!r} is not valid: {e}") from None
+    return str(result.normalized).lower()
+
+
+@dataclass
+class OrgInput:
+    """What a user or an import row says about one organization."""
+
+    name: str
+    short_name: str | None = None
+    country: str | None = None
+    languages: list[str] = field(default_factory=list)
+    emails: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    notes: str | None = None
+    names: dict[str, str] = field(default_factory=dict)
+    do_not_contact: bool = False
+    unsubscribed: list[str] = field(default_factory=list)
+
+    @classmethod
+    def clean(cls, **raw: Any) -> OrgInput:
+        """Validate and normalise every field; ValueError names the first bad one."""
+        name = check_text(raw.get("name") or "", "name")
+        if not name:
+            raise ValueError("name is missing")
+        short = check_text(raw.get("short_name") or "", "short_name") or None
+        country_text = check_text(raw.get("country") or "", "country")
+        country = normalize_country(country_text) if country_text else None
+        langs = _unique(normalize_language(check_text(x, "languages")) for x in raw.get("languages") or [])
+        emails = _unique(normalize_email(x) for x in raw.get("emails") or [])
+        tags = _unique(check_text(t, "tags") for t in raw.get("tags") or [] if t.strip())
+        notes = raw.get("notes")
+        if notes is not None:
+            notes = check_text(notes.replace("\n", " "), "notes") or None
+        names = {
+            normalize_language(k): check_text(v, f"name in {k}")
+            for k, v in (raw.get("names") or {}).items()
+            if v and v.strip()
+        }
+        unsub = _unique(normalize_email(x) for x in raw.get("unsubscribed") or [])
+        for email in unsub:
+            if email not in emails:
+                emails.append(email)
+        return cls(name, short, country, langs, emails, tags, notes, names,
+                   bool(raw.get("do_not_contact")), unsub)
+
+
+def _unique(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+# ---------------------------------------------------------------- reading
+
+
+def org_record(db: Database, org: dict[str, Any]) -> dict[str, Any]:
+    """The §4a ``org list --json`` shape of one organization row."""
+    addresses = list(
+        db.query("SELECT email, status FROM address WHERE org_id = ? ORDER BY id", [org["id"]])
+    )
+    return {
+        "id": org["id"],
+        "name": org["name"],
+        "short_name": org["short_name"],
+        "country": org["country"],
+        "languages": json.loads(org["languages"]),
+        "tags": json.loads(org["tags"]),
+        "emails": [a["email"] for a in addresses],
+        "do_not_contact": bool(org["do_not_contact"]),
+        "names": json.loads(org["names"]),
+        "notes": org["notes"],
+    }
+
+
+def list_orgs(
+    db: Database,
+    *,
+    tag: str | None = None,
+    country: str | None = None,
+    lang: str | None = None,
+) -> list[dict[str, Any]]:
+    """Organizations (not merged away), filtered, in name order."""
+    where = ["merged_into IS NULL"]
+    params: list[Any] = []
+    if tag:
+        where.append("EXISTS (SELECT 1 FROM json_each(organization.tags) WHERE value = ?)")
+        params.append(tag)
+    if country:
+        where.append("country = ?")
+        params.append(normalize_country(country))
+    if lang:
+        where.append("EXISTS (SELECT 1 FROM json_each(organization.languages) WHERE value = ?)")
+        params.append(normalize_language(lang))
+    sql = f"SELECT * FROM organization WHERE {' AND '.join(where)} ORDER BY name COLLATE NOCASE, id"
+    orgs = list(db.query(sql, params))
+    emails: dict[int, list[str]] = {}
+    for a in db.query("SELECT org_id, email FROM address ORDER BY id"):
+        emails.setdefault(a["org_id"], []).append(a["email"])
+    return [
+        {
+            "id": o["id"],
+            "name": o["name"],
+            "short_name": o["short_name"],
+            "country": o["country"],
+            "languages": json.loads(o["languages"]),
+            "tags": json.loads(o["tags"]),
+            "emails": emails.get(o["id"], []),
+            "do_not_contact": bool(o["do_not_contact"]),
+        }
+        for o in orgs
+    ]
+
+
+def show_org(db: Database, ref: str) -> dict[str, Any]:
+    """One organization with addresses, responses and the recent history."""
+    org = resolve_org(db, ref)
+    record = org_record(db, org)
+    record["addresses"] = list(
+        db.query(
+            "SELECT email, status, role, soft_bounces FROM address WHERE org_id = ? ORDER BY id",
+            [org["id"]],
+        )
+    )
+    record["responses"] = list(
+        db.query(
+            "SELECT c.slug AS campaign, r.kind, r.source, r.at, r.publish_name, r.withdrawn_at"
+            " FROM response r JOIN campaign c ON c.id = r.campaign_id"
+            " WHERE r.org_id = ? ORDER BY r.at",
+            [org["id"]],
+        )
+    )
+    record["merged"] = [
+        r["name"] for r in db.query("SELECT name FROM organization WHERE merged_into = ?", [org["id"]])
+    ]
+    return record
+
+
+def resolve_org(db: Database, ref: str) -> dict[str, Any]:
+    """Find one organization by id, exact name, short name or email address.
+
+    A merged-away organization resolves to the one it was merged into.
+    """
+    ref = ref.strip()
+    found: list[dict[str, Any]] = []
+    if ref.isdigit():
+        found = list(db.query("SELECT * FROM organization WHERE id = ?", [int(ref)]))
+    if not found and "@" in ref:
+        found = list(
+            db.query(
+                "SELECT o.* FROM organization o JOIN address a ON a.org_id = o.id"
+                " WHERE a.email = ?",
+                [ref.lower()],
+            )
+        )
+    for column in ("name", "short_name"):
+        if not found:
+            found = list(
+                db.query(
+                    f"SELECT * FROM organization WHERE {column} = ? COLLATE NOCASE ORDER BY id",
+                    [ref],
+                )
+            )
+    found = _follow_merges(db, found)
+    if not found:
+        raise NotFound(
+            f"no organization matches {ref!r}",
+            hint="Use an id, the exact name, the short name or an email; `mailer org list` shows them.",
+        )
+    if len(found) > 1:
+        listed = "; ".join(f"{o['id']}: {o['name']} ({o['country'] or '??'})" for o in found)
+        raise Ambiguous(
+            f"{ref!r} matches {len(found)} organizations: {listed}",
+            hint="Name one of them by its id.",
+        )
+    return found[0]
+
+
+def _follow_merges(db: Database, orgs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    result: dict[int, dict[str, Any]] = {}
+    for org in orgs:
+        seen = set()
+        while org["merged_into"] is not None and org["id"] not in seen:
+            seen.add(org["id"])
+            org = db["organization"].get(org["merged_into"])
+        result[org["id"]] = org
+    return list(result.values())
+
+
+# ---------------------------------------------------------------- writing
+
+
+def add_org(db: Database, data: OrgInput) -> int:
+    """Create an organization with its addresses; an email already known is an error."""
+    with db.atomic():
+        for email in data.emails:
+            owner = db.execute(
+                "SELECT o.name FROM address a JOIN organization o ON o.id = a.org_id WHERE a.email = ?",
+                [email],
+            ).fetchone()
+            if owner:
+                raise MailerError(f"{email} already belongs to {owner[0]!r}")
+        return create_org(db, data)
+
+
+def create_org(db: Database, data: OrgInput) -> int:
+    """Insert without checks (callers validated); used by add and import."""
+    now = stamp()
+    org_id = db["organization"].insert(
+        {
+            "name": data.name,
+            "short_name": data.short_name,
+            "country": data.country,
+            "languages": json.dumps(data.languages),
+            "tags": json.dumps(data.tags, ensure_ascii=False),
+            "notes": data.notes,
+            "names": json.dumps(data.names, ensure_ascii=False),
+            "do_not_contact": int(data.do_not_contact),
+            "created_at": now,
+            "updated_at": now,
+        }
+    ).last_pk
+    assert isinstance(org_id, int)
+    for email in data.emails:
+        add_address(db, org_id, email, unsubscribed=email in data.unsubscribed)
+    log_event(db, "organization", org_id, "create", new=_public(data))
+    return org_id
+
+
+def add_address(db: Database, org_id: int, email: str, *, unsubscribed: bool = False) -> None:
+    now = stamp()
+    status = "unsubscribed" if unsubscribed else "active"
+    address_id = db["address"].insert(
+        {"email": email, "org_id": org_id, "status": status, "created_at": now, "updated_at": now}
+    ).last_pk
+    log_event(db, "address", address_id, "create", new={"email": email, "org_id": org_id, "status": status})
+
+
+def _public(data: OrgInput) -> dict[str, Any]:
+    return {k: v for k, v in data.__dict__.items() if v not in (None, [], {}, False)}
+
+
+EDITABLE = ("name", "short_name", "country", "languages", "notes")
+
+
+def edit_org(
+    db: Database,
+    ref: str,
+    *,
+    changes: dict[str, Any],
+    add_tags: Iterable[str] = (),
+    remove_tags: Iterable[str] = (),
+    add_emails: Iterable[str] = (),
+    remove_emails: Iterable[str] = (),
+    names: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Change fields of one organization; returns {field: (old, new)} of what changed."""
+    org = resolve_org(db, ref)
+    current = OrgInput.clean(
+        name=org["name"], short_name=org["short_name"], country=org["country"],
+        languages=json.loads(org["languages"]), tags=json.loads(org["tags"]),
+        notes=org["notes"], names=json.loads(org["names"]),
+    )
+    merged = {**current.__dict__, **{k: v for k, v in changes.items() if v is not None}}
+    merged["tags"] = _unique([*current.tags, *add_tags])
+    merged["tags"] = [t for t in merged["tags"] if t not in set(remove_tags)]
+    merged["names"] = {**current.names, **(names or {})}
+    try:
+        new = OrgInput.clean(**merged)
+        new_emails = [normalize_email(e) for e in add_emails]
+    except ValueError as e:
+        raise MailerError(f"organization {org['name']!r}: {e}") from None
+    diff = {
+        k: (getattr(current, k), getattr(new, k))
+        for k in (*EDITABLE, "tags", "names")
+        if getattr(current, k) != getattr(new, k)
+    }
+    with db.atomic():
+        if diff:
+            db["organization"].update(
+                org["id"],
+                {
+                    k: json.dumps(new_v, ensure_ascii=False) if isinstance(new_v, list | dict) else new_v
+                    for k, (_, new_v) in diff.items()
+                }
+                | {"updated_at": stamp()},
+            )
+            log_event(db, "organization", org["id"], "edit",
+                      old={k: o for k, (o, _) in diff.items()},
+                      new={k: n for k, (_, n) in diff.items()})
+        for email in new_emails:
+            row = db.execute("SELECT org_id FROM address WHERE email = ?", [email]).fetchone()
+            if row and row[0] != org["id"]:
+                raise MailerError(f"{email} already belongs to organization {row[0]}")
+            if not row:
+                add_address(db, org["id"], email)
+                diff.setdefault("emails added", ([], []))[1].append(email)
+        for email in remove_emails:
+            email = email.strip().lower()
+            row = db.execute(
+                "SELECT id, status FROM address WHERE email = ? AND org_id = ?", [email, org["id"]]
+            ).fetchone()
+            if not row:
+                raise NotFound(f"{email} is not an address of {org['name']!r}")
+            if row[1] == "unsubscribed":
+                raise MailerError(
+                    f"{email} unsubscribed and is kept so that it is never contacted again"
+                )
+            used = db.execute("SELECT 1 FROM message WHERE address_id = ? LIMIT 1", [row[0]]).fetchone()
+            if used:
+                raise MailerError(
+                    f"{email} has messages on record and cannot be removed; "
+                    "it stays as history (opt it out with `mailer org optout` to stop mail)"
+                )
+            db.execute("DELETE FROM address WHERE id = ?", [row[0]])
+            log_event(db, "address", row[0], "delete", old={"email": email, "org_id": org["id"]})
+            diff.setdefault("emails removed", ([], []))[1].append(email)
+    return diff
+
+
+def merge_orgs(db: Database, keep_ref: str, other_ref: str) -> dict[str, Any]:
+    """Fold OTHER into KEEP: addresses, messages, replies, responses, tags, names.
+
+    OTHER stays as a row pointing at KEEP so its name still resolves and the
+    history still reads. Opt-outs are unioned, never lost.
+    """
+    keep = resolve_org(db, keep_ref)
+    other = resolve_org(db, other_ref)
+    if keep["id"] == other["id"]:
+        raise MailerError(f"{keep_ref!r} and {other_ref!r} are the same organization")
+    moved: dict[str, int] = {}
+    with db.atomic():
+        for table in ("address", "message", "reply"):
+            cur = db.execute(f"UPDATE {table} SET org_id = ? WHERE org_id = ?", [keep["id"], other["id"]])
+            moved[table] = cur.rowcount
+        # One answer per organization and campaign: KEEP's own answer wins.
+        dropped = list(
+            db.query(
+                "SELECT * FROM response WHERE org_id = ? AND campaign_id IN"
+                " (SELECT campaign_id FROM response WHERE org_id = ?)",
+                [other["id"], keep["id"]],
+            )
+        )
+        for r in dropped:
+            db.execute("DELETE FROM response WHERE id = ?", [r["id"]])
+            log_event(db, "response", r["id"], "delete", old=r)
+        cur = db.execute("UPDATE response SET org_id = ? WHERE org_id = ?", [keep["id"], other["id"]])
+        moved["response"] = cur.rowcount
+        union = {
+            "tags": json.dumps(_unique([*json.loads(keep["tags"]), *json.loads(other["tags"])]), ensure_ascii=False),
+            "languages": json.dumps(_unique([*json.loads(keep["languages"]), *json.loads(other["languages"])])),
+            "names": json.dumps({**json.loads(other["names"]), **json.loads(keep["names"])}, ensure_ascii=False),
+            "do_not_contact": keep["do_not_contact"] or other["do_not_contact"],
+            "short_name": keep["short_name"] or other["short_name"],
+            "country": keep["country"] or other["country"],
+            "updated_at": stamp(),
+        }
+        db["organization"].update(keep["id"], union)
+        db["organization"].update(other["id"], {"merged_into": keep["id"], "updated_at": stamp()})
+        db.execute("UPDATE organization SET merged_into = ? WHERE merged_into = ?", [keep["id"], other["id"]])
+        log_event(db, "organization", other["id"], "merge", old={"name": other["name"]},
+                  new={"merged_into": keep["id"], "moved": moved})
+    return {"kept": keep["name"], "merged": other["name"], "moved": moved}
+
+
+def optout(db: Database, ref: str) -> str:
+    """Opt out an organization (``do_not_contact``) or, for an email, one address."""
+    ref = ref.strip()
+    if "@" in ref:
+        row = db.execute("SELECT id, status, org_id FROM address WHERE email = ?", [ref.lower()]).fetchone()
+        if row:
+            with db.atomic():
+                if row[1] != "unsubscribed":
+                    db.execute(
+                        "UPDATE address SET status = 'unsubscribed', updated_at = ? WHERE id = ?",
+                        [stamp(), row[0]],
+                    )
+                    log_event(db, "address", row[0], "optout", old={"status": row[1]},
+                              new={"status": "unsubscribed"})
+            return f"{ref.lower()} is unsubscribed and will not be mailed again"
+    org = resolve_org(db, ref)
+    with db.atomic():
+        if not org["do_not_contact"]:
+            db["organization"].update(org["id"], {"do_not_contact": 1, "updated_at": stamp()})
+            log_event(db, "organization", org["id"], "optout", old={"do_not_contact": False},
+                      new={"do_not_contact": True})
+    return f"{org['name']} is marked do-not-contact and will not be mailed again"
+
+
+def undo_optout(db: Database, ref: str) -> str:
+    """The one explicit way to contact an opted-out organization or address again."""
+    ref = ref.strip()
+    if "@" in ref:
+        row = db.execute("SELECT id, status FROM address WHERE email = ?", [ref.lower()]).fetchone()
+        if row:
+            with db.atomic():
+                if row[1] == "unsubscribed":
+                    db.execute("UPDATE address SET status = 'active', updated_at = ? WHERE id = ?",
+                               [stamp(), row[0]])
+                    log_event(db, "address", row[0], "optin", old={"status": "unsubscribed"},
+                              new={"status": "active"})
+            return f"{ref.lower()} may be mailed again"
+    org = resolve_org(db, ref)
+    with db.atomic():
+        if org["do_not_contact"]:
+            db["organization"].update(org["id"], {"do_not_contact": 0, "updated_at": stamp()})
+            log_event(db, "organization", org["id"], "optin", old={"do_not_contact": True},
+                      new={"do_not_contact": False})
+    return f"{org['name']} may be mailed again"

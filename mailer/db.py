@@ -1,0 +1,275 @@
+"""The SQLite database: opening it safely and migrating its schema.
+
+The file holds political affiliations, so it is created under umask 077: the
+database and its ``-wal``/``-shm`` companions are private from the first byte
+(a chmod afterwards would leave the companions world-readable).
+
+Schema changes are forward migrations in ``MIGRATIONS`` (sqlite-utils'
+``Migrations``). Add new ones at the end; never edit an applied one. A
+database migrated by a newer mailer is refused rather than damaged.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database, Migrations
+
+from mailer.clock import stamp
+from mailer.errors import MailerError
+
+MIGRATIONS = Migrations("mailer")
+
+
+@MIGRATIONS()
+def m001_initial(db: Database) -> None:
+    _run_script(
+        db,
+        """
+        CREATE TABLE organization (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            short_name TEXT,
+            country TEXT,
+            languages TEXT NOT NULL DEFAULT '[]',   -- JSON list of BCP 47 tags, preferred first
+            tags TEXT NOT NULL DEFAULT '[]',        -- JSON list
+            notes TEXT,
+            names TEXT NOT NULL DEFAULT '{}',       -- JSON {lang: name} for publishing
+            do_not_contact INTEGER NOT NULL DEFAULT 0,
+            merged_into INTEGER REFERENCES organization(id),
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX organization_name ON organization(name COLLATE NOCASE);
+
+        CREATE TABLE address (
+            id INTEGER PRIMARY KEY,
+            email TEXT NOT NULL UNIQUE,
+            org_id INTEGER NOT NULL REFERENCES organization(id),
+            role TEXT,
+            status TEXT NOT NULL DEFAULT 'active'
+                CHECK (status IN ('active', 'bounced', 'invalid', 'unsubscribed')),
+            soft_bounces INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX address_org ON address(org_id);
+
+        CREATE TABLE campaign (
+            id INTEGER PRIMARY KEY,
+            slug TEXT NOT NULL UNIQUE,
+            title TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('signon', 'call')),
+            statement_dir TEXT NOT NULL,
+            default_language TEXT NOT NULL,
+            languages TEXT NOT NULL DEFAULT '[]',
+            audience TEXT NOT NULL DEFAULT '{}',   -- JSON {tags, countries, where}
+            deadline TEXT,
+            sender TEXT,
+            status TEXT NOT NULL DEFAULT 'draft',
+            created_at TEXT NOT NULL
+        );
+
+        CREATE TABLE message (
+            id INTEGER PRIMARY KEY,
+            campaign_id INTEGER NOT NULL REFERENCES campaign(id),
+            wave INTEGER NOT NULL DEFAULT 0,
+            org_id INTEGER REFERENCES organization(id),
+            address_id INTEGER REFERENCES address(id),
+            email TEXT NOT NULL,
+            language TEXT NOT NULL,
+            message_id TEXT NOT NULL UNIQUE,
+            token TEXT NOT NULL UNIQUE,
+            state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN
+                ('queued', 'sending', 'sent', 'deferred', 'failed', 'uncertain')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_reply TEXT,
+            is_test INTEGER NOT NULL DEFAULT 0,
+            queued_at TEXT NOT NULL,
+            first_deferred_at TEXT,
+            claimed_at TEXT,
+            sent_at TEXT,
+            updated_at TEXT NOT NULL
+        );
+        CREATE UNIQUE INDEX message_once ON message(campaign_id, wave, address_id)
+            WHERE is_test = 0;
+        CREATE INDEX message_state ON message(campaign_id, state);
+        CREATE INDEX message_org ON message(org_id);
+
+        CREATE TABLE send_lock (
+            campaign_id INTEGER PRIMARY KEY REFERENCES campaign(id),
+            pid INTEGER NOT NULL,
+            host TEXT NOT NULL,
+            started_at TEXT NOT NULL
+        );
+
+        CREATE TABLE reply (
+            id INTEGER PRIMARY KEY,
+            header_message_id TEXT,
+            content_hash TEXT NOT NULL UNIQUE,
+            raw BLOB NOT NULL,
+            source TEXT,
+            received_at TEXT,
+            from_addr TEXT,
+            subject TEXT,
+            campaign_id INTEGER REFERENCES campaign(id),
+            org_id INTEGER REFERENCES organization(id),
+            message_ref INTEGER REFERENCES message(id),
+            match_method TEXT,
+            class TEXT,
+            confidence REAL,
+            text TEXT,
+            attachments TEXT NOT NULL DEFAULT '[]',
+            status TEXT NOT NULL DEFAULT 'new',
+            error TEXT,
+            imported_at TEXT NOT NULL
+        );
+        CREATE UNIQUE INDEX reply_message_id ON reply(header_message_id)
+            WHERE header_message_id IS NOT NULL;
+        CREATE INDEX reply_campaign ON reply(campaign_id);
+
+        CREATE TABLE bounce (
+            id INTEGER PRIMARY KEY,
+            address_id INTEGER NOT NULL REFERENCES address(id),
+            reply_id INTEGER REFERENCES reply(id),
+            hard INTEGER NOT NULL,
+            status_code TEXT,
+            diagnostic TEXT,
+            at TEXT NOT NULL
+        );
+
+        CREATE TABLE response (
+            id INTEGER PRIMARY KEY,
+            campaign_id INTEGER NOT NULL REFERENCES campaign(id),
+            org_id INTEGER NOT NULL REFERENCES organization(id),
+            kind TEXT NOT NULL CHECK (kind IN ('signed', 'declined', 'acted', 'unsubscribed')),
+            source TEXT NOT NULL CHECK (source IN ('reply', 'manual', 'import', 'web')),
+            reply_id INTEGER REFERENCES reply(id),
+            publish_name TEXT,
+            at TEXT NOT NULL,
+            withdrawn_at TEXT,
+            UNIQUE (campaign_id, org_id)
+        );
+
+        CREATE TABLE imap_cursor (
+            mailbox TEXT PRIMARY KEY,
+            uidvalidity INTEGER NOT NULL,
+            last_uid INTEGER NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+
+        CREATE TABLE event (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            command TEXT,
+            entity TEXT NOT NULL,
+            entity_id INTEGER,
+            action TEXT NOT NULL,
+            old TEXT,
+            new TEXT
+        );
+        CREATE TRIGGER event_no_update BEFORE UPDATE ON event
+            BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+        CREATE TRIGGER event_no_delete BEFORE DELETE ON event
+            BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+        """
+    )
+
+
+def _run_script(db: Database, script: str) -> None:
+    """Run several statements inside the migration's transaction.
+
+    ``executescript`` would COMMIT first and break the migration's atomicity,
+    so statements are split with SQLite's own completeness test.
+    """
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            db.execute(statement)
+            statement = ""
+
+
+def _check_not_newer(db: Database) -> None:
+    known = {m.name for m in MIGRATIONS._migrations}
+    unknown = [m.name for m in MIGRATIONS.applied(db) if m.name not in known]
+    if unknown:
+        raise MailerError(
+            f"{db.conn.execute('PRAGMA database_list').fetchone()[2]}: this database was "
+            f"upgraded by a newer mailer (migration {unknown[0]!r}); upgrade mailer to use it"
+        )
+
+
+def open_db(path: Path, *, create: bool = True) -> Database:
+    """Open (creating if allowed) and migrate the database at ``path``."""
+    path = Path(path)
+    if not path.exists() and not create:
+        raise MailerError(
+            f"no database at {path}", hint="Run `mailer init` to create one here."
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    old_umask = os.umask(0o077)
+    try:
+        try:
+            conn = sqlite3.connect(str(path), isolation_level=None)
+            db = Database(conn)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA foreign_keys=ON")
+            db.execute("PRAGMA synchronous=FULL")
+            db.execute("PRAGMA busy_timeout=5000")
+        except sqlite3.DatabaseError as e:
+            raise MailerError(f"{path}: not a usable SQLite database ({e})") from None
+        _check_not_newer(db)
+        MIGRATIONS.apply(db)
+    finally:
+        os.umask(old_umask)
+    return db
+
+
+def log_event(
+    db: Database,
+    entity: str,
+    entity_id: int | None,
+    action: str,
+    *,
+    old: Any = None,
+    new: Any = None,
+    command: str | None = None,
+) -> None:
+    """Append one change to the audit log (call inside the change's transaction)."""
+    db.execute(
+        "INSERT INTO event (at, command, entity, entity_id, action, old, new)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            stamp(),
+            command or current_command(),
+            entity,
+            entity_id,
+            action,
+            None if old is None else json.dumps(old, ensure_ascii=False, default=str),
+            None if new is None else json.dumps(new, ensure_ascii=False, default=str),
+        ],
+    )
+
+
+_command: list[str] = []
+
+
+def current_command() -> str | None:
+    return _command[-1] if _command else None
+
+
+@contextmanager
+def command_context(name: str) -> Iterator[None]:
+    """Name the command whose changes the event log records."""
+    _command.append(name)
+    try:
+        yield
+    finally:
+        _command.pop()

@@ -1,0 +1,388 @@
+"""Import and export of organizations (CSV, TSV, vCard; CSV and JSON out).
+
+Import is two passes: every row is validated and matched first, producing a
+plan; only a plan with no problems (or ``skip_invalid``) is written, in one
+transaction. Re-importing a file changes nothing, and an import can set
+``do_not_contact`` or unsubscribe an address but never clear either.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from mailer.clock import stamp
+from mailer.contacts import CONTROL, OrgInput, _unique, add_address, create_org
+from mailer.db import log_event
+from mailer.errors import MailerError, Problem, ValidationError
+from mailer.lang import split_list
+
+COLUMNS = {
+    "name", "short_name", "country", "languages", "email", "emails", "tags", "notes",
+    "names", "do_not_contact", "unsubscribed",
+}
+LIST_SEPS = {"languages": ";,", "emails": ";,", "tags": ";", "unsubscribed": ";,"}
+# A cell a spreadsheet would run as a formula is exported behind a quote; the
+# quote is removed again on import (one level only, so the round trip is exact).
+FORMULA = re.compile(r"^'*[=+\-@\t\r]")
+
+
+@dataclass
+class Row:
+    line: int
+    cells: dict[str, str]
+
+
+@dataclass
+class Change:
+    line: int
+    action: str  # "create" | "update"
+    name: str
+    fields: dict[str, Any]
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    changes: list[Change] = field(default_factory=list)
+    skipped: list[Problem] = field(default_factory=list)
+    dry_run: bool = False
+
+
+# ---------------------------------------------------------------- reading files
+
+
+def read_rows(path: Path) -> list[Row]:
+    """Rows of a CSV, TSV or vCard file, each with the line it starts on."""
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        raise MailerError(f"{path}: no such file") from None
+    except UnicodeDecodeError as e:
+        line = path.read_bytes()[: e.start].count(b"\n") + 1
+        raise MailerError(f"{path}:{line}: not UTF-8 text; save the file as UTF-8") from None
+    except OSError as e:
+        raise MailerError(f"{path}: cannot be read ({e.strerror})") from None
+    suffix = path.suffix.lower()
+    if suffix in (".vcf", ".vcard") or text.lstrip().upper().startswith("BEGIN:VCARD"):
+        return list(_vcard_rows(text))
+    delimiter = "\t" if suffix in (".tsv", ".tab") else _sniff(text)
+    return _table_rows(text, delimiter, path)
+
+
+def _sniff(text: str) -> str:
+    header = text.split("\n", 1)[0]
+    return max([",", "\t", ";"], key=header.count)
+
+
+def _table_rows(text: str, delimiter: str, path: Path) -> list[Row]:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    try:
+        header = next(reader, None)
+    except csv.Error as e:
+        raise MailerError(f"{path}:1: the header row cannot be read ({e})") from None
+    if not header or not any(h.strip() for h in header):
+        raise MailerError(f"{path}: the file is empty; the first row must name the columns")
+    names = [h.strip().lower().replace(" ", "_").replace("-", "_") for h in header]
+    unknown = [h for h, n in zip(header, names, strict=True) if n and n not in COLUMNS]
+    if unknown:
+        raise MailerError(
+            f"{path}:1: unknown column {unknown[0]!r}; known columns are "
+            + ", ".join(sorted(COLUMNS))
+        )
+    if "name" not in names:
+        raise MailerError(f"{path}:1: there is no 'name' column")
+    rows: list[Row] = []
+    start = reader.line_num + 1
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as e:
+            raise MailerError(f"{path}:{start}: the row cannot be read as CSV ({e})") from None
+        if any(c.strip() for c in cells):
+            if len(cells) > len(names) and any(c.strip() for c in cells[len(names):]):
+                rows.append(Row(start, {"__extra__": "x"}))
+            else:
+                rows.append(Row(start, {n: c for n, c in zip(names, cells, strict=False) if n}))
+        start = reader.line_num + 1
+    return rows
+
+
+def _vcard_rows(text: str) -> Iterator[Row]:
+    """A small vCard 3/4 reader: FN/ORG, NICKNAME, EMAIL, ADR country, LANG, CATEGORIES, NOTE."""
+    lines: list[tuple[int, str]] = []
+    for number, raw in enumerate(text.splitlines(), 1):
+        if raw[:1] in (" ", "\t") and lines:
+            lines[-1] = (lines[-1][0], lines[-1][1] + raw[1:])
+        else:
+            lines.append((number, raw))
+    card: dict[str, list[str]] | None = None
+    start = 0
+    for number, line in lines:
+        key, _, value = line.partition(":")
+        prop = key.split(";")[0].split(".")[-1].upper()
+        value = value.replace("\\,", ",").replace("\\;", ";").replace("\\n", " ")
+        if prop == "BEGIN":
+            card, start = {}, number
+        elif prop == "END" and card is not None:
+            yield Row(start, _vcard_cells(card))
+            card = None
+        elif card is not None:
+            card.setdefault(prop, []).append(value)
+
+
+def _vcard_cells(card: dict[str, list[str]]) -> dict[str, str]:
+    org = (card.get("ORG") or [""])[0].split(";")[0]
+    name = org or (card.get("FN") or [""])[0]
+    adr = (card.get("ADR") or [""])[0].split(";")
+    return {
+        "name": name,
+        "short_name": (card.get("NICKNAME") or [""])[0],
+        "country": adr[6] if len(adr) > 6 else "",
+        "emails": ";".join(card.get("EMAIL", [])),
+        "languages": ";".join(card.get("LANG", [])),
+        "tags": ";".join(t for c in card.get("CATEGORIES", []) for t in c.split(",")),
+        "notes": " ".join(card.get("NOTE", [])),
+    }
+
+
+def _unquote(cell: str) -> str:
+    return cell[1:] if FORMULA.match(cell) and cell.startswith("'") else cell
+
+
+def row_to_input(cells: dict[str, str]) -> OrgInput:
+    """Turn one row's cells into a validated OrgInput (ValueError on a problem)."""
+    if "__extra__" in cells:
+        raise ValueError("the row has more cells than the header has columns")
+    cells = {k: _unquote(v) for k, v in cells.items()}
+    for column, value in cells.items():
+        if CONTROL.search(value):
+            raise ValueError(f"{column} contains a control character (such as a line break)")
+    emails = split_list(cells.get("email"), ";,") + split_list(cells.get("emails"), ";,")
+    names: dict[str, str] = {}
+    if cells.get("names", "").strip():
+        try:
+            names = json.loads(cells["names"])
+        except json.JSONDecodeError:
+            raise ValueError('names must be JSON such as {"sr-Cyrl": "…"}') from None
+        if not isinstance(names, dict) or not all(isinstance(v, str) for v in names.values()):
+            raise ValueError('names must be JSON such as {"sr-Cyrl": "…"}')
+    flag = cells.get("do_not_contact", "").strip().lower()
+    if flag not in ("", "0", "1", "true", "false", "yes", "no"):
+        raise ValueError(f"do_not_contact must be true or false, not {cells['do_not_contact']!r}")
+    return OrgInput.clean(
+        name=cells.get("name"),
+        short_name=cells.get("short_name"),
+        country=cells.get("country"),
+        languages=split_list(cells.get("languages"), ";,"),
+        emails=emails,
+        tags=split_list(cells.get("tags"), ";"),
+        notes=cells.get("notes"),
+        names=names,
+        do_not_contact=flag in ("1", "true", "yes"),
+        unsubscribed=split_list(cells.get("unsubscribed"), ";,"),
+    )
+
+
+# ---------------------------------------------------------------- planning
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+@dataclass
+class _Target:
+    line: int
+    org_id: int | None
+    stored: OrgInput | None
+    state: OrgInput
+
+
+def _stored_inputs(db: Database) -> dict[int, OrgInput]:
+    addresses: dict[int, list[tuple[str, str]]] = {}
+    for a in db.query("SELECT org_id, email, status FROM address ORDER BY id"):
+        addresses.setdefault(a["org_id"], []).append((a["email"], a["status"]))
+    stored = {}
+    for o in db.query("SELECT * FROM organization WHERE merged_into IS NULL"):
+        addrs = addresses.get(o["id"], [])
+        stored[o["id"]] = OrgInput(
+            name=o["name"], short_name=o["short_name"], country=o["country"],
+            languages=json.loads(o["languages"]), emails=[e for e, _ in addrs],
+            tags=json.loads(o["tags"]), notes=o["notes"], names=json.loads(o["names"]),
+            do_not_contact=bool(o["do_not_contact"]),
+            unsubscribed=[e for e, s in addrs if s == "unsubscribed"],
+        )
+    return stored
+
+
+def _apply(state: OrgInput, row: OrgInput) -> OrgInput:
+    """What the organization looks like after a row: filled fields win, lists grow."""
+    return OrgInput(
+        name=row.name,
+        short_name=row.short_name or state.short_name,
+        country=row.country or state.country,
+        languages=row.languages or state.languages,
+        emails=_unique([*state.emails, *row.emails]),
+        tags=_unique([*state.tags, *row.tags]),
+        notes=row.notes or state.notes,
+        names={**state.names, **row.names},
+        do_not_contact=state.do_not_contact or row.do_not_contact,
+        unsubscribed=_unique([*state.unsubscribed, *row.unsubscribed]),
+    )
+
+
+def plan_import(db: Database, rows: list[Row], source: str) -> tuple[list[_Target], list[Problem]]:
+    stored = _stored_inputs(db)
+    owner = {e: oid for oid, s in stored.items() for e in s.emails}
+    merged_owner = {
+        r["email"]: r["org_id"]
+        for r in db.query("SELECT email, org_id FROM address")
+    }
+    by_key: dict[tuple[str, str | None], list[int]] = {}
+    for oid, s in stored.items():
+        by_key.setdefault((_fold(s.name), s.country), []).append(oid)
+    targets: dict[Any, _Target] = {}
+    seen_email: dict[str, tuple[Any, int]] = {}
+    problems: list[Problem] = []
+    for row in rows:
+        where = f"{source}:{row.line}"
+        try:
+            data = row_to_input(row.cells)
+        except ValueError as e:
+            problems.append(Problem(where, str(e)))
+            continue
+        owners = {owner.get(e, merged_owner.get(e)) for e in data.emails} - {None}
+        key: Any
+        if len(owners) > 1:
+            problems.append(Problem(where, "its emails belong to different organizations already"))
+            continue
+        if owners:
+            key = owners.pop()
+        else:
+            candidates = by_key.get((_fold(data.name), data.country), [])
+            if len(candidates) > 1:
+                problems.append(Problem(where, f"{data.name!r} matches several organizations"))
+                continue
+            key = candidates[0] if candidates else ("new", _fold(data.name), data.country)
+        clash = next(
+            ((e, seen_email[e][1]) for e in data.emails if e in seen_email and seen_email[e][0] != key),
+            None,
+        )
+        if clash:
+            problems.append(
+                Problem(where, f"email {clash[0]} already appears on line {clash[1]} for another organization")
+            )
+            continue
+        for e in data.emails:
+            seen_email.setdefault(e, (key, row.line))
+        if key not in targets:
+            base = stored.get(key) if isinstance(key, int) else None
+            targets[key] = _Target(
+                row.line, key if isinstance(key, int) else None, base, _apply(base or data, data)
+            )
+        else:
+            targets[key].state = _apply(targets[key].state, data)
+    return list(targets.values()), problems
+
+
+def _diff(old: OrgInput, new: OrgInput) -> dict[str, Any]:
+    return {k: v for k, v in new.__dict__.items() if getattr(old, k) != v}
+
+
+def import_orgs(
+    db: Database, path: Path, *, dry_run: bool = False, skip_invalid: bool = False
+) -> ImportResult:
+    """Validate the whole file, then write every change in one transaction."""
+    rows = read_rows(path)
+    targets, problems = plan_import(db, rows, path.name)
+    if problems and not skip_invalid:
+        raise ValidationError(
+            f"{path}: {len(problems)} invalid row{'s' if len(problems) > 1 else ''}; nothing was imported",
+            problems,
+            hint="Fix the rows listed, or pass --skip-invalid to import the others.",
+        )
+    result = ImportResult(skipped=problems, dry_run=dry_run)
+    for t in targets:
+        if t.stored is None:
+            result.changes.append(Change(t.line, "create", t.state.name, _diff(OrgInput(""), t.state)))
+        elif fields := _diff(t.stored, t.state):
+            result.changes.append(Change(t.line, "update", t.state.name, fields))
+        else:
+            result.unchanged += 1
+    result.created = sum(c.action == "create" for c in result.changes)
+    result.updated = sum(c.action == "update" for c in result.changes)
+    if not dry_run:
+        with db.atomic():
+            for t in targets:
+                if t.stored is None:
+                    create_org(db, t.state)
+                elif t.org_id is not None and _diff(t.stored, t.state):
+                    _update(db, t.org_id, t.stored, t.state)
+    return result
+
+
+def _update(db: Database, org_id: int, old: OrgInput, new: OrgInput) -> None:
+    fields = _diff(old, new)
+    columns = {
+        k: json.dumps(v, ensure_ascii=False) if isinstance(v, list | dict) else v
+        for k, v in fields.items()
+        if k not in ("emails", "unsubscribed")
+    }
+    if "do_not_contact" in columns:
+        columns["do_not_contact"] = 1  # an import only ever sets it
+    if columns:
+        db["organization"].update(org_id, columns | {"updated_at": stamp()})
+    for email in new.emails:
+        if email not in old.emails:
+            add_address(db, org_id, email, unsubscribed=email in new.unsubscribed)
+    for email in new.unsubscribed:
+        if email not in old.unsubscribed and email in old.emails:
+            db.execute(
+                "UPDATE address SET status = 'unsubscribed', updated_at = ? WHERE email = ?",
+                [stamp(), email],
+            )
+    log_event(db, "organization", org_id, "import",
+              old={k: getattr(old, k) for k in fields}, new=fields)
+
+
+# ---------------------------------------------------------------- export
+
+
+def _safe(cell: str) -> str:
+    return "'" + cell if FORMULA.match(cell) else cell
+
+
+def export_orgs(db: Database, fmt: str = "csv") -> str:
+    """Every organization in a form ``import`` reads back to the same database."""
+    orgs = _stored_inputs(db)
+    if fmt == "json":
+        return json.dumps(
+            [{"id": oid, **o.__dict__} for oid, o in orgs.items()], ensure_ascii=False, indent=2
+        ) + "\n"
+    out = io.StringIO()
+    columns = ["name", "short_name", "country", "languages", "emails", "tags", "notes",
+               "names", "do_not_contact", "unsubscribed"]
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    for o in orgs.values():
+        cells = [
+            o.name, o.short_name or "", o.country or "", ";".join(o.languages),
+            ";".join(o.emails), ";".join(o.tags), o.notes or "",
+            json.dumps(o.names, ensure_ascii=False) if o.names else "",
+            "true" if o.do_not_contact else "", ";".join(o.unsubscribed),
+        ]
+        writer.writerow([_safe(c) for c in cells])
+    return out.getvalue()
