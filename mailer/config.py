@@ -71,7 +71,9 @@ def _url(*schemes: str) -> Callable[[Any], str]:
     def check(value: Any) -> str:
         text = str(value)
         if text and not any(text.startswith(s + "://") for s in schemes):
-            raise ValueError(f"expected a URL starting with {' or '.join(s + '://' for s in schemes)}")
+            raise ValueError(
+                f"expected a URL starting with {' or '.join(s + '://' for s in schemes)}"
+            )
         return text
 
     return check
@@ -111,10 +113,25 @@ KEYS: dict[str, Key] = {
         Key("smtp.rate", _rate, "30/min", "Most messages per period: N/s, N/min, N/hour."),
         Key("smtp.concurrency", _positive_int, 4, "SMTP connections used at once."),
         Key("smtp.daily_cap", lambda v: int(v), 0, "Most messages a day (0 = no cap)."),
-        Key("smtp.data_timeout", _non_negative_float, 600.0, "Seconds to wait for the reply to the final '.'."),
+        Key(
+            "smtp.data_timeout",
+            _non_negative_float,
+            600.0,
+            "Seconds to wait for the reply to the final '.'.",
+        ),
         Key("smtp.timeout", _non_negative_float, 60.0, "Seconds to wait for other SMTP replies."),
-        Key("smtp.retry_for", _non_negative_float, 60.0, "Seconds one message is retried within a run."),
-        Key("smtp.defer_days", _non_negative_float, 5.0, "Days a deferred message is retried before it fails."),
+        Key(
+            "smtp.retry_for",
+            _non_negative_float,
+            60.0,
+            "Seconds one message is retried within a run.",
+        ),
+        Key(
+            "smtp.defer_days",
+            _non_negative_float,
+            5.0,
+            "Days a deferred message is retried before it fails.",
+        ),
         Key("smtp.insecure", _bool, False, "Allow SMTP without TLS to a non-loopback host."),
         Key("imap.url", _url("imap", "imaps", "imap+starttls"), "", "imaps://user@host/INBOX."),
         Key("imap.move_to", _str, "", "Folder to move processed mail to (empty = leave it)."),

@@ -66,7 +66,9 @@ class OrgInput:
         short = check_text(raw.get("short_name") or "", "short_name") or None
         country_text = check_text(raw.get("country") or "", "country")
         country = normalize_country(country_text) if country_text else None
-        langs = _unique(normalize_language(check_text(x, "languages")) for x in raw.get("languages") or [])
+        langs = _unique(
+            normalize_language(check_text(x, "languages")) for x in raw.get("languages") or []
+        )
         emails = _unique(normalize_email(x) for x in raw.get("emails") or [])
         tags = _unique(check_text(t, "tags") for t in raw.get("tags") or [] if t.strip())
         notes = raw.get("notes")
@@ -81,8 +83,18 @@ class OrgInput:
         for email in unsub:
             if email not in emails:
                 emails.append(email)
-        return cls(name, short, country, langs, emails, tags, notes, names,
-                   bool(raw.get("do_not_contact")), unsub)
+        return cls(
+            name,
+            short,
+            country,
+            langs,
+            emails,
+            tags,
+            notes,
+            names,
+            bool(raw.get("do_not_contact")),
+            unsub,
+        )
 
 
 def _unique(items: Iterable[str]) -> list[str]:
@@ -169,7 +181,8 @@ def show_org(db: Database, ref: str) -> dict[str, Any]:
         )
     )
     record["merged"] = [
-        r["name"] for r in db.query("SELECT name FROM organization WHERE merged_into = ?", [org["id"]])
+        r["name"]
+        for r in db.query("SELECT name FROM organization WHERE merged_into = ?", [org["id"]])
     ]
     return record
 
@@ -244,20 +257,24 @@ def add_org(db: Database, data: OrgInput) -> int:
 def create_org(db: Database, data: OrgInput) -> int:
     """Insert without checks (callers validated); used by add and import."""
     now = stamp()
-    org_id = db["organization"].insert(
-        {
-            "name": data.name,
-            "short_name": data.short_name,
-            "country": data.country,
-            "languages": json.dumps(data.languages),
-            "tags": json.dumps(data.tags, ensure_ascii=False),
-            "notes": data.notes,
-            "names": json.dumps(data.names, ensure_ascii=False),
-            "do_not_contact": int(data.do_not_contact),
-            "created_at": now,
-            "updated_at": now,
-        }
-    ).last_pk
+    org_id = (
+        db["organization"]
+        .insert(
+            {
+                "name": data.name,
+                "short_name": data.short_name,
+                "country": data.country,
+                "languages": json.dumps(data.languages),
+                "tags": json.dumps(data.tags, ensure_ascii=False),
+                "notes": data.notes,
+                "names": json.dumps(data.names, ensure_ascii=False),
+                "do_not_contact": int(data.do_not_contact),
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+        .last_pk
+    )
     assert isinstance(org_id, int)
     for email in data.emails:
         add_address(db, org_id, email, unsubscribed=email in data.unsubscribed)
@@ -268,10 +285,26 @@ def create_org(db: Database, data: OrgInput) -> int:
 def add_address(db: Database, org_id: int, email: str, *, unsubscribed: bool = False) -> None:
     now = stamp()
     status = "unsubscribed" if unsubscribed else "active"
-    address_id = db["address"].insert(
-        {"email": email, "org_id": org_id, "status": status, "created_at": now, "updated_at": now}
-    ).last_pk
-    log_event(db, "address", address_id, "create", new={"email": email, "org_id": org_id, "status": status})
+    address_id = (
+        db["address"]
+        .insert(
+            {
+                "email": email,
+                "org_id": org_id,
+                "status": status,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+        .last_pk
+    )
+    log_event(
+        db,
+        "address",
+        address_id,
+        "create",
+        new={"email": email, "org_id": org_id, "status": status},
+    )
 
 
 def _public(data: OrgInput) -> dict[str, Any]:
@@ -295,9 +328,13 @@ def edit_org(
     """Change fields of one organization; returns {field: (old, new)} of what changed."""
     org = resolve_org(db, ref)
     current = OrgInput.clean(
-        name=org["name"], short_name=org["short_name"], country=org["country"],
-        languages=json.loads(org["languages"]), tags=json.loads(org["tags"]),
-        notes=org["notes"], names=json.loads(org["names"]),
+        name=org["name"],
+        short_name=org["short_name"],
+        country=org["country"],
+        languages=json.loads(org["languages"]),
+        tags=json.loads(org["tags"]),
+        notes=org["notes"],
+        names=json.loads(org["names"]),
     )
     merged = {**current.__dict__, **{k: v for k, v in changes.items() if v is not None}}
     merged["tags"] = _unique([*current.tags, *add_tags])
@@ -318,14 +355,21 @@ def edit_org(
             db["organization"].update(
                 org["id"],
                 {
-                    k: json.dumps(new_v, ensure_ascii=False) if isinstance(new_v, list | dict) else new_v
+                    k: json.dumps(new_v, ensure_ascii=False)
+                    if isinstance(new_v, list | dict)
+                    else new_v
                     for k, (_, new_v) in diff.items()
                 }
                 | {"updated_at": stamp()},
             )
-            log_event(db, "organization", org["id"], "edit",
-                      old={k: o for k, (o, _) in diff.items()},
-                      new={k: n for k, (_, n) in diff.items()})
+            log_event(
+                db,
+                "organization",
+                org["id"],
+                "edit",
+                old={k: o for k, (o, _) in diff.items()},
+                new={k: n for k, (_, n) in diff.items()},
+            )
         for email in new_emails:
             row = db.execute("SELECT org_id FROM address WHERE email = ?", [email]).fetchone()
             if row and row[0] != org["id"]:
@@ -344,7 +388,9 @@ def edit_org(
                 raise MailerError(
                     f"{email} unsubscribed and is kept so that it is never contacted again"
                 )
-            used = db.execute("SELECT 1 FROM message WHERE address_id = ? LIMIT 1", [row[0]]).fetchone()
+            used = db.execute(
+                "SELECT 1 FROM message WHERE address_id = ? LIMIT 1", [row[0]]
+            ).fetchone()
             if used:
                 raise MailerError(
                     f"{email} has messages on record and cannot be removed; "
@@ -369,7 +415,9 @@ def merge_orgs(db: Database, keep_ref: str, other_ref: str) -> dict[str, Any]:
     moved: dict[str, int] = {}
     with db.atomic():
         for table in ("address", "message", "reply"):
-            cur = db.execute(f"UPDATE {table} SET org_id = ? WHERE org_id = ?", [keep["id"], other["id"]])
+            cur = db.execute(
+                f"UPDATE {table} SET org_id = ? WHERE org_id = ?", [keep["id"], other["id"]]
+            )
             moved[table] = cur.rowcount
         # One answer per organization and campaign: KEEP's own answer wins.
         dropped = list(
@@ -382,12 +430,20 @@ def merge_orgs(db: Database, keep_ref: str, other_ref: str) -> dict[str, Any]:
         for r in dropped:
             db.execute("DELETE FROM response WHERE id = ?", [r["id"]])
             log_event(db, "response", r["id"], "delete", old=r)
-        cur = db.execute("UPDATE response SET org_id = ? WHERE org_id = ?", [keep["id"], other["id"]])
+        cur = db.execute(
+            "UPDATE response SET org_id = ? WHERE org_id = ?", [keep["id"], other["id"]]
+        )
         moved["response"] = cur.rowcount
         union = {
-            "tags": json.dumps(_unique([*json.loads(keep["tags"]), *json.loads(other["tags"])]), ensure_ascii=False),
-            "languages": json.dumps(_unique([*json.loads(keep["languages"]), *json.loads(other["languages"])])),
-            "names": json.dumps({**json.loads(other["names"]), **json.loads(keep["names"])}, ensure_ascii=False),
+            "tags": json.dumps(
+                _unique([*json.loads(keep["tags"]), *json.loads(other["tags"])]), ensure_ascii=False
+            ),
+            "languages": json.dumps(
+                _unique([*json.loads(keep["languages"]), *json.loads(other["languages"])])
+            ),
+            "names": json.dumps(
+                {**json.loads(other["names"]), **json.loads(keep["names"])}, ensure_ascii=False
+            ),
             "do_not_contact": keep["do_not_contact"] or other["do_not_contact"],
             "short_name": keep["short_name"] or other["short_name"],
             "country": keep["country"] or other["country"],
@@ -395,9 +451,18 @@ def merge_orgs(db: Database, keep_ref: str, other_ref: str) -> dict[str, Any]:
         }
         db["organization"].update(keep["id"], union)
         db["organization"].update(other["id"], {"merged_into": keep["id"], "updated_at": stamp()})
-        db.execute("UPDATE organization SET merged_into = ? WHERE merged_into = ?", [keep["id"], other["id"]])
-        log_event(db, "organization", other["id"], "merge", old={"name": other["name"]},
-                  new={"merged_into": keep["id"], "moved": moved})
+        db.execute(
+            "UPDATE organization SET merged_into = ? WHERE merged_into = ?",
+            [keep["id"], other["id"]],
+        )
+        log_event(
+            db,
+            "organization",
+            other["id"],
+            "merge",
+            old={"name": other["name"]},
+            new={"merged_into": keep["id"], "moved": moved},
+        )
     return {"kept": keep["name"], "merged": other["name"], "moved": moved}
 
 
@@ -405,7 +470,9 @@ def optout(db: Database, ref: str) -> str:
     """Opt out an organization (``do_not_contact``) or, for an email, one address."""
     ref = ref.strip()
     if "@" in ref:
-        row = db.execute("SELECT id, status, org_id FROM address WHERE email = ?", [ref.lower()]).fetchone()
+        row = db.execute(
+            "SELECT id, status, org_id FROM address WHERE email = ?", [ref.lower()]
+        ).fetchone()
         if row:
             with db.atomic():
                 if row[1] != "unsubscribed":
@@ -413,15 +480,27 @@ def optout(db: Database, ref: str) -> str:
                         "UPDATE address SET status = 'unsubscribed', updated_at = ? WHERE id = ?",
                         [stamp(), row[0]],
                     )
-                    log_event(db, "address", row[0], "optout", old={"status": row[1]},
-                              new={"status": "unsubscribed"})
+                    log_event(
+                        db,
+                        "address",
+                        row[0],
+                        "optout",
+                        old={"status": row[1]},
+                        new={"status": "unsubscribed"},
+                    )
             return f"{ref.lower()} is unsubscribed and will not be mailed again"
     org = resolve_org(db, ref)
     with db.atomic():
         if not org["do_not_contact"]:
             db["organization"].update(org["id"], {"do_not_contact": 1, "updated_at": stamp()})
-            log_event(db, "organization", org["id"], "optout", old={"do_not_contact": False},
-                      new={"do_not_contact": True})
+            log_event(
+                db,
+                "organization",
+                org["id"],
+                "optout",
+                old={"do_not_contact": False},
+                new={"do_not_contact": True},
+            )
     return f"{org['name']} is marked do-not-contact and will not be mailed again"
 
 
@@ -433,15 +512,29 @@ def undo_optout(db: Database, ref: str) -> str:
         if row:
             with db.atomic():
                 if row[1] == "unsubscribed":
-                    db.execute("UPDATE address SET status = 'active', updated_at = ? WHERE id = ?",
-                               [stamp(), row[0]])
-                    log_event(db, "address", row[0], "optin", old={"status": "unsubscribed"},
-                              new={"status": "active"})
+                    db.execute(
+                        "UPDATE address SET status = 'active', updated_at = ? WHERE id = ?",
+                        [stamp(), row[0]],
+                    )
+                    log_event(
+                        db,
+                        "address",
+                        row[0],
+                        "optin",
+                        old={"status": "unsubscribed"},
+                        new={"status": "active"},
+                    )
             return f"{ref.lower()} may be mailed again"
     org = resolve_org(db, ref)
     with db.atomic():
         if org["do_not_contact"]:
             db["organization"].update(org["id"], {"do_not_contact": 0, "updated_at": stamp()})
-            log_event(db, "organization", org["id"], "optin", old={"do_not_contact": True},
-                      new={"do_not_contact": False})
+            log_event(
+                db,
+                "organization",
+                org["id"],
+                "optin",
+                old={"do_not_contact": True},
+                new={"do_not_contact": False},
+            )
     return f"{org['name']} may be mailed again"

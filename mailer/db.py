@@ -178,7 +178,7 @@ def m001_initial(db: Database) -> None:
             BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
         CREATE TRIGGER event_no_delete BEFORE DELETE ON event
             BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
-        """
+        """,
     )
 
 
@@ -210,9 +210,7 @@ def open_db(path: Path, *, create: bool = True) -> Database:
     """Open (creating if allowed) and migrate the database at ``path``."""
     path = Path(path)
     if not path.exists() and not create:
-        raise MailerError(
-            f"no database at {path}", hint="Run `mailer init` to create one here."
-        )
+        raise MailerError(f"no database at {path}", hint="Run `mailer init` to create one here.")
     path.parent.mkdir(parents=True, exist_ok=True)
     old_umask = os.umask(0o077)
     try:

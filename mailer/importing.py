@@ -26,8 +26,17 @@ from mailer.errors import MailerError, Problem, ValidationError
 from mailer.lang import split_list
 
 COLUMNS = {
-    "name", "short_name", "country", "languages", "email", "emails", "tags", "notes",
-    "names", "do_not_contact", "unsubscribed",
+    "name",
+    "short_name",
+    "country",
+    "languages",
+    "email",
+    "emails",
+    "tags",
+    "notes",
+    "names",
+    "do_not_contact",
+    "unsubscribed",
 }
 LIST_SEPS = {"languages": ";,", "emails": ";,", "tags": ";", "unsubscribed": ";,"}
 # A cell a spreadsheet would run as a formula is exported behind a quote; the
@@ -112,7 +121,7 @@ def _table_rows(text: str, delimiter: str, path: Path) -> list[Row]:
         except csv.Error as e:
             raise MailerError(f"{path}:{start}: the row cannot be read as CSV ({e})") from None
         if any(c.strip() for c in cells):
-            if len(cells) > len(names) and any(c.strip() for c in cells[len(names):]):
+            if len(cells) > len(names) and any(c.strip() for c in cells[len(names) :]):
                 rows.append(Row(start, {"__extra__": "x"}))
             else:
                 rows.append(Row(start, {n: c for n, c in zip(names, cells, strict=False) if n}))
@@ -219,9 +228,14 @@ def _stored_inputs(db: Database) -> dict[int, OrgInput]:
     for o in db.query("SELECT * FROM organization WHERE merged_into IS NULL"):
         addrs = addresses.get(o["id"], [])
         stored[o["id"]] = OrgInput(
-            name=o["name"], short_name=o["short_name"], country=o["country"],
-            languages=json.loads(o["languages"]), emails=[e for e, _ in addrs],
-            tags=json.loads(o["tags"]), notes=o["notes"], names=json.loads(o["names"]),
+            name=o["name"],
+            short_name=o["short_name"],
+            country=o["country"],
+            languages=json.loads(o["languages"]),
+            emails=[e for e, _ in addrs],
+            tags=json.loads(o["tags"]),
+            notes=o["notes"],
+            names=json.loads(o["names"]),
             do_not_contact=bool(o["do_not_contact"]),
             unsubscribed=[e for e, s in addrs if s == "unsubscribed"],
         )
@@ -247,10 +261,7 @@ def _apply(state: OrgInput, row: OrgInput) -> OrgInput:
 def plan_import(db: Database, rows: list[Row], source: str) -> tuple[list[_Target], list[Problem]]:
     stored = _stored_inputs(db)
     owner = {e: oid for oid, s in stored.items() for e in s.emails}
-    merged_owner = {
-        r["email"]: r["org_id"]
-        for r in db.query("SELECT email, org_id FROM address")
-    }
+    merged_owner = {r["email"]: r["org_id"] for r in db.query("SELECT email, org_id FROM address")}
     by_key: dict[tuple[str, str | None], list[int]] = {}
     for oid, s in stored.items():
         by_key.setdefault((_fold(s.name), s.country), []).append(oid)
@@ -278,12 +289,19 @@ def plan_import(db: Database, rows: list[Row], source: str) -> tuple[list[_Targe
                 continue
             key = candidates[0] if candidates else ("new", _fold(data.name), data.country)
         clash = next(
-            ((e, seen_email[e][1]) for e in data.emails if e in seen_email and seen_email[e][0] != key),
+            (
+                (e, seen_email[e][1])
+                for e in data.emails
+                if e in seen_email and seen_email[e][0] != key
+            ),
             None,
         )
         if clash:
             problems.append(
-                Problem(where, f"email {clash[0]} already appears on line {clash[1]} for another organization")
+                Problem(
+                    where,
+                    f"email {clash[0]} already appears on line {clash[1]} for another organization",
+                )
             )
             continue
         for e in data.emails:
@@ -317,7 +335,9 @@ def import_orgs(
     result = ImportResult(skipped=problems, dry_run=dry_run)
     for t in targets:
         if t.stored is None:
-            result.changes.append(Change(t.line, "create", t.state.name, _diff(OrgInput(""), t.state)))
+            result.changes.append(
+                Change(t.line, "create", t.state.name, _diff(OrgInput(""), t.state))
+            )
         elif fields := _diff(t.stored, t.state):
             result.changes.append(Change(t.line, "update", t.state.name, fields))
         else:
@@ -354,8 +374,9 @@ def _update(db: Database, org_id: int, old: OrgInput, new: OrgInput) -> None:
                 "UPDATE address SET status = 'unsubscribed', updated_at = ? WHERE email = ?",
                 [stamp(), email],
             )
-    log_event(db, "organization", org_id, "import",
-              old={k: getattr(old, k) for k in fields}, new=fields)
+    log_event(
+        db, "organization", org_id, "import", old={k: getattr(old, k) for k in fields}, new=fields
+    )
 
 
 # ---------------------------------------------------------------- export
@@ -369,20 +390,39 @@ def export_orgs(db: Database, fmt: str = "csv") -> str:
     """Every organization in a form ``import`` reads back to the same database."""
     orgs = _stored_inputs(db)
     if fmt == "json":
-        return json.dumps(
-            [{"id": oid, **o.__dict__} for oid, o in orgs.items()], ensure_ascii=False, indent=2
-        ) + "\n"
+        return (
+            json.dumps(
+                [{"id": oid, **o.__dict__} for oid, o in orgs.items()], ensure_ascii=False, indent=2
+            )
+            + "\n"
+        )
     out = io.StringIO()
-    columns = ["name", "short_name", "country", "languages", "emails", "tags", "notes",
-               "names", "do_not_contact", "unsubscribed"]
+    columns = [
+        "name",
+        "short_name",
+        "country",
+        "languages",
+        "emails",
+        "tags",
+        "notes",
+        "names",
+        "do_not_contact",
+        "unsubscribed",
+    ]
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(columns)
     for o in orgs.values():
         cells = [
-            o.name, o.short_name or "", o.country or "", ";".join(o.languages),
-            ";".join(o.emails), ";".join(o.tags), o.notes or "",
+            o.name,
+            o.short_name or "",
+            o.country or "",
+            ";".join(o.languages),
+            ";".join(o.emails),
+            ";".join(o.tags),
+            o.notes or "",
             json.dumps(o.names, ensure_ascii=False) if o.names else "",
-            "true" if o.do_not_contact else "", ";".join(o.unsubscribed),
+            "true" if o.do_not_contact else "",
+            ";".join(o.unsubscribed),
         ]
         writer.writerow([_safe(c) for c in cells])
     return out.getvalue()

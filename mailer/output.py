@@ -29,7 +29,9 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], *, title: str | None = None) -> None:
+def table(
+    headers: Sequence[str], rows: Iterable[Sequence[Any]], *, title: str | None = None
+) -> None:
     """A table for people: rich on a terminal, plain columns in a pipe."""
     rows = [[_cell(v) for v in row] for row in rows]
     if sys.stdout.isatty():

@@ -35,8 +35,11 @@ def config_text() -> str:
         else:
             value = str(default)
         lines.append(f"# {key.help} ({env_name(key.name)})")
-        lines.append(f"{name} = {value}" if default not in ("", 0) or isinstance(default, bool)
-                     else f"# {name} = {value}")
+        lines.append(
+            f"{name} = {value}"
+            if default not in ("", 0) or isinstance(default, bool)
+            else f"# {name} = {value}"
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -142,7 +142,7 @@ def not_built(name: str, issue: str) -> Callable[..., None]:
 
 def _register() -> None:
     # Imported here so each topic module can import `cli` and `pass_app` from us.
-    from mailer.cli import campaign, inbox, org, report, send, setup  # noqa: F401
+    from mailer.cli import campaign, inbox, org, remind, report, send, setup  # noqa: F401
 
 
 _register()

@@ -40,11 +40,21 @@ def org() -> None:
 @click.option("--lang", "langs", multiple=True, help="Preferred languages in order: el,en.")
 @click.option("--tag", "tags", multiple=True, help="A tag for choosing audiences; repeatable.")
 @click.option("--notes", help="Free text kept with the organization.")
-@click.option("--name-in", "names", multiple=True, help="Published name in a language: sr-Cyrl=Назив.")
+@click.option(
+    "--name-in", "names", multiple=True, help="Published name in a language: sr-Cyrl=Назив."
+)
 @pass_app
-def org_add(app: AppContext, name: str, short_name: str | None, country: str | None,
-            emails: tuple[str, ...], langs: tuple[str, ...], tags: tuple[str, ...],
-            notes: str | None, names: tuple[str, ...]) -> None:
+def org_add(
+    app: AppContext,
+    name: str,
+    short_name: str | None,
+    country: str | None,
+    emails: tuple[str, ...],
+    langs: tuple[str, ...],
+    tags: tuple[str, ...],
+    notes: str | None,
+    names: tuple[str, ...],
+) -> None:
     """Add an organization.
 
     \b
@@ -55,9 +65,16 @@ def org_add(app: AppContext, name: str, short_name: str | None, country: str | N
     from mailer.contacts import OrgInput, add_org
 
     try:
-        data = OrgInput.clean(name=name, short_name=short_name, country=country,
-                              emails=list(emails), languages=_split(langs), tags=list(tags),
-                              notes=notes, names=_names(names))
+        data = OrgInput.clean(
+            name=name,
+            short_name=short_name,
+            country=country,
+            emails=list(emails),
+            languages=_split(langs),
+            tags=list(tags),
+            notes=notes,
+            names=_names(names),
+        )
     except ValueError as e:
         raise MailerError(f"organization {name!r}: {e}") from None
     with command_context("org add"):
@@ -71,8 +88,9 @@ def org_add(app: AppContext, name: str, short_name: str | None, country: str | N
 @click.option("--lang", help="Only organizations that read this language.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON list.")
 @pass_app
-def org_list(app: AppContext, tag: str | None, country: str | None, lang: str | None,
-             as_json: bool) -> None:
+def org_list(
+    app: AppContext, tag: str | None, country: str | None, lang: str | None, as_json: bool
+) -> None:
     """List organizations."""
     from mailer.contacts import list_orgs
 
@@ -85,8 +103,19 @@ def org_list(app: AppContext, tag: str | None, country: str | None, lang: str | 
         return
     table(
         ["id", "name", "short", "country", "languages", "emails", "tags", "opted out"],
-        [[o["id"], o["name"], o["short_name"], o["country"], o["languages"], o["emails"],
-          o["tags"], o["do_not_contact"]] for o in orgs],
+        [
+            [
+                o["id"],
+                o["name"],
+                o["short_name"],
+                o["country"],
+                o["languages"],
+                o["emails"],
+                o["tags"],
+                o["do_not_contact"],
+            ]
+            for o in orgs
+        ],
     )
     click.echo(f"{len(orgs)} organization{'s' if len(orgs) != 1 else ''}")
 
@@ -107,8 +136,13 @@ def org_show(app: AppContext, ref: str, as_json: bool) -> None:
         print_json(record)
         return
     click.echo(f"{record['name']} (id {record['id']})")
-    for label, key in [("Short name", "short_name"), ("Country", "country"),
-                       ("Languages", "languages"), ("Tags", "tags"), ("Notes", "notes")]:
+    for label, key in [
+        ("Short name", "short_name"),
+        ("Country", "country"),
+        ("Languages", "languages"),
+        ("Tags", "tags"),
+        ("Notes", "notes"),
+    ]:
         value = record[key]
         if value:
             click.echo(f"  {label}: {', '.join(value) if isinstance(value, list) else value}")
@@ -118,12 +152,18 @@ def org_show(app: AppContext, ref: str, as_json: bool) -> None:
         click.echo("  DO NOT CONTACT (opted out)")
     if record["merged"]:
         click.echo(f"  Merged from: {', '.join(record['merged'])}")
-    table(["email", "status", "soft bounces"],
-          [[a["email"], a["status"], a["soft_bounces"]] for a in record["addresses"]])
+    table(
+        ["email", "status", "soft bounces"],
+        [[a["email"], a["status"], a["soft_bounces"]] for a in record["addresses"]],
+    )
     if record["responses"]:
-        table(["campaign", "answer", "source", "at", "withdrawn"],
-              [[r["campaign"], r["kind"], r["source"], r["at"], r["withdrawn_at"]]
-               for r in record["responses"]])
+        table(
+            ["campaign", "answer", "source", "at", "withdrawn"],
+            [
+                [r["campaign"], r["kind"], r["source"], r["at"], r["withdrawn_at"]]
+                for r in record["responses"]
+            ],
+        )
 
 
 @org.command("edit")
@@ -137,20 +177,45 @@ def org_show(app: AppContext, ref: str, as_json: bool) -> None:
 @click.option("--remove-email", multiple=True, help="Remove an address never mailed.")
 @click.option("--add-tag", multiple=True, help="Add a tag.")
 @click.option("--remove-tag", multiple=True, help="Remove a tag.")
-@click.option("--name-in", "names", multiple=True, help="Published name in a language: sr-Cyrl=Назив.")
+@click.option(
+    "--name-in", "names", multiple=True, help="Published name in a language: sr-Cyrl=Назив."
+)
 @pass_app
-def org_edit(app: AppContext, ref: str, name: str | None, short_name: str | None,
-             country: str | None, langs: tuple[str, ...], notes: str | None,
-             add_email: tuple[str, ...], remove_email: tuple[str, ...],
-             add_tag: tuple[str, ...], remove_tag: tuple[str, ...], names: tuple[str, ...]) -> None:
+def org_edit(
+    app: AppContext,
+    ref: str,
+    name: str | None,
+    short_name: str | None,
+    country: str | None,
+    langs: tuple[str, ...],
+    notes: str | None,
+    add_email: tuple[str, ...],
+    remove_email: tuple[str, ...],
+    add_tag: tuple[str, ...],
+    remove_tag: tuple[str, ...],
+    names: tuple[str, ...],
+) -> None:
     """Change an organization's fields, addresses or tags."""
     from mailer.contacts import edit_org
 
-    changes = {"name": name, "short_name": short_name, "country": country,
-               "languages": _split(langs) or None, "notes": notes}
+    changes = {
+        "name": name,
+        "short_name": short_name,
+        "country": country,
+        "languages": _split(langs) or None,
+        "notes": notes,
+    }
     with command_context("org edit"):
-        diff = edit_org(app.db, ref, changes=changes, add_tags=add_tag, remove_tags=remove_tag,
-                        add_emails=add_email, remove_emails=remove_email, names=_names(names))
+        diff = edit_org(
+            app.db,
+            ref,
+            changes=changes,
+            add_tags=add_tag,
+            remove_tags=remove_tag,
+            add_emails=add_email,
+            remove_emails=remove_email,
+            names=_names(names),
+        )
     if not diff:
         click.echo("Nothing changed.")
     for key, (old, new) in diff.items():
@@ -172,7 +237,10 @@ def org_merge(app: AppContext, keep: str, other: str) -> None:
     with command_context("org merge"):
         result = merge_orgs(app.db, keep, other)
     moved = ", ".join(f"{n} {t}{'s' if n != 1 else ''}" for t, n in result["moved"].items() if n)
-    click.echo(f"Merged {result['merged']} into {result['kept']}" + (f" (moved {moved})." if moved else "."))
+    click.echo(
+        f"Merged {result['merged']} into {result['kept']}"
+        + (f" (moved {moved})." if moved else ".")
+    )
 
 
 @org.command("optout")
@@ -218,15 +286,23 @@ def org_import(app: AppContext, file: Path, dry_run: bool, skip_invalid: bool) -
     for problem in result.skipped:
         click.echo(f"skipped {problem}", err=True)
     verb = "would be" if dry_run else "were"
-    click.echo(f"{result.created} created, {result.updated} updated, {result.unchanged} unchanged"
-               f"{', ' + str(len(result.skipped)) + ' invalid rows skipped' if result.skipped else ''}"
-               f" ({'dry run: nothing written' if dry_run else 'saved'}).".replace("were", verb))
+    click.echo(
+        f"{result.created} created, {result.updated} updated, {result.unchanged} unchanged"
+        f"{', ' + str(len(result.skipped)) + ' invalid rows skipped' if result.skipped else ''}"
+        f" ({'dry run: nothing written' if dry_run else 'saved'}).".replace("were", verb)
+    )
 
 
 @org.command("export")
-@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write to this file instead of standard output.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file instead of standard output.",
+)
 @pass_app
 def org_export(app: AppContext, fmt: str, output: Path | None) -> None:
     """Export every organization (CSV re-imports to the same database)."""

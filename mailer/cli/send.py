@@ -1,4 +1,4 @@
-"""``mailer send`` and ``mailer remind``."""
+"""``mailer send``."""
 
 from __future__ import annotations
 
@@ -12,10 +12,3 @@ from mailer.cli import cli, not_built
 def send(args: tuple[str, ...]) -> None:
     """Send a campaign, each message exactly once."""
     not_built("send", "sending issue")()
-
-
-@cli.command(context_settings={"ignore_unknown_options": True})
-@click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def remind(args: tuple[str, ...]) -> None:
-    """Send the next wave to organizations that have not answered."""
-    not_built("remind", "tracking issue")()

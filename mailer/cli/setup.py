@@ -10,9 +10,17 @@ from mailer.cli import cli, not_built
 
 
 @cli.command()
-@click.option("--dir", "folder", type=click.Path(file_okay=False, path_type=Path), default=".",
-              show_default=True, help="Folder to set up.")
-@click.option("--force", is_flag=True, help="Rewrite mailer.toml and templates/ (the database is kept).")
+@click.option(
+    "--dir",
+    "folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=".",
+    show_default=True,
+    help="Folder to set up.",
+)
+@click.option(
+    "--force", is_flag=True, help="Rewrite mailer.toml and templates/ (the database is kept)."
+)
 def init(folder: Path, force: bool) -> None:
     """Create mailer.toml, contacts.db and a templates/ skeleton.
 

@@ -1,0 +1,57 @@
+"""Reply tokens: the short random string that ties a reply to the message
+it answers. It travels in the Message-ID, in the plus-addressed Reply-To
+(``intl+TOKEN@party.example.org``) and in the List-Unsubscribe address
+(``intl+unsub-TOKEN@…``).
+
+Tokens use a lower-case base32 alphabet without look-alike letters, so they
+survive mail systems that change case and people who copy them by hand.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no l, o, 0, 1
+LENGTH = 12
+_TOKEN = f"[{ALPHABET}]{{{LENGTH}}}"
+_PLUS = re.compile(rf"\+(unsub-)?({_TOKEN})@", re.IGNORECASE)
+_MSGID = re.compile(rf"<m\.({_TOKEN})\.[^@>]*@[^>]+>", re.IGNORECASE)
+
+
+def new_token() -> str:
+    return "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
+
+
+def _split(address: str) -> tuple[str, str]:
+    local, _, domain = address.rpartition("@")
+    if not local or not domain:
+        raise ValueError(f"sender address {address!r} has no @")
+    return local.split("+", 1)[0], domain
+
+
+def message_id(token: str, campaign_slug: str, sender: str) -> str:
+    """``<m.TOKEN.SLUG@domain>``: unique per message, carries the token."""
+    _, domain = _split(sender)
+    slug = re.sub(r"[^A-Za-z0-9-]", "-", campaign_slug)[:40]
+    return f"<m.{token}.{slug}@{domain}>"
+
+
+def reply_address(sender: str, token: str) -> str:
+    local, domain = _split(sender)
+    return f"{local}+{token}@{domain}"
+
+
+def unsubscribe_address(sender: str, token: str) -> str:
+    local, domain = _split(sender)
+    return f"{local}+unsub-{token}@{domain}"
+
+
+def tokens_in_addresses(text: str) -> list[tuple[str, bool]]:
+    """Every (token, is_unsubscribe) found in plus-addresses within ``text``."""
+    return [(m.group(2).lower(), bool(m.group(1))) for m in _PLUS.finditer(text)]
+
+
+def tokens_in_message_ids(text: str) -> list[str]:
+    """Tokens of our Message-IDs found in ``text`` (In-Reply-To, References, a bounce)."""
+    return [m.group(1).lower() for m in _MSGID.finditer(text)]
