@@ -95,7 +95,9 @@ def _sniff(text: str) -> str:
 
 
 def _table_rows(text: str, delimiter: str, path: Path) -> list[Row]:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    # Lines end at LF only, so a stray CR inside a cell does not shift the line
+    # numbers that errors report from what an editor shows.
+    reader = csv.reader(io.StringIO(text, newline="\n"), delimiter=delimiter, strict=True)
     try:
         header = next(reader, None)
     except csv.Error as e:
@@ -266,6 +268,7 @@ def plan_import(db: Database, rows: list[Row], source: str) -> tuple[list[_Targe
     for oid, s in stored.items():
         by_key.setdefault((_fold(s.name), s.country), []).append(oid)
     targets: dict[Any, _Target] = {}
+    named: dict[tuple[str, str | None], Any] = {}  # name+country seen in this file → target
     seen_email: dict[str, tuple[Any, int]] = {}
     problems: list[Problem] = []
     for row in rows:
@@ -282,6 +285,8 @@ def plan_import(db: Database, rows: list[Row], source: str) -> tuple[list[_Targe
             continue
         if owners:
             key = owners.pop()
+        elif (_fold(data.name), data.country) in named:
+            key = named[(_fold(data.name), data.country)]
         else:
             candidates = by_key.get((_fold(data.name), data.country), [])
             if len(candidates) > 1:
@@ -306,6 +311,7 @@ def plan_import(db: Database, rows: list[Row], source: str) -> tuple[list[_Targe
             continue
         for e in data.emails:
             seen_email.setdefault(e, (key, row.line))
+        named.setdefault((_fold(data.name), data.country), key)
         if key not in targets:
             base = stored.get(key) if isinstance(key, int) else None
             targets[key] = _Target(

@@ -1,0 +1,147 @@
+"""`mailer init` and `mailer org …` end to end through the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.conftest import EXAMPLES, Run
+
+
+def test_init_refuses_to_overwrite_and_force_keeps_the_database(project: Path, run: Run) -> None:
+    assert run("init").exit_code == 0
+    assert (project / "contacts.db").exists() and (project / "templates").is_dir()
+    again = run("init")
+    assert again.exit_code == 1
+    assert "already exist" in again.stderr and "--force" in again.stderr
+    run("org", "add", "Kept", "--email", "k@k.example.org")
+    forced = run("init", "--force")
+    assert forced.exit_code == 0 and "(kept)" in forced.stdout
+    assert "Kept" in run("org", "list").stdout
+
+
+def test_commands_without_a_database_say_how_to_start(project: Path, run: Run) -> None:
+    result = run("org", "list")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: no database at ")
+    assert "mailer init" in result.stderr
+
+
+def test_org_list_json_has_the_design_shape(with_orgs: Path, run: Run) -> None:
+    result = run("org", "list", "--json", "--country", "RS")
+    assert result.exit_code == 0
+    orgs = json.loads(result.stdout)
+    assert len(orgs) == 3
+    assert set(orgs[0]) >= {
+        "id",
+        "name",
+        "short_name",
+        "country",
+        "languages",
+        "tags",
+        "emails",
+        "do_not_contact",
+    }
+    assert {o["languages"][0] for o in orgs} == {"sr-Latn", "sr-Cyrl"}
+
+
+def test_org_list_table_and_default_subcommand(with_orgs: Path, run: Run) -> None:
+    result = run("org")
+    assert result.exit_code == 0
+    assert "Arbeiterbund am Fluss" in result.stdout
+    assert result.stdout.rstrip().endswith("30 organizations")
+
+
+def test_org_add_show_edit_merge_optout(initialized: Path, run: Run) -> None:
+    added = run(
+        "org",
+        "add",
+        "Party of Labour",
+        "--short",
+        "PL",
+        "--country",
+        "Greece",
+        "--email",
+        "a@pl.example.org",
+        "--lang",
+        "el,en",
+        "--tag",
+        "europe",
+        "--name-in",
+        "sr-Cyrl=Партија рада",
+    )
+    assert added.exit_code == 0, added.stderr
+    run("org", "add", "Party of Labor", "--email", "b@pl.example.org")
+    shown = json.loads(run("org", "show", "PL", "--json").stdout)
+    assert shown["country"] == "GR" and shown["names"] == {"sr-Cyrl": "Партија рада"}
+    edited = run("org", "edit", "PL", "--add-tag", "party", "--country", "CY")
+    assert edited.exit_code == 0 and "country: 'GR' → 'CY'" in edited.stdout
+    merged = run("org", "merge", "PL", "Party of Labor")
+    assert merged.exit_code == 0 and "Merged Party of Labor into Party of Labour" in merged.stdout
+    assert json.loads(run("org", "show", "b@pl.example.org", "--json").stdout)["id"] == shown["id"]
+    assert run("org", "optout", "PL").exit_code == 0
+    assert json.loads(run("org", "show", "PL", "--json").stdout)["do_not_contact"] is True
+    refused = run("org", "optout", "PL", "--undo", input="n\n")
+    assert refused.exit_code == 1
+    assert json.loads(run("org", "show", "PL", "--json").stdout)["do_not_contact"] is True
+
+
+def test_bad_input_is_one_sentence_without_traceback(initialized: Path, run: Run) -> None:
+    result = run("org", "add", "X", "--email", "broken@", "--country", "GR")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: organization 'X': email 'broken@' is not valid")
+    assert "Traceback" not in result.stderr
+    missing = run("org", "show", "Nobody")
+    assert missing.exit_code == 1 and "no organization matches 'Nobody'" in missing.stderr
+
+
+def test_import_dry_run_then_real_then_export(initialized: Path, run: Run, tmp_path: Path) -> None:
+    source = str(EXAMPLES / "organizations.csv")
+    dry = run("org", "import", source, "--dry-run")
+    assert dry.exit_code == 0
+    assert "would create" in dry.stdout and "30 created" in dry.stdout
+    assert json.loads(run("org", "list", "--json").stdout) == []
+    assert "30 created" in run("org", "import", source).stdout
+    out = tmp_path / "export.csv"
+    assert run("org", "export", "-o", str(out)).exit_code == 0
+    assert "0 created, 0 updated, 30 unchanged" in run("org", "import", str(out)).stdout
+
+
+def test_invalid_import_lists_rows_and_exits_1(initialized: Path, run: Run, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("name,email\nA,a@a.example.org\nB,nope\n,c@c.example.org\n")
+    result = run("org", "import", str(bad))
+    assert result.exit_code == 1
+    assert "2 invalid rows; nothing was imported" in result.stderr
+    assert "bad.csv:3:" in result.stderr and "bad.csv:4: name is missing" in result.stderr
+    skipped = run("org", "import", str(bad), "--skip-invalid")
+    assert skipped.exit_code == 0 and "1 created" in skipped.stdout
+
+
+def test_bad_config_value_is_reported_with_the_file(initialized: Path, run: Run) -> None:
+    (initialized / "mailer.toml").write_text('[smtp]\nrate = "fast"\n')
+    result = run("org", "list")
+    assert result.exit_code == 1
+    assert "mailer.toml: [smtp] rate: expected" in result.stderr
+
+
+def test_help_lists_every_command_group(project: Path, run: Run) -> None:
+    text = run("--help").stdout
+    for name in (
+        "init",
+        "org",
+        "campaign",
+        "preview",
+        "check",
+        "send",
+        "inbox",
+        "replies",
+        "reply",
+        "sign",
+        "signon",
+        "status",
+        "remind",
+        "signatories",
+        "demo",
+    ):
+        assert f"  {name} " in text

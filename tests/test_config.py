@@ -1,0 +1,111 @@
+"""Configuration: discovery upwards, precedence, validation messages, secrets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mailer.config import load_settings, parse_rate, redact, secret
+from mailer.errors import ConfigError
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_defaults_without_a_file(tmp_path: Path) -> None:
+    s = load_settings(cwd=tmp_path, env={})
+    assert s.file is None
+    assert s["smtp.url"] == ""
+    assert s["smtp.concurrency"] == 4
+    assert s.path("db.path") == tmp_path / "contacts.db"
+
+
+def test_file_found_in_a_parent_and_paths_relative_to_it(tmp_path: Path) -> None:
+    write(tmp_path / "mailer.toml", '[db]\npath = "data/x.db"\n')
+    deep = tmp_path / "a" / "b"
+    deep.mkdir(parents=True)
+    s = load_settings(cwd=deep, env={})
+    assert s.file == tmp_path / "mailer.toml"
+    assert s.path("db.path") == tmp_path / "data" / "x.db"
+
+
+def test_precedence_option_over_env_over_file(tmp_path: Path) -> None:
+    write(tmp_path / "mailer.toml", '[smtp]\nrate = "10/min"\nconcurrency = 2\n')
+    s = load_settings(cwd=tmp_path, env={"MAILER_SMTP_RATE": "20/min"})
+    assert s["smtp.rate"] == "20/min" and s.sources["smtp.rate"] == "MAILER_SMTP_RATE"
+    assert s["smtp.concurrency"] == 2
+    s = load_settings(
+        cwd=tmp_path, env={"MAILER_SMTP_RATE": "20/min"}, overrides={"smtp.rate": "5/s"}
+    )
+    assert s["smtp.rate"] == "5/s" and s.sources["smtp.rate"] == "option"
+
+
+def test_mailer_db_alias(tmp_path: Path) -> None:
+    s = load_settings(cwd=tmp_path, env={"MAILER_DB": "/tmp/other.db"})
+    assert s.path("db.path") == Path("/tmp/other.db")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('[smtp]\nrate = "30"\n', "[smtp] rate"),
+        ("[smtp]\nconcurrency = 0\n", "[smtp] concurrency"),
+        ('[smtp]\nurl = "http://x"\n', "[smtp] url"),
+        ("[smtp]\nfoo = 1\n", "unknown key [smtp] foo"),
+        ("[smtp\n", "not valid TOML"),
+        ('smtp = "x"\n', "must be a [section]"),
+        ("[sender]\nreply_token = 3\n", "[sender] reply_token"),
+    ],
+)
+def test_bad_values_name_the_key_and_the_file(tmp_path: Path, text: str, expected: str) -> None:
+    write(tmp_path / "mailer.toml", text)
+    with pytest.raises(ConfigError) as info:
+        load_settings(cwd=tmp_path, env={})
+    assert expected in str(info.value)
+    assert str(tmp_path / "mailer.toml") in str(info.value)
+
+
+def test_bad_env_value_names_the_variable(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="MAILER_SMTP_CONCURRENCY"):
+        load_settings(cwd=tmp_path, env={"MAILER_SMTP_CONCURRENCY": "many"})
+
+
+def test_parse_rate() -> None:
+    assert parse_rate("30/min") == (30, 60.0)
+    assert parse_rate("2/s") == (2, 1.0)
+    assert parse_rate("1000 / hour") == (1000, 3600.0)
+    assert parse_rate("unlimited") is None
+    for bad in ("30", "x/min", "0/min", "5/fortnight"):
+        with pytest.raises(ValueError):
+            parse_rate(bad)
+
+
+def test_secret_from_env_never_prompts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MAILER_SMTP_PASSWORD", "s3cret")
+    assert secret("smtp", service="h", user="u", prompt=None) == "s3cret"
+
+
+def test_missing_secret_without_terminal_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("MAILER_SMTP_PASSWORD", raising=False)
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+    with pytest.raises(ConfigError, match="MAILER_SMTP_PASSWORD"):
+        secret("smtp", service="mail.example.org", user="u", prompt=None)
+
+
+def test_redact_hides_passwords() -> None:
+    assert redact("smtps://user:pw@mail.example.org:465") == "smtps://user:***@mail.example.org:465"
+    assert redact("smtps://user@mail.example.org") == "smtps://user@mail.example.org"
+
+
+def test_init_writes_a_config_that_loads_with_every_key(initialized: Path) -> None:
+    from mailer.config import KEYS
+
+    text = (initialized / "mailer.toml").read_text()
+    for key in KEYS:
+        assert key.split(".", 1)[1] in text
+    assert load_settings(cwd=initialized, env={}).file == initialized / "mailer.toml"

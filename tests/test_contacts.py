@@ -1,0 +1,192 @@
+"""Organizations: validation, resolution, edit, merge and opt-out rules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlite_utils import Database
+
+from mailer.contacts import (
+    OrgInput,
+    add_org,
+    edit_org,
+    list_orgs,
+    merge_orgs,
+    normalize_email,
+    optout,
+    resolve_org,
+    show_org,
+    undo_optout,
+)
+from mailer.db import open_db
+from mailer.errors import Ambiguous, MailerError, NotFound
+from mailer.responses import record
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Database:
+    return open_db(tmp_path / "c.db")
+
+
+def org(db: Database, name: str, **kw: object) -> int:
+    return add_org(db, OrgInput.clean(name=name, **kw))
+
+
+def test_clean_normalises_every_field() -> None:
+    data = OrgInput.clean(
+        name="  Партија рада ",
+        country="Serbia",
+        languages=["sr-cyrl", "SR-latn", "en"],
+        emails=["Intl@Party.Example.ORG", "intl@party.example.org"],
+        tags=["europe", "europe", " "],
+    )
+    assert data.name == "Партија рада"
+    assert data.country == "RS"
+    assert data.languages == ["sr-Cyrl", "sr-Latn", "en"]
+    assert data.emails == ["intl@party.example.org"]
+    assert data.tags == ["europe"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("name", "", "name is missing"),
+        ("name", "A\r\nBcc: x@y.org", "control character"),
+        ("country", "Atlantis", "not an ISO 3166"),
+        ("languages", ["english"], "not a valid BCP 47"),
+        ("emails", ["not-an-address"], "is not valid"),
+    ],
+)
+def test_clean_rejects_bad_fields(field: str, value: object, message: str) -> None:
+    raw = {"name": "Party", field: value}
+    with pytest.raises(ValueError, match=message):
+        OrgInput.clean(**raw)
+
+
+def test_internationalized_address_is_accepted() -> None:
+    assert normalize_email("δοκιμή@παράδειγμα.δοκιμή") == "δοκιμή@παράδειγμα.δοκιμή"
+
+
+def test_resolve_by_id_name_short_name_and_email(db: Database) -> None:
+    oid = org(db, "Workers' League", short_name="WL", emails=["wl@wl.example.org"])
+    for ref in (str(oid), "workers' league", "WL", "WL@wl.example.org"):
+        assert resolve_org(db, ref)["id"] == oid
+    with pytest.raises(NotFound, match="no organization matches 'nobody'"):
+        resolve_org(db, "nobody")
+
+
+def test_ambiguous_reference_lists_candidates(db: Database) -> None:
+    a = org(db, "Front", country="FR")
+    b = org(db, "Front", country="BE")
+    with pytest.raises(Ambiguous) as info:
+        resolve_org(db, "Front")
+    assert f"{a}: Front (FR)" in str(info.value) and f"{b}: Front (BE)" in str(info.value)
+
+
+def test_an_email_belongs_to_one_organization(db: Database) -> None:
+    org(db, "A", emails=["x@a.example.org"])
+    with pytest.raises(MailerError, match="already belongs to 'A'"):
+        org(db, "B", emails=["X@a.example.org"])
+
+
+def test_edit_changes_fields_and_logs(db: Database) -> None:
+    oid = org(db, "A", languages=["en"], tags=["t1"])
+    diff = edit_org(
+        db,
+        "A",
+        changes={"country": "Greece", "languages": ["el", "en"]},
+        add_tags=["t2"],
+        remove_tags=["t1"],
+        add_emails=["a@a.example.org"],
+    )
+    assert diff["country"] == (None, "GR")
+    record_ = show_org(db, str(oid))
+    assert record_["tags"] == ["t2"] and record_["languages"] == ["el", "en"]
+    assert record_["emails"] == ["a@a.example.org"]
+    events = db.execute(
+        "SELECT action FROM event WHERE entity_id = ? AND entity = 'organization'", [oid]
+    )
+    assert [e[0] for e in events] == ["create", "edit"]
+
+
+def test_edit_with_bad_value_changes_nothing(db: Database) -> None:
+    org(db, "A", country="GR")
+    with pytest.raises(MailerError, match="not an ISO 3166"):
+        edit_org(db, "A", changes={"country": "Nowhere"})
+    assert resolve_org(db, "A")["country"] == "GR"
+
+
+def test_merge_moves_everything_and_keeps_the_other_name_resolvable(db: Database) -> None:
+    keep = org(db, "Party of Labour", tags=["a"], emails=["k@p.example.org"])
+    other = org(db, "Party of Labor", tags=["b"], emails=["o@p.example.org"])
+    db["campaign"].insert(
+        {
+            "id": 1,
+            "slug": "c",
+            "title": "t",
+            "kind": "signon",
+            "statement_dir": "x",
+            "default_language": "en",
+            "created_at": "t",
+        }
+    )
+    record(db, 1, other, "signed", source="manual")
+    optout(db, "Party of Labor")
+    merge_orgs(db, "Party of Labour", "Party of Labor")
+    kept = show_org(db, "Party of Labor")
+    assert kept["id"] == keep
+    assert set(kept["emails"]) == {"k@p.example.org", "o@p.example.org"}
+    assert kept["tags"] == ["a", "b"]
+    assert kept["do_not_contact"] is True  # an opt-out survives a merge
+    assert [r["kind"] for r in kept["responses"]] == ["signed"]
+    assert [o["id"] for o in list_orgs(db)] == [keep]
+
+
+def test_merge_keeps_the_kept_organizations_own_answer(db: Database) -> None:
+    keep = org(db, "K")
+    other = org(db, "O")
+    db["campaign"].insert(
+        {
+            "id": 1,
+            "slug": "c",
+            "title": "t",
+            "kind": "signon",
+            "statement_dir": "x",
+            "default_language": "en",
+            "created_at": "t",
+        }
+    )
+    record(db, 1, keep, "declined", source="manual")
+    record(db, 1, other, "signed", source="manual")
+    merge_orgs(db, "K", "O")
+    assert [r["kind"] for r in show_org(db, "K")["responses"]] == ["declined"]
+    with pytest.raises(MailerError, match="same organization"):
+        merge_orgs(db, "K", str(other))
+
+
+def test_optout_of_an_address_or_an_organization(db: Database) -> None:
+    org(db, "A", emails=["a@a.example.org", "b@a.example.org"])
+    optout(db, "a@a.example.org")
+    statuses = {a["email"]: a["status"] for a in show_org(db, "A")["addresses"]}
+    assert statuses == {"a@a.example.org": "unsubscribed", "b@a.example.org": "active"}
+    assert show_org(db, "A")["do_not_contact"] is False
+    optout(db, "A")
+    assert show_org(db, "A")["do_not_contact"] is True
+    undo_optout(db, "A")
+    assert show_org(db, "A")["do_not_contact"] is False
+
+
+def test_unsubscribed_address_cannot_be_removed(db: Database) -> None:
+    org(db, "A", emails=["a@a.example.org"])
+    optout(db, "a@a.example.org")
+    with pytest.raises(MailerError, match="never contacted again"):
+        edit_org(db, "A", changes={}, remove_emails=["a@a.example.org"])
+
+
+def test_list_filters(db: Database) -> None:
+    org(db, "A", country="GR", languages=["el"], tags=["europe"])
+    org(db, "B", country="AR", languages=["es"], tags=["americas"])
+    assert [o["name"] for o in list_orgs(db, tag="europe")] == ["A"]
+    assert [o["name"] for o in list_orgs(db, country="Argentina")] == ["B"]
+    assert [o["name"] for o in list_orgs(db, lang="EL")] == ["A"]

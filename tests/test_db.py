@@ -1,0 +1,79 @@
+"""The database file: private permissions, WAL, migrations, the append-only log."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+from pathlib import Path
+
+import pytest
+
+from mailer.db import MIGRATIONS, log_event, open_db
+from mailer.errors import MailerError
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def test_new_database_and_companions_are_private(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        db = open_db(tmp_path / "c.db")
+        db["organization"].insert({"name": "x", "created_at": "t", "updated_at": "t"})
+        files = [p for p in tmp_path.iterdir() if p.name.startswith("c.db")]
+        assert {p.name for p in files} >= {"c.db", "c.db-wal", "c.db-shm"}
+        assert all(mode(p) == 0o600 for p in files)
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    finally:
+        os.umask(old)
+
+
+def test_an_older_schema_is_migrated_forward_keeping_data(tmp_path: Path) -> None:
+    from sqlite_utils import Database
+
+    names = [m.name for m in MIGRATIONS._migrations]
+    path = tmp_path / "old.db"
+    old = Database(path)
+    if len(names) > 1:
+        MIGRATIONS.apply(old, stop_before=names[-1])
+    old.close()
+    db = open_db(path)
+    assert [m.name for m in MIGRATIONS.applied(db)] == names
+    assert MIGRATIONS.pending(db) == []
+
+
+def test_reopening_applies_nothing_twice(tmp_path: Path) -> None:
+    open_db(tmp_path / "c.db").close()
+    db = open_db(tmp_path / "c.db")
+    assert len(MIGRATIONS.applied(db)) == len(MIGRATIONS._migrations)
+
+
+def test_a_database_from_a_newer_mailer_is_refused(tmp_path: Path) -> None:
+    db = open_db(tmp_path / "c.db")
+    db["_sqlite_migrations"].insert(
+        {"migration_set": "mailer", "name": "m999_future", "applied_at": "2099-01-01"}
+    )
+    db.close()
+    with pytest.raises(MailerError, match="newer mailer"):
+        open_db(tmp_path / "c.db")
+
+
+def test_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "c.db").write_text("this is not sqlite")
+    with pytest.raises(MailerError, match="not a usable SQLite database"):
+        open_db(tmp_path / "c.db")
+
+
+def test_event_log_is_append_only(tmp_path: Path) -> None:
+    db = open_db(tmp_path / "c.db")
+    log_event(db, "organization", 1, "create", new={"name": "x"}, command="test")
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        db.execute("UPDATE event SET action = 'x'")
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        db.execute("DELETE FROM event")
+    assert db.execute("SELECT command, entity, action FROM event").fetchall() == [
+        ("test", "organization", "create")
+    ]

@@ -1,0 +1,202 @@
+"""Import and export: validation by line, all-or-nothing writes, idempotence,
+opt-outs that survive, formula-safe CSV, and arbitrary input never crashing."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlite_utils import Database
+
+from mailer.contacts import optout, show_org
+from mailer.db import open_db
+from mailer.errors import MailerError, ValidationError
+from mailer.importing import export_orgs, import_orgs
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "mailer" / "examples"
+HEADER = "name,short_name,country,languages,emails,tags,notes\n"
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Database:
+    return open_db(tmp_path / "c.db")
+
+
+def csv_file(tmp_path: Path, body: str, name: str = "orgs.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+def counts(db: Database) -> tuple[int, int]:
+    return db["organization"].count, db["address"].count
+
+
+def test_examples_import_and_reimport_changes_nothing(db: Database) -> None:
+    first = import_orgs(db, EXAMPLES / "organizations.csv")
+    assert (first.created, first.updated) == (30, 0)
+    events = db["event"].count
+    again = import_orgs(db, EXAMPLES / "organizations.csv")
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 30)
+    assert db["event"].count == events
+    countries = {o["country"] for o in db["organization"].rows}
+    assert len(countries) >= 12
+
+
+def test_every_invalid_row_is_listed_by_line_and_nothing_written(
+    db: Database, tmp_path: Path
+) -> None:
+    path = csv_file(
+        tmp_path,
+        HEADER
+        + "Good Party,,GR,el,good@g.example.org,,\n"
+        + ",,GR,el,noname@g.example.org,,\n"
+        + "Bad Mail,,GR,el,not-an-email,,\n"
+        + "Bad Country,,Grece,el,c@c.example.org,,\n"
+        + '"Evil\rName",,GR,el,e@e.example.org,,\n'
+        + "Other Party,,FR,fr,good@g.example.org,,\n"
+        + "Bad Lang,,FR,klingon-xx,l@l.example.org,,\n",
+    )
+    with pytest.raises(ValidationError) as info:
+        import_orgs(db, path)
+    lines = {p.where: p.what for p in info.value.problems}
+    assert set(lines) == {f"orgs.csv:{n}" for n in (3, 4, 5, 6, 7, 8)}
+    assert "name is missing" in lines["orgs.csv:3"]
+    assert "not valid" in lines["orgs.csv:4"]
+    assert "Grece" in lines["orgs.csv:5"]
+    assert "control character" in lines["orgs.csv:6"]
+    assert "already appears on line 2" in lines["orgs.csv:7"]
+    assert "BCP 47" in lines["orgs.csv:8"]
+    assert counts(db) == (0, 0)
+
+
+def test_skip_invalid_imports_the_good_rows(db: Database, tmp_path: Path) -> None:
+    path = csv_file(tmp_path, HEADER + "Good,,GR,el,g@g.example.org,,\nBad,,GR,el,nope,,\n")
+    result = import_orgs(db, path, skip_invalid=True)
+    assert result.created == 1 and [str(p) for p in result.skipped] == [
+        "orgs.csv:3: email 'nope' is not valid: An email address must have an @-sign."
+    ]
+
+
+def test_dry_run_reports_and_writes_nothing(db: Database, tmp_path: Path) -> None:
+    path = csv_file(tmp_path, HEADER + "New,,GR,el,n@n.example.org,,\n")
+    result = import_orgs(db, path, dry_run=True)
+    assert result.created == 1 and result.changes[0].action == "create"
+    assert counts(db) == (0, 0)
+
+
+def test_row_matching_by_email_or_by_name_and_country_updates(db: Database, tmp_path: Path) -> None:
+    import_orgs(db, csv_file(tmp_path, HEADER + "Old Name,,GR,el,a@a.example.org,t1,\n"))
+    result = import_orgs(
+        db,
+        csv_file(
+            tmp_path,
+            HEADER
+            + "New Name,NN,GR,el;en,a@a.example.org,t2,\n"
+            + "New Name,,GR,,b@a.example.org,,note\n",
+            "second.csv",
+        ),
+    )
+    assert (result.created, result.updated) == (0, 1)
+    record = show_org(db, "NN")
+    assert record["name"] == "New Name"
+    assert record["emails"] == ["a@a.example.org", "b@a.example.org"]
+    assert record["tags"] == ["t1", "t2"] and record["languages"] == ["el", "en"]
+    assert record["notes"] == "note"
+
+
+def test_reimport_never_clears_an_opt_out(db: Database, tmp_path: Path) -> None:
+    path = csv_file(tmp_path, HEADER + "A,,GR,el,a@a.example.org;b@a.example.org,,\n")
+    import_orgs(db, path)
+    optout(db, "A")
+    optout(db, "b@a.example.org")
+    import_orgs(db, path)
+    record = show_org(db, "A")
+    assert record["do_not_contact"] is True
+    assert {a["email"]: a["status"] for a in record["addresses"]}[
+        "b@a.example.org"
+    ] == "unsubscribed"
+
+
+def test_tsv_and_vcard(db: Database, tmp_path: Path) -> None:
+    tsv = csv_file(tmp_path, "Name\tEmails\tCountry\nT Party\tt@t.example.org\tChile\n", "o.tsv")
+    vcf = csv_file(
+        tmp_path,
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Someone\r\nORG:V Front;Intl dept\r\n"
+        "EMAIL;TYPE=work:v@v.example.org\r\nEMAIL:v2@v.example.org\r\n"
+        "ADR:;;;;;;Peru\r\nCATEGORIES:americas,front\r\nLANG:es\r\nEND:VCARD\r\n",
+        "o.vcf",
+    )
+    assert import_orgs(db, tsv).created == 1
+    assert import_orgs(db, vcf).created == 1
+    v = show_org(db, "V Front")
+    assert v["country"] == "PE" and v["tags"] == ["americas", "front"]
+    assert v["emails"] == ["v@v.example.org", "v2@v.example.org"] and v["languages"] == ["es"]
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("", "the file is empty"),
+        ("email,country\nx@y.example.org,GR\n", "no 'name' column"),
+        ("name,emial\nA,x@y.example.org\n", "unknown column 'emial'"),
+        ('name,email\n"A,x@y.example.org\n', "cannot be read as CSV"),
+    ],
+)
+def test_unreadable_files_are_one_clear_error(
+    db: Database, tmp_path: Path, body: str, message: str
+) -> None:
+    with pytest.raises(MailerError, match=message):
+        import_orgs(db, csv_file(tmp_path, body))
+
+
+def test_non_utf8_names_the_line(db: Database, tmp_path: Path) -> None:
+    path = tmp_path / "latin1.csv"
+    path.write_bytes("name\nA\nCaf\xe9\n".encode("latin-1"))
+    with pytest.raises(MailerError, match=r"latin1.csv:3: not UTF-8"):
+        import_orgs(db, path)
+
+
+def test_export_is_formula_safe_and_round_trips(db: Database, tmp_path: Path) -> None:
+    import_orgs(db, EXAMPLES / "organizations.csv")
+    import_orgs(
+        db,
+        csv_file(tmp_path, HEADER + '=HYPERLINK("x"),+1,GR,,f@f.example.org,@tag;-t,\'=quoted\n'),
+    )
+    optout(db, "f@f.example.org")
+    text = export_orgs(db, "csv")
+    for row in csv.reader(io.StringIO(text)):
+        assert all(not cell or cell[0] not in "=+-@" for cell in row)
+    fresh = open_db(tmp_path / "fresh.db")
+    path = csv_file(tmp_path, text, "export.csv")
+    import_orgs(fresh, path)
+    assert json.loads(export_orgs(fresh, "json")) == json.loads(export_orgs(db, "json"))
+    assert import_orgs(db, path).unchanged == 31
+
+
+CELL = st.text(alphabet=st.characters(codec="utf-8"), max_size=30)
+
+
+@given(rows=st.lists(st.lists(CELL, min_size=0, max_size=8), max_size=6))
+def test_arbitrary_csv_never_crashes_and_never_half_writes(
+    tmp_path_factory: pytest.TempPathFactory, rows: list[list[str]]
+) -> None:
+    tmp = tmp_path_factory.mktemp("h")
+    db = open_db(tmp / "c.db")
+    out = io.StringIO()
+    csv.writer(out).writerows([["name", "country", "languages", "emails", "tags", "notes"], *rows])
+    path = csv_file(tmp, out.getvalue())
+    try:
+        result = import_orgs(db, path)
+    except ValidationError as e:
+        assert all(p.where.startswith("orgs.csv:") for p in e.problems)
+        assert counts(db) == (0, 0)
+    except MailerError:
+        assert counts(db) == (0, 0)
+    else:
+        assert db["organization"].count == result.created
