@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
+from datetime import timedelta
 from pathlib import Path
 
 import click
 
-from mailer.cli import cli, not_built
+from mailer.cli import cli
+from mailer.errors import MailerError
 
 
 @cli.command()
@@ -38,5 +41,50 @@ def init(folder: Path, force: bool) -> None:
 @cli.command()
 @click.argument("folder", type=click.Path(file_okay=False, path_type=Path), default="mailer-demo")
 def demo(folder: Path) -> None:
-    """Run the whole story in FOLDER with example data, sending nothing."""
-    not_built("demo", "tracking issue")()
+    """Run a whole campaign on example data in FOLDER, sending nothing.
+
+    \b
+    It runs the ordinary commands, each shown before its output:
+    init, org import, campaign new, check, send (into the Maildir
+    FOLDER/outbox, not to anyone), inbox import of example replies
+    (sign-ons in several languages, a decline, an out-of-office,
+    a bounce), status, remind (as if four days had passed) and
+    signatories. Afterwards, `cd FOLDER` and explore with any command.
+    """
+    from mailer.clock import now, stamp
+    from mailer.db import open_db
+    from mailer.demo import SLUG, prepare_folder, write_replies
+
+    prepare_folder(folder)
+    click.secho(f"Set up {folder}/ with mailer.toml, contacts.db and templates/.", bold=True)
+    os.chdir(folder)
+    steps: list[list[str]] = [
+        ["org", "import", "organizations.csv"],
+        ["org", "list", "--tag", "balkans"],
+        ["campaign", "new", SLUG, "--statement", f"templates/{SLUG}"],
+        ["check", SLUG],
+        ["preview", SLUG, "--org", "RPSB"],
+        ["send", SLUG],
+        ["inbox", "import", "replies.mbox"],
+        ["status", SLUG],
+        ["remind", SLUG],
+        ["signatories", SLUG, "--with-country"],
+    ]
+    for args in steps:
+        if args[0] == "inbox":
+            with open_db(Path("contacts.db")) as db:
+                write_replies(db, Path("."))
+            click.secho("\n(example replies answering the sent messages: replies.mbox)", dim=True)
+        if args[0] == "remind":
+            os.environ["MAILER_NOW"] = stamp(now() + timedelta(days=4))
+            click.secho("\n(four days later…)", dim=True)
+        click.secho(f"\n$ mailer {' '.join(args)}", bold=True)
+        code = cli.main(args, prog_name="mailer", standalone_mode=False)
+        if code:
+            raise MailerError(f"the demo stopped at `mailer {' '.join(args)}`")
+    os.environ.pop("MAILER_NOW", None)
+    click.secho(
+        f"\nDone. The demo folder is {Path.cwd()}: the sent mail is in outbox/, "
+        "the database in contacts.db. Try `mailer status peace-statement` there.",
+        bold=True,
+    )
