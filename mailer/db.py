@@ -271,3 +271,10 @@ def command_context(name: str) -> Iterator[None]:
         yield
     finally:
         _command.pop()
+
+
+@MIGRATIONS()
+def m002_reply_effects(db: Database) -> None:
+    """What each reply changed (so ``reply mark`` can undo it) and why it got its class."""
+    db.execute("ALTER TABLE reply ADD COLUMN effects TEXT NOT NULL DEFAULT '[]'")
+    db.execute("ALTER TABLE reply ADD COLUMN evidence TEXT")
