@@ -1,0 +1,1 @@
+"""Replies: parse incoming mail, classify it, match it to campaigns and ingest it."""
