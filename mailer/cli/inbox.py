@@ -2,11 +2,61 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
 import click
+from click_default_group import DefaultGroup
 
-from mailer.cli import cli, not_built
+from mailer.cli import AppContext, cli, pass_app
+from mailer.db import command_context
+from mailer.output import print_json, table
 
-ISSUE = "replies issue"
+if TYPE_CHECKING:
+    from mailer.inbox.ingest import Summary
+
+CLASSES = (
+    "bounce",
+    "auto_reply",
+    "unsubscribe",
+    "signon",
+    "decline",
+    "acted",
+    "other",
+    "unparsable",
+)
+DECISIONS = ("signed", "declined", "acted", "other")
+
+
+def _progress() -> Any:
+    """A one-line counter on stderr when it is a terminal; nothing in pipes and tests."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(summary: Summary) -> None:
+        if summary.seen % 50 == 0:
+            click.echo(f"\r{summary.seen} messages read, {summary.new} new", err=True, nl=False)
+
+    return show
+
+
+def _summary(summary: Summary, as_json: bool) -> None:
+    if as_json:
+        print_json(summary.as_dict())
+        return
+    if sys.stderr.isatty():
+        click.echo("\r", err=True, nl=False)
+    click.echo(
+        f"{summary.new} new, {summary.duplicates} already known, {summary.unparsable} unparsable;"
+        f" {summary.matched} matched to a campaign, {summary.unmatched} unmatched."
+    )
+    if summary.classes:
+        click.echo("By class: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.classes.items())))
+    if summary.review:
+        click.echo(f"{summary.review} wait for a decision: mailer replies review SLUG")
+    if summary.unmatched:
+        click.echo("Unmatched ones: mailer replies --unmatched, then mailer reply assign ID ORG")
 
 
 @cli.group()
@@ -14,25 +64,152 @@ def inbox() -> None:
     """Bring replies in from files or an IMAP mailbox."""
 
 
-@inbox.command("import", context_settings={"ignore_unknown_options": True})
-@click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def inbox_import(args: tuple[str, ...]) -> None:
-    """Import replies from mbox files, Maildir folders or .eml files."""
-    not_built("inbox import", ISSUE)()
+@inbox.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@pass_app
+def inbox_import(app: AppContext, paths: tuple[Path, ...], as_json: bool) -> None:
+    """Import replies from mbox files, Maildir folders or .eml files.
+
+    Importing the same mail again records nothing new.
+
+    \b
+    Examples:
+      mailer inbox import ~/Mail/replies.mbox
+      mailer inbox import ~/Maildir/.Replies saved/*.eml
+    """
+    from mailer.inbox.ingest import import_paths
+
+    with command_context("inbox import"):
+        summary = import_paths(app.db, app.settings, list(paths), on_progress=_progress())
+    _summary(summary, as_json)
 
 
-@inbox.command("fetch", context_settings={"ignore_unknown_options": True})
-@click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def inbox_fetch(args: tuple[str, ...]) -> None:
-    """Fetch new replies over IMAP."""
-    not_built("inbox fetch", ISSUE)()
+@inbox.command("fetch")
+@click.option("--folder", help="IMAP folder to read (default: the one in [imap] url, else INBOX).")
+@click.option("--move-to", help="Move processed mail to this folder (default: [imap] move_to).")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@pass_app
+def inbox_fetch(app: AppContext, folder: str | None, move_to: str | None, as_json: bool) -> None:
+    """Fetch new replies over IMAP (TLS), continuing where the last fetch stopped.
+
+    The server is [imap] url in mailer.toml, e.g. imaps://user@host/INBOX; the
+    password comes from MAILER_IMAP_PASSWORD, the system keyring or a prompt.
+    A private CA's certificate can be trusted with SSL_CERT_FILE.
+    """
+    from mailer.inbox.ingest import fetch_imap
+
+    prompt = (lambda text: click.prompt(text, hide_input=True)) if sys.stdin.isatty() else None
+    with command_context("inbox fetch"):
+        summary = fetch_imap(
+            app.db,
+            app.settings,
+            folder=folder,
+            move_to=move_to,
+            prompt=prompt,
+            on_progress=_progress(),
+        )
+    _summary(summary, as_json)
 
 
-@cli.command(context_settings={"ignore_unknown_options": True})
-@click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def replies(args: tuple[str, ...]) -> None:
-    """List replies and what they were classified as."""
-    not_built("replies", ISSUE)()
+@cli.group(cls=DefaultGroup, default="list", default_if_no_args=True)
+def replies() -> None:
+    """Replies and what they mean (`mailer replies [SLUG]` lists them)."""
+
+
+@replies.command("list")
+@click.argument("slug", required=False)
+@click.option("--unmatched", is_flag=True, help="Only replies not matched to any campaign.")
+@click.option("--class", "cls", type=click.Choice(CLASSES), help="Only replies of this class.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+@pass_app
+def replies_list(
+    app: AppContext, slug: str | None, unmatched: bool, cls: str | None, as_json: bool
+) -> None:
+    """List replies, optionally of one campaign.
+
+    \b
+    Examples:
+      mailer replies solidarity-2025 --class signon
+      mailer replies --unmatched
+    """
+    from mailer.inbox.review import list_replies
+
+    found = list_replies(app.db, slug=slug, unmatched=unmatched, cls=cls)
+    if as_json:
+        print_json(found)
+        return
+    table(
+        [
+            "ID",
+            "Date",
+            "From",
+            "Organization",
+            "Campaign",
+            "Class",
+            "Conf",
+            "Status",
+            "Files",
+            "Text",
+        ],
+        [
+            [
+                r["id"],
+                (r["date"] or "")[:10],
+                r["from"],
+                r["org"],
+                r["campaign"],
+                r["class"],
+                "" if r["confidence"] is None else f"{r['confidence']:.2f}",
+                r["status"],
+                len(r["attachments"]) or "",
+                _excerpt(r["text"]),
+            ]
+            for r in found
+        ],
+    )
+    for r in found:
+        for a in r["attachments"]:
+            click.echo(f"  reply {r['id']}: {a['path']}")
+
+
+def _excerpt(text: str | None, width: int = 50) -> str:
+    line = " ".join((text or "").split())
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+@replies.command("review")
+@click.argument("slug")
+@pass_app
+def replies_review(app: AppContext, slug: str) -> None:
+    """Decide, one by one, what the campaign's uncertain replies mean.
+
+    For each reply the new text (without quoted history) is shown; answer
+    signed, declined, acted, other, or skip to leave it for later.
+    """
+    from mailer.inbox.review import mark_reply, review_queue
+
+    queue = review_queue(app.db, slug)
+    if not queue:
+        click.echo(f"No replies of {slug} wait for a decision.")
+        return
+    decided = 0
+    for n, r in enumerate(queue, start=1):
+        click.echo(
+            f"\n[{n}/{len(queue)}] reply {r['id']} from {r['from'] or '?'}"
+            f" ({r['org'] or 'unknown organization'}), classified {r['class']}"
+        )
+        if r["subject"]:
+            click.echo(f"Subject: {r['subject']}")
+        click.echo((r["text"] or "(no text)").strip()[:3000])
+        for a in r["attachments"]:
+            click.echo(f"Attachment: {a['path']}")
+        choice = click.prompt("Decision", type=click.Choice([*DECISIONS, "skip"]), default="skip")
+        if choice != "skip":
+            with command_context("replies review"):
+                mark_reply(app.db, r["id"], choice)
+            decided += 1
+    click.echo(f"\n{decided} decided, {len(queue) - decided} left for later.")
 
 
 @cli.group()
@@ -40,15 +217,50 @@ def reply() -> None:
     """Correct one reply: attach it to an organization, or set its meaning."""
 
 
-@reply.command("assign", context_settings={"ignore_unknown_options": True})
-@click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def reply_assign(args: tuple[str, ...]) -> None:
-    """Attach an unmatched reply to an organization."""
-    not_built("reply assign", ISSUE)()
+@reply.command("assign")
+@click.argument("reply_id", metavar="ID", type=int)
+@click.argument("org")
+@click.option(
+    "--campaign",
+    "campaign",
+    metavar="SLUG",
+    help="The campaign it answers (default: the latest one sent to ORG).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the reply as JSON.")
+@pass_app
+def reply_assign(
+    app: AppContext, reply_id: int, org: str, campaign: str | None, as_json: bool
+) -> None:
+    """Attach a reply to an organization, then work out its meaning again.
+
+    ORG is an id, exact name, short name or email address.
+    """
+    from mailer.inbox.review import assign_reply
+
+    with command_context("reply assign"):
+        found = assign_reply(app.db, app.settings, reply_id, org, campaign=campaign)
+    _done(found, as_json, f"reply {reply_id} now belongs to {found['org']} in {found['campaign']}")
 
 
-@reply.command("mark", context_settings={"ignore_unknown_options": True})
-@click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def reply_mark(args: tuple[str, ...]) -> None:
-    """Set what a reply means: signed, declined, acted or other."""
-    not_built("reply mark", ISSUE)()
+@reply.command("mark")
+@click.argument("reply_id", metavar="ID", type=int)
+@click.argument("decision", type=click.Choice(DECISIONS))
+@click.option("--json", "as_json", is_flag=True, help="Print the reply as JSON.")
+@pass_app
+def reply_mark(app: AppContext, reply_id: int, decision: str, as_json: bool) -> None:
+    """Set what a reply means: signed, declined, acted or other.
+
+    Whatever the reply had recorded automatically is undone first.
+    """
+    from mailer.inbox.review import mark_reply
+
+    with command_context("reply mark"):
+        found = mark_reply(app.db, reply_id, decision)
+    _done(found, as_json, f"reply {reply_id} is marked {decision}")
+
+
+def _done(found: dict[str, Any], as_json: bool, message: str) -> None:
+    if as_json:
+        print_json(found)
+    else:
+        click.echo(f"{message} (class {found['class']}, {found['status']}).")

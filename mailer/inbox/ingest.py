@@ -1,0 +1,379 @@
+"""Bring replies into the database: dedupe, parse, match, classify, store, apply.
+
+Each raw message is stored once (by Message-ID, else by SHA-256 of its
+bytes), together with its effects, in one transaction per chunk with a
+savepoint per message: an error in one message is contained (its raw bytes
+are kept as ``unparsable``) and never stops the import. An IMAP cursor
+advances in the same transaction as the messages it covers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from mailer.clock import stamp
+from mailer.config import Settings, secret
+from mailer.db import log_event
+from mailer.errors import TransportError
+from mailer.inbox import attachments, effects
+from mailer.inbox.classify import CONFIDENT, Classification, classify
+from mailer.inbox.match import Lookups, Match, Sent, match
+from mailer.inbox.parse import ParsedMessage, parse_message
+from mailer.inbox.sources import Cursor, ImapAccount, ImapSource, RawMessage, read_paths
+from mailer.models import ReplyClass
+
+CHUNK = 200  # messages per transaction when importing files
+
+
+@dataclass
+class Summary:
+    """What an import did; ``as_dict`` is the ``inbox import --json`` document."""
+
+    new: int = 0
+    duplicates: int = 0
+    unparsable: int = 0
+    matched: int = 0
+    unmatched: int = 0
+    review: int = 0
+    classes: Counter[str] = field(default_factory=Counter)
+    ids: list[int] = field(default_factory=list)
+
+    @property
+    def seen(self) -> int:
+        return self.new + self.duplicates
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "new": self.new,
+            "duplicates": self.duplicates,
+            "unparsable": self.unparsable,
+            "matched": self.matched,
+            "unmatched": self.unmatched,
+            "review": self.review,
+            "classes": dict(sorted(self.classes.items())),
+            "ids": self.ids,
+        }
+
+
+Progress = Callable[[Summary], None]
+
+
+def import_paths(
+    db: Database, settings: Settings, paths: list[Path], *, on_progress: Progress | None = None
+) -> Summary:
+    """Import every message of mbox files, Maildir folders and .eml files."""
+    ingester = Ingester(db, settings, on_progress=on_progress)
+    messages = read_paths(paths)
+    while chunk := list(islice(messages, CHUNK)):
+        ingester.store(chunk)
+    return ingester.summary
+
+
+def fetch_imap(
+    db: Database,
+    settings: Settings,
+    *,
+    folder: str | None = None,
+    move_to: str | None = None,
+    prompt: Callable[[str], str] | None = None,
+    on_progress: Progress | None = None,
+    batch_size: int = 50,
+) -> Summary:
+    """Fetch the folder's new messages; each batch is committed with the cursor it advances.
+
+    ``move_to`` (default ``[imap] move_to``) moves each batch on the server
+    after it is committed, so a failure there loses nothing.
+    """
+    account = ImapAccount.from_url(
+        settings["imap.url"], insecure=settings["imap.insecure"], folder=folder
+    )
+    move_to = move_to or settings["imap.move_to"] or None
+    password = secret("imap", service=f"imap://{account.host}", user=account.user, prompt=prompt)
+    ingester = Ingester(db, settings, on_progress=on_progress)
+    with ImapSource(account, password) as source:
+        try:
+            for batch in source.batches(read_cursor(db, account.mailbox), size=batch_size):
+                ingester.store(batch)
+                if move_to and batch:
+                    source.move([m.cursor.uid for m in batch if m.cursor], move_to)
+        except TransportError as e:
+            raise TransportError(
+                f"{e}; {ingester.summary.new} new messages were saved before that",
+                hint="Run `mailer inbox fetch` again to continue where it stopped.",
+            ) from None
+    return ingester.summary
+
+
+def read_cursor(db: Database, mailbox: str) -> Cursor | None:
+    row = db.execute(
+        "SELECT uidvalidity, last_uid FROM imap_cursor WHERE mailbox = ?", [mailbox]
+    ).fetchone()
+    return Cursor(mailbox, row[0], row[1]) if row else None
+
+
+# ---------------------------------------------------------------- the pipeline
+
+
+class Index:
+    """Everything matching and classifying look up, loaded once per import.
+
+    One query per table instead of several per message keeps the import fast.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.by_token: dict[str, Sent] = {}
+        self.by_message_id: dict[str, Sent] = {}
+        self.latest_by_org: dict[int, Sent] = {}
+        rows = db.execute(
+            "SELECT id, campaign_id, org_id, address_id, token, message_id, state, is_test"
+            " FROM message ORDER BY sent_at IS NULL, sent_at, id"
+        )
+        for id_, campaign_id, org_id, address_id, token, message_id, state, is_test in rows:
+            sent = Sent(id_, campaign_id, org_id, address_id)
+            self.by_token[token] = sent
+            self.by_message_id[message_id.lower()] = sent
+            if state == "sent" and not is_test and org_id is not None:
+                self.latest_by_org[org_id] = sent  # ordered by sent_at: the last one wins
+        self.addresses = {
+            email: (org_id, id_)
+            for id_, email, org_id in db.execute("SELECT id, email, org_id FROM address")
+        }
+        self.campaigns = {
+            r["id"]: {**r, "languages": json.loads(r["languages"])}
+            for r in db.query("SELECT id, slug, kind, languages FROM campaign")
+        }
+        self.orgs = {
+            r["id"]: {**r, "languages": json.loads(r["languages"])}
+            for r in db.query("SELECT id, name, short_name, languages FROM organization")
+        }
+        self.lookups = Lookups(
+            by_token=self.by_token.get,
+            by_message_id=lambda mid: self.by_message_id.get(mid.lower()),
+            by_sender=self._sender,
+        )
+
+    def _sender(self, email: str) -> tuple[int, int, Sent | None] | None:
+        found = self.addresses.get(email)
+        if found is None:
+            return None
+        org_id, address_id = found
+        return org_id, address_id, self.latest_by_org.get(org_id)
+
+    def languages(self, campaign_id: int | None, org_id: int | None) -> list[str]:
+        """The campaign's languages, then the organization's: the wording to expect."""
+        campaign = self.campaigns.get(campaign_id or 0, {"languages": []})
+        org = self.orgs.get(org_id or 0, {"languages": []})
+        return list(dict.fromkeys([*campaign["languages"], *org["languages"]]))
+
+
+def judge(parsed: ParsedMessage, found: Match | None, index: Index) -> Classification:
+    """Classify in the languages of the matched campaign and organization.
+
+    Mail sent to our ``+unsub-`` address is an unsubscribe whatever its words,
+    unless it is a bounce or an auto-reply.
+    """
+    campaign_id = found.campaign_id if found else None
+    org_id = found.org_id if found else None
+    kind = index.campaigns.get(campaign_id or 0, {}).get("kind", "signon")
+    result = classify(parsed, languages=index.languages(campaign_id, org_id), kind=kind)
+    if found and found.unsubscribe and result.cls not in (ReplyClass.BOUNCE, ReplyClass.AUTO_REPLY):
+        return Classification(ReplyClass.UNSUBSCRIBE, 1.0, "sent to the unsubscribe address", None)
+    return result
+
+
+def unparsable(parsed: ParsedMessage | None) -> bool:
+    """True when only the headers could be read (the parser fell back to them)."""
+    return parsed is None or getattr(parsed, "mime", True) is None
+
+
+class Ingester:
+    """Stores batches of raw messages; keeps the lookups and the running summary."""
+
+    def __init__(
+        self, db: Database, settings: Settings, *, on_progress: Progress | None = None
+    ) -> None:
+        self.db = db
+        self.index = Index(db)
+        self.attachments_root = settings.path("attachments.path")
+        self.summary = Summary()
+        self.on_progress = on_progress
+
+    def store(self, batch: list[RawMessage]) -> None:
+        """One transaction for the batch, one savepoint per message."""
+        db = self.db
+        with db.atomic():
+            for raw in batch:
+                digest = hashlib.sha256(raw.data).hexdigest()
+                try:
+                    with db.atomic():
+                        self._one(raw, digest)
+                except Exception as e:  # noqa: BLE001 - contained per message, raw bytes kept
+                    with db.atomic():
+                        self._insert(
+                            raw, digest, None, None, None, error=f"{type(e).__name__}: {e}"
+                        )
+                if self.on_progress:
+                    self.on_progress(self.summary)
+            cursors = [raw.cursor for raw in batch if raw.cursor]
+            if cursors:
+                _advance(db, cursors[-1])
+
+    def _one(self, raw: RawMessage, digest: str) -> None:
+        if _known(self.db, "content_hash", digest):
+            self.summary.duplicates += 1
+            return
+        parsed = parse_message(raw.data) if raw.error is None else None
+        if parsed and parsed.message_id and _known(self.db, "header_message_id", parsed.message_id):
+            self.summary.duplicates += 1
+            return
+        if unparsable(parsed):
+            found = match(parsed, self.index.lookups) if parsed else None
+            self._insert(raw, digest, parsed, found, None, error=raw.error or _error(parsed))
+            return
+        assert parsed is not None
+        found = match(parsed, self.index.lookups)
+        self._insert(raw, digest, parsed, found, judge(parsed, found, self.index))
+
+    def _insert(
+        self,
+        raw: RawMessage,
+        digest: str,
+        parsed: ParsedMessage | None,
+        found: Match | None,
+        verdict: Classification | None,
+        *,
+        error: str | None = None,
+    ) -> None:
+        """The reply row, its attachments and its effects."""
+        cls = verdict.cls if verdict else ReplyClass.UNPARSABLE
+        campaign_id = found.campaign_id if found else None
+        org_id = found.org_id if found else None
+        saved = self._save_attachments(parsed, cls, campaign_id, org_id)
+        cursor = self.db.execute(
+            "INSERT INTO reply (header_message_id, content_hash, raw, source, received_at,"
+            " from_addr, subject, campaign_id, org_id, message_ref, match_method, class,"
+            " confidence, text, attachments, status, error, evidence, imported_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                parsed.message_id if parsed else None,
+                digest,
+                raw.data,
+                raw.ref,
+                stamp(parsed.date) if parsed and parsed.date else None,
+                parsed.from_addr if parsed else None,
+                (parsed.subject or "")[:1000] if parsed else None,
+                campaign_id,
+                org_id,
+                found.message_ref if found else None,
+                found.method if found else None,
+                str(cls),
+                verdict.confidence if verdict else None,
+                (parsed.new_text or parsed.text) if parsed else None,
+                json.dumps(saved, ensure_ascii=False),
+                effects.REVIEW,
+                error or (_error(parsed) if parsed else None),
+                verdict.evidence if verdict else None,
+                stamp(),
+            ],
+        )
+        reply_id = cursor.lastrowid
+        assert reply_id is not None
+        row = {"id": reply_id, "campaign_id": campaign_id, "org_id": org_id}
+        row["from_addr"] = parsed.from_addr if parsed else None
+        status, done = effects.REVIEW, []
+        if verdict:
+            status, done = effects.apply(
+                self.db,
+                row,
+                effects.Verdict(
+                    cls,
+                    verdict.confidence >= CONFIDENT,
+                    verdict.bounce,
+                    bool(found and found.unsubscribe),
+                ),
+                address_id=found.address_id if found else None,
+            )
+        if status != effects.REVIEW or done:
+            self.db.execute(
+                "UPDATE reply SET status = ?, effects = ? WHERE id = ?",
+                [status, json.dumps(done, ensure_ascii=False, default=str), reply_id],
+            )
+        log_event(
+            self.db,
+            "reply",
+            reply_id,
+            "create",
+            new={"class": cls, "campaign_id": campaign_id, "org_id": org_id, "status": status},
+        )
+        self._count(reply_id, cls, campaign_id, status)
+
+    def _save_attachments(
+        self,
+        parsed: ParsedMessage | None,
+        cls: ReplyClass,
+        campaign_id: int | None,
+        org_id: int | None,
+    ) -> list[dict[str, Any]]:
+        """Human replies' attachments only: a bounce or auto-reply carries our own mail back."""
+        if (
+            not parsed
+            or not parsed.attachments
+            or cls in (ReplyClass.BOUNCE, ReplyClass.AUTO_REPLY)
+        ):
+            return []
+        return attachments.save(self.folder(campaign_id, org_id), parsed.attachments)
+
+    def folder(self, campaign_id: int | None, org_id: int | None) -> Path:
+        campaign = self.index.campaigns.get(campaign_id or 0)
+        org = self.index.orgs.get(org_id or 0)
+        return attachments.folder_for(
+            self.attachments_root,
+            campaign["slug"] if campaign else None,
+            org_id,
+            (org["short_name"] or org["name"]) if org else None,
+        )
+
+    def _count(self, reply_id: int, cls: str, campaign_id: int | None, status: str) -> None:
+        s = self.summary
+        s.new += 1
+        s.ids.append(reply_id)
+        s.classes[str(cls)] += 1
+        s.unparsable += cls == ReplyClass.UNPARSABLE
+        s.review += status == effects.REVIEW
+        if campaign_id is None:
+            s.unmatched += 1
+        else:
+            s.matched += 1
+
+
+def _error(parsed: ParsedMessage | None) -> str | None:
+    return parsed.error[:2000] if parsed and parsed.error else None
+
+
+def _known(db: Database, column: str, value: str) -> bool:
+    return db.execute(f"SELECT 1 FROM reply WHERE {column} = ?", [value]).fetchone() is not None
+
+
+def _advance(db: Database, cursor: Cursor) -> None:
+    db.execute(
+        "INSERT INTO imap_cursor (mailbox, uidvalidity, last_uid, updated_at) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT(mailbox) DO UPDATE SET uidvalidity = excluded.uidvalidity,"
+        " last_uid = excluded.last_uid, updated_at = excluded.updated_at",
+        [cursor.mailbox, cursor.uidvalidity, cursor.uid, stamp()],
+    )
+    log_event(
+        db,
+        "imap_cursor",
+        None,
+        "advance",
+        new={"mailbox": cursor.mailbox, "uidvalidity": cursor.uidvalidity, "last_uid": cursor.uid},
+    )

@@ -1,0 +1,237 @@
+"""Looking at stored replies and correcting them: list, review queue, assign, mark.
+
+A person's decision always wins: ``reply mark`` undoes whatever the reply
+had recorded automatically (a response, a bounce, an opt-out) and records
+the decision instead; ``reply assign`` attaches a reply to an organization
+and campaign and works out its meaning again against them.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlite_utils import Database
+
+from mailer import contacts
+from mailer.clock import stamp
+from mailer.config import Settings
+from mailer.db import log_event
+from mailer.errors import MailerError, NotFound
+from mailer.inbox import attachments, effects
+from mailer.inbox.classify import CONFIDENT
+from mailer.inbox.ingest import Index, Ingester, judge, unparsable
+from mailer.inbox.match import Match
+from mailer.inbox.parse import parse_message
+from mailer.models import ReplyClass
+
+MARKS = {
+    "signed": ReplyClass.SIGNON,
+    "declined": ReplyClass.DECLINE,
+    "acted": ReplyClass.ACTED,
+    "other": ReplyClass.OTHER,
+}
+
+_SELECT = """
+SELECT r.id, r.header_message_id, r.from_addr, r.org_id, o.name AS org, c.slug AS campaign,
+       r.class, r.confidence, r.text, r.attachments, r.status, r.subject, r.received_at,
+       r.match_method, r.evidence, r.error, r.source
+FROM reply r
+LEFT JOIN organization o ON o.id = r.org_id
+LEFT JOIN campaign c ON c.id = r.campaign_id
+"""
+
+
+def record(row: dict[str, Any]) -> dict[str, Any]:
+    """The ``replies --json`` shape (DESIGN §4a) of one reply, plus details."""
+    return {
+        "id": row["id"],
+        "message_id": row["header_message_id"],
+        "from": row["from_addr"],
+        "org_id": row["org_id"],
+        "org": row["org"],
+        "campaign": row["campaign"],
+        "class": row["class"],
+        "confidence": row["confidence"],
+        "text": row["text"],
+        "attachments": json.loads(row["attachments"] or "[]"),
+        "status": row["status"],
+        "subject": row["subject"],
+        "date": row["received_at"],
+        "matched_by": row["match_method"],
+        "evidence": row["evidence"],
+        "error": row["error"],
+        "source": row["source"],
+    }
+
+
+def list_replies(
+    db: Database,
+    *,
+    slug: str | None = None,
+    unmatched: bool = False,
+    cls: str | None = None,
+    status: str | None = None,
+) -> list[dict[str, Any]]:
+    """Replies, oldest first, filtered by campaign, unmatched, class or status."""
+    where, params = [], []
+    if slug is not None:
+        where.append("r.campaign_id = ?")
+        params.append(campaign_by_slug(db, slug)["id"])
+    if unmatched:
+        where.append("r.campaign_id IS NULL")
+    if cls is not None:
+        where.append("r.class = ?")
+        params.append(cls)
+    if status is not None:
+        where.append("r.status = ?")
+        params.append(status)
+    sql = _SELECT + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY r.id"
+    return [record(row) for row in db.query(sql, params)]
+
+
+def review_queue(db: Database, slug: str) -> list[dict[str, Any]]:
+    """The campaign's replies that wait for a person's decision."""
+    return list_replies(db, slug=slug, status=effects.REVIEW)
+
+
+def campaign_by_slug(db: Database, slug: str) -> dict[str, Any]:
+    rows = list(db.query("SELECT * FROM campaign WHERE slug = ?", [slug]))
+    if not rows:
+        raise NotFound(f"no campaign {slug!r}", hint="`mailer campaign list` shows the campaigns.")
+    return rows[0]
+
+
+def _reply(db: Database, reply_id: int) -> dict[str, Any]:
+    rows = list(db.query("SELECT * FROM reply WHERE id = ?", [reply_id]))
+    if not rows:
+        raise NotFound(f"no reply {reply_id}", hint="`mailer replies` lists the replies.")
+    return rows[0]
+
+
+def _view(db: Database, reply_id: int) -> dict[str, Any]:
+    return record(next(iter(db.query(_SELECT + " WHERE r.id = ?", [reply_id]))))
+
+
+def mark_reply(db: Database, reply_id: int, decision: str) -> dict[str, Any]:
+    """Set what the reply means; its earlier automatic effects are undone first."""
+    cls = MARKS[decision]
+    reply = _reply(db, reply_id)
+    if cls != ReplyClass.OTHER and (reply["org_id"] is None or reply["campaign_id"] is None):
+        raise MailerError(
+            f"reply {reply_id} is not attached to an organization and a campaign",
+            hint=f"Attach it first: mailer reply assign {reply_id} ORG --campaign SLUG",
+        )
+    with db.atomic():
+        effects.undo(db, reply)
+        done = effects.respond(db, reply, cls) if cls != ReplyClass.OTHER else []
+        changes = {
+            "class": str(cls),
+            "confidence": 1.0,
+            "status": effects.REVIEWED,
+            "effects": json.dumps(done, ensure_ascii=False, default=str),
+            "evidence": f"marked {decision} by hand on {stamp()}",
+        }
+        db["reply"].update(reply_id, changes)
+        log_event(
+            db,
+            "reply",
+            reply_id,
+            "mark",
+            old={"class": reply["class"], "status": reply["status"]},
+            new={"class": str(cls), "status": effects.REVIEWED},
+        )
+    return _view(db, reply_id)
+
+
+def assign_reply(
+    db: Database, settings: Settings, reply_id: int, org_ref: str, *, campaign: str | None = None
+) -> dict[str, Any]:
+    """Attach a reply to an organization (and campaign), then classify and apply it anew.
+
+    Without ``campaign`` the latest campaign actually sent to the organization is used.
+    """
+    reply = _reply(db, reply_id)
+    org = contacts.resolve_org(db, org_ref)
+    if campaign is not None:
+        campaign_id = campaign_by_slug(db, campaign)["id"]
+        sent = _latest_sent(db, org["id"], campaign_id)
+    else:
+        sent = _latest_sent(db, org["id"], None)
+        if sent is None:
+            raise MailerError(
+                f"nothing was sent to {org['name']!r} yet, so the reply's campaign is unknown",
+                hint=f"Name it: mailer reply assign {reply_id} {org['id']} --campaign SLUG",
+            )
+        campaign_id = sent["campaign_id"]
+    with db.atomic():
+        effects.undo(db, reply)
+        ingester = Ingester(db, settings)
+        found = Match(
+            campaign_id,
+            org["id"],
+            sent["id"] if sent else None,
+            "assigned",
+            address_id=sent["address_id"] if sent else None,
+        )
+        _reclassify(db, ingester, reply, found)
+        log_event(
+            db,
+            "reply",
+            reply_id,
+            "assign",
+            old={"campaign_id": reply["campaign_id"], "org_id": reply["org_id"]},
+            new={"campaign_id": campaign_id, "org_id": org["id"]},
+        )
+    return _view(db, reply_id)
+
+
+def _reclassify(db: Database, ingester: Ingester, reply: dict[str, Any], found: Match) -> None:
+    parsed = parse_message(reply["raw"])
+    index: Index = ingester.index
+    changes: dict[str, Any] = {
+        "campaign_id": found.campaign_id,
+        "org_id": found.org_id,
+        "message_ref": found.message_ref,
+        "match_method": found.method,
+        "status": effects.REVIEW,
+        "effects": "[]",
+    }
+    saved = json.loads(reply["attachments"] or "[]")
+    if saved:
+        folder = ingester.folder(found.campaign_id, found.org_id)
+        paths = attachments.move([a["path"] for a in saved], folder)
+        changes["attachments"] = json.dumps(
+            [{**a, "path": p} for a, p in zip(saved, paths, strict=True)], ensure_ascii=False
+        )
+    if reply["class"] != ReplyClass.UNPARSABLE and not unparsable(parsed):
+        verdict = judge(parsed, found, index)
+        row = {**reply, "campaign_id": found.campaign_id, "org_id": found.org_id}
+        status, done = effects.apply(
+            db,
+            row,
+            effects.Verdict(verdict.cls, verdict.confidence >= CONFIDENT, verdict.bounce),
+            address_id=found.address_id,
+        )
+        changes.update(
+            {
+                "class": str(verdict.cls),
+                "confidence": verdict.confidence,
+                "evidence": verdict.evidence,
+                "status": status,
+                "effects": json.dumps(done, ensure_ascii=False, default=str),
+            }
+        )
+    db["reply"].update(reply["id"], changes)
+
+
+def _latest_sent(db: Database, org_id: int, campaign_id: int | None) -> dict[str, Any] | None:
+    """The latest message sent to the organization (in that campaign, when given)."""
+    sql = "SELECT id, campaign_id, address_id FROM message WHERE org_id = ? AND state = 'sent'"
+    sql += " AND is_test = 0"
+    params: list[Any] = [org_id]
+    if campaign_id is not None:
+        sql += " AND campaign_id = ?"
+        params.append(campaign_id)
+    rows = list(db.query(sql + " ORDER BY sent_at DESC, id DESC LIMIT 1", params))
+    return rows[0] if rows else None
