@@ -261,4 +261,4 @@ def secret(name: str, *, service: str, user: str, prompt: Callable[[str], str] |
 
 def redact(url: str) -> str:
     """A URL with any password replaced, safe to print or log."""
-    return re.sub(r"(//[^:/@]+):[^@/]*@", r"\1:***@", url)
+    return re.sub(r"(//[^:/@]*):[^@/]*@", r"\1:***@", url)
