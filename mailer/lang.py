@@ -7,10 +7,16 @@ langcodes validates language tags, pycountry knows official and common names.
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from datetime import date
 from functools import cache
+from typing import TYPE_CHECKING
 
 import langcodes
+
+if TYPE_CHECKING:
+    from babel import Locale
 
 # Spellings people write in spreadsheets that neither Babel nor pycountry knows.
 COUNTRY_ALIASES = {
@@ -134,3 +140,151 @@ def split_list(text: str | None, seps: str = ";,") -> list[str]:
     for sep in seps[1:]:
         text = text.replace(sep, seps[0])
     return [part.strip() for part in text.split(seps[0]) if part.strip()]
+
+
+# --- Language choice, scripts and localized dates -------------------------------------------
+
+RTL_LANGUAGES = frozenset({"ar", "he", "fa", "ur", "yi", "ps", "sd", "ug", "dv", "ckb"})
+RTL_SCRIPTS = frozenset({"Arab", "Hebr", "Thaa", "Syrc", "Nkoo", "Adlm"})
+SERBIAN_SCRIPTS = ("sr-Latn", "sr-Cyrl")
+
+
+def _parts(tag: str) -> tuple[str, str | None]:
+    """(language, script) of a tag, e.g. ``sr-Latn`` → ("sr", "Latn")."""
+    parsed = langcodes.Language.get(tag)
+    return (parsed.language or tag.split("-")[0]).lower(), parsed.script
+
+
+def is_rtl(tag: str) -> bool:
+    """Whether text in ``tag`` is written right to left (Arabic, Hebrew, Persian, Urdu…)."""
+    language, script = _parts(tag)
+    return script in RTL_SCRIPTS if script else language in RTL_LANGUAGES
+
+
+def other_serbian_script(tag: str) -> str | None:
+    """``sr-Latn`` ↔ ``sr-Cyrl``; None for any other tag."""
+    if tag == "sr-Latn":
+        return "sr-Cyrl"
+    if tag == "sr-Cyrl":
+        return "sr-Latn"
+    return None
+
+
+def with_serbian_scripts(tags: list[str] | tuple[str, ...]) -> list[str]:
+    """The tags plus the Serbian script each one implies (one text, two scripts)."""
+    result = list(tags)
+    for tag in tags:
+        other = other_serbian_script(tag)
+        if other and other not in result:
+            result.append(other)
+    return result
+
+
+def negotiate(preferred: tuple[str, ...] | list[str], available: list[str], default: str) -> str:
+    """The first preferred language the statement can be given in, else ``default``.
+
+    ``available`` are the statement's languages (Serbian scripts already expanded).
+    A preferred ``sr`` without a script takes the first Serbian script in ``available``
+    (list the written ones before the transliterated ones); ``en-GB`` takes ``en``, ``pt`` takes
+    ``pt-BR``: same language, no conflicting script. Other scripts are never converted.
+    """
+    by_fold = {tag.casefold(): tag for tag in available}
+    for want in preferred:
+        if want.casefold() in by_fold:
+            return by_fold[want.casefold()]
+        language, script = _parts(want)
+        if language == "sr" and script is None:
+            serbian = [t for t in available if t in SERBIAN_SCRIPTS]
+            if serbian:
+                return serbian[0]
+        for tag in available:
+            tag_language, tag_script = _parts(tag)
+            if tag_language == language and (script is None or tag_script in (None, script)):
+                return tag
+    return default
+
+
+# Serbian Cyrillic ↔ Gaj's Latin. One letter each way except the digraphs Lj, Nj, Dž.
+_CYR_TO_LAT = {
+    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "ђ": "đ", "е": "e", "ж": "ž",
+    "з": "z", "и": "i", "ј": "j", "к": "k", "л": "l", "љ": "lj", "м": "m", "н": "n",
+    "њ": "nj", "о": "o", "п": "p", "р": "r", "с": "s", "т": "t", "ћ": "ć", "у": "u",
+    "ф": "f", "х": "h", "ц": "c", "ч": "č", "џ": "dž", "ш": "š",
+}  # fmt: skip
+_LAT_TO_CYR = {lat: cyr for cyr, lat in _CYR_TO_LAT.items()}
+_LATIN_UNIT = re.compile(r"lj|nj|dž|[a-zđžćčš]", re.IGNORECASE)
+# Words where the Latin pair is two letters, not one digraph ("nad-živeti", "in-jekcija").
+_NOT_DIGRAPH = re.compile(
+    r"\b(?:(?:na|po|pre|ispo)d(?=ž)|o(?=džal)|i(?=njekc)|ko(?=nj(?:ug|unk)))"
+    r"|(?<=\bva)n(?=jezi)",
+    re.IGNORECASE,
+)
+
+
+def _case_like(source: str, letter: str) -> str:
+    if source.isupper():
+        return letter.upper()
+    return letter.lower()
+
+
+def latin_to_cyrillic(text: str) -> str:
+    """Serbian Latin → Cyrillic; letters outside the Serbian alphabet are kept."""
+    out: list[str] = []
+    split_here = {m.end() for m in _NOT_DIGRAPH.finditer(text)}
+    pos = 0
+    while pos < len(text):
+        m = _LATIN_UNIT.match(text, pos)
+        if not m:
+            out.append(text[pos])
+            pos += 1
+            continue
+        unit = m.group()
+        if len(unit) == 2 and pos + 1 in split_here:
+            unit = unit[0]
+        cyr = _LAT_TO_CYR[unit.lower()]
+        out.append(cyr.upper() if unit[0].isupper() else cyr)
+        pos += len(unit)
+    return "".join(out)
+
+
+def cyrillic_to_latin(text: str) -> str:
+    """Serbian Cyrillic → Latin. Љ, Њ, Џ become ``LJ`` inside an upper-case word, else ``Lj``."""
+    out: list[str] = []
+    for i, ch in enumerate(text):
+        lat = _CYR_TO_LAT.get(ch.lower())
+        if lat is None:
+            out.append(ch)
+        elif not ch.isupper():
+            out.append(lat)
+        elif len(lat) == 1:
+            out.append(lat.upper())
+        else:
+            after = text[i + 1] if i + 1 < len(text) else ""
+            before = text[i - 1] if i > 0 else ""
+            shouting = after.isupper() or (not after.isalpha() and before.isupper())
+            out.append(lat.upper() if shouting else lat.capitalize())
+    return "".join(out)
+
+
+def transliterate(text: str, to: str) -> str:
+    """Serbian text into the script of ``to`` (``sr-Latn`` or ``sr-Cyrl``)."""
+    return latin_to_cyrillic(text) if to == "sr-Cyrl" else cyrillic_to_latin(text)
+
+
+def babel_locale(tag: str) -> Locale:
+    """The Babel locale for a tag, falling back to its language, then English."""
+    from babel import Locale, UnknownLocaleError
+
+    for candidate in (tag, _parts(tag)[0], "en"):
+        try:
+            return Locale.parse(candidate, sep="-")
+        except (ValueError, UnknownLocaleError):
+            continue
+    return Locale("en")
+
+
+def format_date(day: date, tag: str) -> str:
+    """A date written out the way readers of ``tag`` expect (``15. mart 2025.``)."""
+    from babel.dates import format_date as babel_format
+
+    return babel_format(day, "long", locale=babel_locale(tag))

@@ -1,0 +1,258 @@
+"""Campaigns: a statement folder plus the organizations it goes to.
+
+The audience is stored as a definition (tags, countries, an SQL condition), not
+as a list, so organizations added later are included until the first send
+snapshots it into ``message`` rows. The SQL condition runs under an SQLite
+authorizer that allows reading only: it can choose organizations, never change
+anything.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from mailer.clock import stamp
+from mailer.config import Settings
+from mailer.db import log_event
+from mailer.errors import MailerError, NotFound
+from mailer.lang import normalize_country
+from mailer.models import Org, Recipient
+from mailer.statements import KINDS, load_statement
+
+SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
+SAMPLE_ORG = Org(id=0, name="Sample Organization", short_name="SO", country="RS")
+SAMPLE_TOKEN = "samplesample"
+WHERE_HINT = (
+    "--where takes an SQL condition over the organization table (columns id, name, "
+    "short_name, country, languages, tags, notes), e.g. --where \"country IN ('GR', 'CY')\"."
+)
+# sqlite-utils wraps each query in a savepoint, which changes nothing by itself.
+_READ_ONLY = {
+    sqlite3.SQLITE_SELECT,
+    sqlite3.SQLITE_READ,
+    sqlite3.SQLITE_FUNCTION,
+    sqlite3.SQLITE_SAVEPOINT,
+    sqlite3.SQLITE_RECURSIVE,
+}
+
+
+def create_campaign(
+    db: Database,
+    settings: Settings,
+    slug: str,
+    statement_dir: Path,
+    *,
+    kind: str | None = None,
+    tags: tuple[str, ...] | list[str] = (),
+    countries: tuple[str, ...] | list[str] = (),
+    where: str | None = None,
+    deadline: date | str | None = None,
+) -> dict[str, Any]:
+    """Check the statement (every language rendered once) and the audience, then record it."""
+    if not SLUG.fullmatch(slug):
+        raise MailerError(
+            f"campaign name {slug!r} must be lower-case letters, digits and hyphens,"
+            " e.g. peace-2026"
+        )
+    if db.execute("SELECT 1 FROM campaign WHERE slug = ?", [slug]).fetchone():
+        raise MailerError(
+            f"a campaign named {slug!r} already exists",
+            hint="Choose another name; `mailer campaign list` shows the existing ones.",
+        )
+    if kind is not None and kind not in KINDS:
+        raise MailerError(f"kind must be signon or call, got {kind!r}")
+    folder = Path(statement_dir).expanduser().resolve()
+    statement = load_statement(folder)
+    audience_spec = {
+        "tags": sorted(set(tags)),
+        "countries": sorted({_country(c) for c in countries}),
+        "where": _check_where(where),
+    }
+    if isinstance(deadline, str):
+        deadline = _parse_date(deadline)
+    deadline = deadline or statement.deadline
+    row = {
+        "slug": slug,
+        "title": statement.title,
+        "kind": kind or statement.kind,
+        "statement_dir": str(folder),
+        "default_language": statement.default_language,
+        "languages": json.dumps(statement.available),
+        "audience": json.dumps(audience_spec),
+        "deadline": deadline.isoformat() if deadline else None,
+        "sender": settings["sender.address"] or None,
+        "status": "draft",
+        "created_at": stamp(),
+    }
+    select_orgs(db, row)  # the condition must run, not just parse
+    trial_render(settings, row)
+    with db.atomic():
+        campaign_id = db["campaign"].insert(row).last_pk
+        log_event(db, "campaign", campaign_id, "create", new=row)
+    return get_campaign(db, slug)
+
+
+def _country(text: str) -> str:
+    try:
+        return normalize_country(text)
+    except ValueError as e:
+        raise MailerError(f"--country: {e}") from None
+
+
+def _parse_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise MailerError(f"deadline {text!r} is not a date like 2026-12-10") from None
+
+
+def _check_where(where: str | None) -> str | None:
+    if where is None or not where.strip():
+        return None
+    if ";" in where:
+        raise MailerError(f"--where {where!r} must be one condition, without ';'", hint=WHERE_HINT)
+    return where.strip()
+
+
+def trial_render(settings: Settings, campaign: Mapping[str, Any]) -> None:
+    """Render every language (and its reminder) for a sample organization: any template
+    error surfaces now, naming file and line, not halfway through a send."""
+    from mailer.render import build_factory
+
+    if not settings["sender.address"]:
+        settings = replace(
+            settings, values={**settings.values, "sender.address": "sender@example.invalid"}
+        )
+    for wave in (0, 1):
+        factory = build_factory(settings, campaign, wave=wave)
+        for lang in factory.languages:
+            org = replace(SAMPLE_ORG, languages=(lang,))
+            factory.build(
+                Recipient(org, 0, "sample@example.org"),
+                lang=lang,
+                token=SAMPLE_TOKEN,
+                message_id=f"<m.{SAMPLE_TOKEN}.check@example.invalid>",
+            )
+
+
+def get_campaign(db: Database, slug: str) -> dict[str, Any]:
+    """The campaign row; NotFound naming the slug otherwise."""
+    rows = list(db.query("SELECT * FROM campaign WHERE slug = ?", [slug]))
+    if not rows:
+        raise NotFound(
+            f"no campaign named {slug!r}",
+            hint="`mailer campaign list` shows the campaigns; `mailer campaign new` makes one.",
+        )
+    return rows[0]
+
+
+def list_campaigns(db: Database) -> list[dict[str, Any]]:
+    return list(db.query("SELECT * FROM campaign ORDER BY id"))
+
+
+def summary(db: Database, campaign: Mapping[str, Any]) -> dict[str, Any]:
+    """The §4a shape of ``campaign show --json``."""
+    waves = db.execute(
+        "SELECT COUNT(DISTINCT wave) FROM message WHERE campaign_id = ? AND is_test = 0",
+        [campaign["id"]],
+    ).fetchone()[0]
+    return {
+        "slug": campaign["slug"],
+        "title": campaign["title"],
+        "kind": campaign["kind"],
+        "languages": json.loads(campaign["languages"]),
+        "default_language": campaign["default_language"],
+        "deadline": campaign["deadline"],
+        "audience": len(select_orgs(db, campaign)),
+        "audience_definition": json.loads(campaign["audience"]),
+        "waves": waves,
+        "status": campaign["status"],
+        "statement_dir": campaign["statement_dir"],
+        "sender": campaign["sender"],
+        "created_at": campaign["created_at"],
+    }
+
+
+@contextmanager
+def _read_only(db: Database) -> Iterator[None]:
+    def authorize(action: int, table: str | None, *_: Any) -> int:
+        # SQLite reports reading its own schema as an update of sqlite_master.
+        schema = action == sqlite3.SQLITE_UPDATE and table == "sqlite_master"
+        return sqlite3.SQLITE_OK if action in _READ_ONLY or schema else sqlite3.SQLITE_DENY
+
+    db.conn.set_authorizer(authorize)
+    try:
+        yield
+    finally:
+        db.conn.set_authorizer(None)
+
+
+def select_orgs(
+    db: Database, campaign: Mapping[str, Any], *, include_opted_out: bool = False
+) -> list[dict[str, Any]]:
+    """Organization rows of the audience (not merged away), ordered by id."""
+    spec = json.loads(campaign["audience"] or "{}")
+    clauses, params = ["merged_into IS NULL"], []
+    if not include_opted_out:
+        clauses.append("do_not_contact = 0")
+    if spec.get("tags"):
+        marks = ", ".join("?" * len(spec["tags"]))
+        clauses.append(
+            f"EXISTS (SELECT 1 FROM json_each(organization.tags) WHERE value IN ({marks}))"
+        )
+        params += spec["tags"]
+    if spec.get("countries"):
+        clauses.append(f"country IN ({', '.join('?' * len(spec['countries']))})")
+        params += spec["countries"]
+    sql = f"SELECT * FROM organization WHERE {' AND '.join(clauses)} ORDER BY id"
+    orgs = list(db.query(sql, params))
+    if spec.get("where"):
+        chosen = _matching_ids(db, spec["where"])
+        orgs = [o for o in orgs if o["id"] in chosen]
+    return orgs
+
+
+def _matching_ids(db: Database, where: str) -> set[int]:
+    """Ids the user's condition chooses, in a query of its own: a condition that closes
+    its parenthesis early can widen only this query, never skip the opt-out rules."""
+    try:
+        with _read_only(db):
+            rows = db.execute(f"SELECT id FROM organization WHERE (\n{where}\n)").fetchall()
+    except sqlite3.DatabaseError as e:
+        message = "it may only read" if "not authorized" in str(e) else str(e)
+        raise MailerError(
+            f"--where {where!r} is not a usable condition: {message}", hint=WHERE_HINT
+        ) from None
+    return {row[0] for row in rows}
+
+
+def addresses(db: Database, org_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """Every address of these organizations, any status, by organization, in id order."""
+    found: dict[int, list[dict[str, Any]]] = {org_id: [] for org_id in org_ids}
+    for row in db.query("SELECT * FROM address ORDER BY id"):
+        if row["org_id"] in found:
+            found[row["org_id"]].append(row)
+    return found
+
+
+def audience(db: Database, campaign: Mapping[str, Any]) -> list[Recipient]:
+    """Every active address of every organization in the audience (not opted out,
+    not merged away), ordered by organization id, then address id."""
+    orgs = select_orgs(db, campaign)
+    by_org = addresses(db, [o["id"] for o in orgs])
+    return [
+        Recipient(Org.from_row(org), a["id"], a["email"])
+        for org in orgs
+        for a in by_org[org["id"]]
+        if a["status"] == "active"
+    ]

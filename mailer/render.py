@@ -1,0 +1,721 @@
+"""Statements into e-mails: the exact bytes each recipient gets.
+
+Compiled once per language, filled in per recipient. The layout is rendered once
+per language with the recipient's parts (statement body, frame strings, ``org.*``)
+held back as opaque placeholders; Markdown and CSS inlining run once on that
+frame; the placeholders then become Jinja tags again and the result is compiled.
+Per recipient only the compiled templates run and the MIME bytes are assembled
+here, with every header value cleaned and RFC 2047-encoded (:func:`header_line`,
+:func:`address_header`), so no data field can add a header.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import secrets
+import textwrap
+import tomllib
+import traceback
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from email.header import Header
+from email.utils import format_datetime, formataddr
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup
+
+from mailer.clock import now
+from mailer.config import Settings
+from mailer.errors import ConfigError, MailerError, TemplateError
+from mailer.lang import (
+    country_name,
+    format_date,
+    is_rtl,
+    negotiate,
+    other_serbian_script,
+)
+from mailer.models import Org, Recipient
+from mailer.statements import LanguageText, Statement, load_statement, transliterate_outside_markup
+from mailer.tokens import reply_address, unsubscribe_address
+
+LAYOUT_FILES = ("email.html.j2", "email.txt.j2")
+FALLBACK_STRINGS = "en"
+JINJA_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
+VARIABLES_HINT = (
+    "Variables: org.name, org.short_name, org.country, org.country_name, org.local_name, "
+    "recipient.email, campaign.title, campaign.deadline, campaign.kind, sender.name, "
+    "sender.address, unsubscribe, reply_to, lang."
+)
+# Recipient-level names: held back while the layout is rendered once per language.
+DEFERRED = ("org", "recipient", "unsubscribe", "reply_to")
+
+
+# --- Headers --------------------------------------------------------------------------------
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_ADDRESS = re.compile(r"[^\s<>()\[\],;:\"\\@]+@[^\s<>()\[\],;:\"\\@]+")
+_MESSAGE_ID = re.compile(r"<[!-;=?-~]+@[!-;=?-~]+>")  # printable ASCII, no < >
+_TOKEN = re.compile(r"[a-z0-9]{4,64}")
+
+
+def clean_header_text(value: str) -> str:
+    """One line of text: control characters (CR, LF, NUL…) become spaces, runs collapse."""
+    return " ".join(_CONTROL.sub(" ", value).split())
+
+
+def header_line(name: str, value: str) -> str:
+    """``Name: value`` CRLF, folded below 78 columns; non-ASCII as RFC 2047 words."""
+    value = clean_header_text(value)
+    plain = value.isascii() and "=?" not in value and all(len(w) < 900 for w in value.split())
+    header = Header(value, "us-ascii" if plain else "utf-8", header_name=name)
+    return f"{name}: {header.encode(linesep=chr(13) + chr(10), maxlinelen=78)}\r\n"
+
+
+def ascii_address(address: str) -> str:
+    """An address fit for a header: IDNA domain; ValueError for anything else."""
+    address = address.strip()
+    if not _ADDRESS.fullmatch(address):
+        raise ValueError(f"{address!r} is not a plain e-mail address")
+    local, domain = address.rsplit("@", 1)
+    if not local.isascii():
+        raise ValueError(f"{address!r} has a non-ASCII local part, which needs SMTPUTF8")
+    try:
+        domain = domain.encode("idna").decode("ascii") if not domain.isascii() else domain
+    except UnicodeError:
+        raise ValueError(f"{address!r} has an invalid domain") from None
+    return f"{local}@{domain}"
+
+
+def address_header(name: str, display: str, address: str) -> str:
+    """``Name: "Display" <addr>`` CRLF with the display name quoted or RFC 2047-encoded."""
+    address = ascii_address(address)
+    display = clean_header_text(display)
+    if not display:
+        return f"{name}: {address}\r\n"
+    if display.isascii() and "=?" not in display:
+        line = f"{name}: {formataddr((display, address))}"
+        if len(line) <= 78:
+            return line + "\r\n"
+    encoded = Header(display, "utf-8", header_name=name).encode(linesep="\r\n", maxlinelen=78)
+    last = encoded.rsplit("\r\n", 1)[-1]
+    sep = " " if len(name) + len(last) + len(address) + 5 <= 78 else "\r\n "
+    return f"{name}: {encoded}{sep}<{address}>\r\n"
+
+
+def _transfer_encode(text: str) -> tuple[str, bytes]:
+    """Quoted-printable for mostly-ASCII text (readable raw), base64 otherwise."""
+    text = text.replace("\r\n", "\n")
+    data = text.encode("utf-8")
+    wide = len(data) - len(text)  # extra bytes of non-ASCII characters
+    data = data.replace(b"\n", b"\r\n")
+    if wide < len(data) // 5:
+        return "quoted-printable", binascii.b2a_qp(data, istext=True)
+    return "base64", base64.encodebytes(data).replace(b"\n", b"\r\n")
+
+
+# --- Templates ------------------------------------------------------------------------------
+
+
+def _finalize(value: Any) -> Any:
+    return "" if value is None else value
+
+
+def make_env(*, html: bool) -> SandboxedEnvironment:
+    return SandboxedEnvironment(
+        undefined=jinja2.StrictUndefined,
+        autoescape=html,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        finalize=_finalize,
+    )
+
+
+HTML_ENV = make_env(html=True)
+TEXT_ENV = make_env(html=False)
+
+
+def compile_template(env: SandboxedEnvironment, source: str, where: str) -> jinja2.Template:
+    """A template whose errors name ``where`` and the line."""
+    try:
+        code = env.compile(source, where, where)
+    except jinja2.TemplateSyntaxError as e:
+        raise TemplateError(f"{where}:{e.lineno}: {e.message}") from None
+    return env.template_class.from_code(env, code, env.make_globals(None))
+
+
+def _error_line(error: BaseException, where: str) -> int | None:
+    """The template line the error was raised at (Jinja rewrites tracebacks to templates)."""
+    lines = [tb.lineno for tb in traceback.extract_tb(error.__traceback__) if tb.filename == where]
+    return lines[-1] if lines else None
+
+
+def template_error(error: jinja2.TemplateError, where: str) -> TemplateError:
+    line = _error_line(error, where)
+    kind = "not allowed in templates" if isinstance(error, jinja2.sandbox.SecurityError) else ""
+    message = f"{where}:{line}" if line else where
+    text = error.message or type(error).__name__
+    if kind:
+        text = f"{text} ({kind})"
+    hint = VARIABLES_HINT if isinstance(error, jinja2.UndefinedError) else None
+    return TemplateError(f"{message}: {text}", hint=hint)
+
+
+def render(template: jinja2.Template, context: Mapping[str, Any], where: str) -> str:
+    try:
+        return template.render(context)
+    except jinja2.TemplateError as e:
+        raise template_error(e, where) from None
+
+
+class _Placeholders:
+    """Opaque ASCII tokens standing in for Jinja tags while Markdown and CSS run."""
+
+    def __init__(self) -> None:
+        self.tags: list[str] = []
+        self.prefix = f"jx{secrets.token_hex(4)}n"
+        self.pattern = re.compile(rf"{self.prefix}(\d+)x")
+
+    def token(self, tag: str) -> str:
+        self.tags.append(tag)
+        return f"{self.prefix}{len(self.tags) - 1}x"
+
+    def protect(self, text: str) -> str:
+        return JINJA_TAG.sub(lambda m: self.token(m.group()), text)
+
+    def restore(self, text: str) -> str:
+        return self.pattern.sub(lambda m: self.tags[int(m.group(1))], text)
+
+    def unwrap_block_tags(self, html: str) -> str:
+        """``<p>{% if … %}</p>`` → ``{% if … %}``: a tag alone in a paragraph is not text."""
+
+        def unwrap(m: re.Match[str]) -> str:
+            return m.group(1) if self.tags[int(m.group(2))].startswith("{%") else m.group()
+
+        return re.sub(rf"<p>({self.prefix}(\d+)x)</p>", unwrap, html)
+
+
+class _Deferred:
+    """A recipient-level name while the layout renders once: prints as its own tag."""
+
+    def __init__(self, path: str, marks: _Placeholders) -> None:
+        self._path, self._marks = path, marks
+
+    def __getattr__(self, name: str) -> _Deferred:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return _Deferred(f"{self._path}.{name}", self._marks)
+
+    def __str__(self) -> str:
+        return self._marks.token("{{ " + self._path + " }}")
+
+    def __html__(self) -> str:
+        return str(self)
+
+
+# --- Markdown -------------------------------------------------------------------------------
+
+
+@cache
+def _markdown() -> Any:
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark").enable(["table", "strikethrough"])
+
+
+_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_IMAGE = re.compile(r"!\[([^\]]*)\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+_LINK = re.compile(r"\[([^\]]+)\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+_AUTOLINK = re.compile(r"<((?:https?://|mailto:)[^>\s]+)>")
+_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>])")
+_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+_QUOTE = re.compile(r"^\s*>\s?")
+_RULE = re.compile(r"^\s*(?:[-*_]\s*){3,}$")
+_UNDERLINE = re.compile(r"^\s*(?:=+|-+)\s*$")
+
+
+def _link_text(m: re.Match[str]) -> str:
+    label, url = m.group(1), m.group(2)
+    target = url.removeprefix("mailto:")
+    return label if label in (url, target) else f"{label} ({target})"
+
+
+def _inline(line: str) -> str:
+    """One line of Markdown as plain text: links spelled out, markup removed."""
+    line = _IMAGE.sub(lambda m: f"{m.group(1)} ({m.group(2)})", line)
+    line = _LINK.sub(_link_text, line)
+    line = _AUTOLINK.sub(lambda m: m.group(1).removeprefix("mailto:"), line)
+    line = re.sub(r"</?[a-zA-Z][^>]*>", "", line)
+    line = re.sub(r"\*\*(.+?)\*\*|__(.+?)__", lambda m: f"*{m.group(1) or m.group(2)}*", line)
+    return _ESCAPE.sub(r"\1", line)
+
+
+class _TextBlocks:
+    """Collects paragraphs, list items and quotes, each re-wrapped as one block."""
+
+    def __init__(self, width: int) -> None:
+        self.width, self.out, self.words, self.lead = width, [], [], ""
+
+    def flush(self) -> None:
+        if self.words:
+            rest = self.lead if self.lead.startswith(">") else " " * len(self.lead)
+            self.out.append(
+                textwrap.fill(
+                    " ".join(self.words),
+                    self.width,
+                    initial_indent=self.lead,
+                    subsequent_indent=rest,
+                    break_long_words=False,
+                    break_on_hyphens=False,
+                )
+            )
+        self.words, self.lead = [], ""
+
+    def add(self, line: str, lead: str | None = None) -> None:
+        if lead is not None:
+            self.flush()
+            self.lead = lead
+        hard = line.endswith(("  ", "\\")) or re.search(r"<br\s*/?>\s*$", line)
+        self.words.append(_inline(line.strip().rstrip("\\")))
+        if hard:
+            lead, quoted = self.lead, self.lead.startswith(">")
+            self.flush()
+            self.lead = lead if quoted else " " * len(lead)
+
+
+def markdown_to_text(source: str, width: int = 72) -> str:
+    """Plain text that reads like the Markdown it came from: paragraphs and list
+    items re-wrapped, headings underlined, links spelled out, markup removed."""
+    blocks = _TextBlocks(width)
+    in_code = False
+    for line in source.split("\n"):
+        if line.lstrip().startswith(("```", "~~~")):
+            blocks.flush()
+            in_code = not in_code
+            continue
+        heading = None if in_code else _HEADING.match(line)
+        if in_code or not line.strip() or line.startswith("    ") or line.lstrip().startswith("|"):
+            blocks.flush()
+            blocks.out.append(line if in_code or not line.strip() else _inline(line))
+        elif heading:
+            blocks.flush()
+            title = _inline(heading.group(2))
+            rule = "=" if len(heading.group(1)) == 1 else "-"
+            blocks.out += [title, rule * min(len(title), width)]
+        elif _UNDERLINE.match(line) and blocks.words:
+            title = " ".join(blocks.words)
+            blocks.words = []
+            blocks.out += [title, line.strip()[0] * min(len(title), width)]
+        elif _RULE.match(line):
+            blocks.flush()
+            blocks.out.append("-" * 20)
+        elif _ITEM.match(line):
+            item = _ITEM.match(line)
+            assert item is not None
+            blocks.add(line[item.end() :], lead=item.group().lstrip())
+        elif _QUOTE.match(line):
+            quote = _QUOTE.match(line)
+            assert quote is not None
+            same = blocks.lead.startswith(">")
+            blocks.add(line[quote.end() :], lead=None if same else "> ")
+        else:
+            blocks.add(line)
+    blocks.flush()
+    return "\n".join(blocks.out)
+
+
+# --- Layout ---------------------------------------------------------------------------------
+
+
+def packaged_layout() -> Path:
+    return Path(str(resources.files("mailer") / "skeleton" / "templates" / "layout"))
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The frame: HTML and text templates and the folders of per-language strings."""
+
+    html: Path
+    text: Path
+    strings_dirs: tuple[Path, ...]
+
+    @classmethod
+    def find(cls, templates: Path) -> Layout:
+        """The project's ``templates/layout`` files, each falling back to the packaged one."""
+        own, packaged = templates / "layout", packaged_layout()
+
+        def pick(name: str) -> Path:
+            return own / name if (own / name).is_file() else packaged / name
+
+        return cls(
+            html=pick(LAYOUT_FILES[0]),
+            text=pick(LAYOUT_FILES[1]),
+            strings_dirs=(own / "strings", packaged / "strings"),
+        )
+
+    def _file(self, lang: str) -> Path | None:
+        for folder in self.strings_dirs:
+            if (folder / f"{lang}.toml").is_file():
+                return folder / f"{lang}.toml"
+        return None
+
+    def strings(self, lang: str) -> tuple[dict[str, str], str]:
+        """The frame strings for ``lang`` and the language they are really in.
+
+        Missing keys come from English. Serbian in one script is transliterated from
+        the other; ``pt-BR`` uses ``pt``; a language with no file gets English.
+        """
+        english = _read_strings(self._file(FALLBACK_STRINGS))
+        path, source_lang = self._file(lang), lang
+        other = other_serbian_script(lang)
+        if path is None and other and self._file(other):
+            found = _read_strings(self._file(other))
+            return {**english, **_transliterate_strings(found, lang)}, lang
+        if path is None:
+            base = lang.split("-")[0]
+            path, source_lang = self._file(base), base
+        if path is None:
+            return english, FALLBACK_STRINGS
+        return {**english, **_read_strings(path)}, source_lang
+
+
+def _transliterate_strings(strings: dict[str, str], lang: str) -> dict[str, str]:
+    return {k: transliterate_outside_markup(v, lang) for k, v in strings.items()}
+
+
+@cache
+def _read_strings_cached(path: Path, mtime: float) -> dict[str, str]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as e:
+        raise TemplateError(f"{path}: not valid TOML: {e}") from None
+    for key, value in data.items():
+        if not isinstance(value, str):
+            raise TemplateError(f"{path}: {key} must be text in quotes")
+        compile_template(TEXT_ENV, value, f"{path} [{key}]")
+    return data
+
+
+def _read_strings(path: Path | None) -> dict[str, str]:
+    if path is None:
+        return {}
+    return dict(_read_strings_cached(path, path.stat().st_mtime))
+
+
+# --- The factory ----------------------------------------------------------------------------
+
+
+@dataclass
+class _Plan:
+    """Everything recipient-independent for one language of one wave."""
+
+    lang: str
+    text: LanguageText
+    subject_source: str
+    subject_line: str | None  # pre-encoded when the subject has no template tags
+    subject: jinja2.Template
+    html: jinja2.Template
+    plain: jinja2.Template
+    strings: dict[str, str]
+    strings_file: str
+    base: dict[str, Any]
+    content_language: str
+
+
+class MessageFactory:
+    """Builds each recipient's message from templates compiled once per language."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        campaign: Mapping[str, Any],
+        statement: Statement,
+        layout: Layout,
+        *,
+        wave: int = 0,
+    ) -> None:
+        self.campaign, self.statement, self.layout, self.wave = campaign, statement, layout, wave
+        self._address = settings["sender.address"]
+        self._name = settings["sender.name"] or ""
+        self._reply_token = bool(settings["sender.reply_token"])
+        self._unsubscribe_url = settings["sender.unsubscribe_url"]
+        self._from_line: str | None = None
+        if self._address:
+            try:
+                self._from_line = address_header("From", self._name, self._address)
+            except ValueError as e:
+                raise ConfigError(f"[sender] address: {e}") from None
+        deadline = campaign.get("deadline") or statement.deadline
+        self._deadline = date.fromisoformat(str(deadline)) if deadline else None
+        self._plans = {lang: self._compile(lang) for lang in statement.available}
+
+    @property
+    def sender(self) -> str:
+        """The envelope sender (MAIL FROM): ``[sender] address``."""
+        if not self._address:
+            raise ConfigError(
+                "no sender address: [sender] address is not set",
+                hint='Add `[sender]` `address = "intl@your-party.example.org"` to mailer.toml'
+                " or set MAILER_SENDER_ADDRESS.",
+            )
+        return self._address
+
+    @property
+    def languages(self) -> list[str]:
+        return list(self._plans)
+
+    def language_for(self, org: Org) -> str:
+        """The first of the organization's languages the statement has, else its default."""
+        return negotiate(org.languages, self.statement.available, self.statement.default_language)
+
+    def plan_source(self, lang: str) -> LanguageText:
+        """The statement text used for ``lang`` (reminder variant or statement)."""
+        return self._plan(lang).text
+
+    def frame_language(self, lang: str) -> str:
+        """The language the frame strings of ``lang`` are really in (English if none)."""
+        return self._plan(lang).strings_file
+
+    def _plan(self, lang: str) -> _Plan:
+        try:
+            return self._plans[lang]
+        except KeyError:
+            raise TemplateError(
+                f"{self.statement.folder}: the statement has no text in {lang!r}"
+                f" (it has {', '.join(self._plans)})"
+            ) from None
+
+    # Compile once per language.
+
+    def _compile(self, lang: str) -> _Plan:
+        reminder = self.wave >= 1 and self.statement.text(lang, reminder=True)
+        text = reminder or self.statement.text(lang)
+        assert text is not None  # lang comes from statement.available
+        strings, strings_lang = self.layout.strings(lang)
+        subject_source = text.subject
+        if self.wave >= 1 and not reminder:
+            subject_source = strings.get("reminder_prefix", "Reminder: ") + subject_source
+        compile_template(TEXT_ENV, text.padded_body, str(text.path))
+        subject = compile_template(TEXT_ENV, subject_source, f"{text.path} (subject)")
+        base = self._base_context(lang)
+        html = self._frame(HTML_ENV, self.layout.html, text, strings, base, subject_source)
+        plain = self._frame(TEXT_ENV, self.layout.text, text, strings, base, subject_source)
+        return _Plan(
+            lang=lang,
+            text=text,
+            subject_source=subject_source,
+            subject_line=_fixed_subject(subject, base),
+            subject=subject,
+            html=html,
+            plain=plain,
+            strings=strings,
+            strings_file=strings_lang,
+            base=base,
+            content_language=header_line("Content-Language", lang),
+        )
+
+    def _base_context(self, lang: str) -> dict[str, Any]:
+        rtl = is_rtl(lang)
+        return {
+            "lang": lang,
+            "dir": "rtl" if rtl else "ltr",
+            "rtl": rtl,
+            "align": "right" if rtl else "left",
+            "wave": self.wave,
+            "is_reminder": self.wave >= 1,
+            "campaign": {
+                "slug": self.campaign["slug"],
+                "title": self.campaign["title"],
+                "kind": self.campaign["kind"],
+                "deadline": format_date(self._deadline, lang) if self._deadline else None,
+                "deadline_iso": self._deadline.isoformat() if self._deadline else None,
+            },
+            "sender": {"name": self._name or self._address, "address": self._address},
+        }
+
+    def _frame(
+        self,
+        env: SandboxedEnvironment,
+        layout: Path,
+        text: LanguageText,
+        strings: dict[str, str],
+        base: dict[str, Any],
+        subject: str,
+    ) -> jinja2.Template:
+        """Render the layout once with the recipient's parts held back, then compile."""
+        marks = _Placeholders()
+        html = env.autoescape is True
+        body_md = marks.protect(text.body)
+        if html:
+            body: Any = Markup(marks.unwrap_block_tags(_markdown().render(body_md)))
+        else:
+            body = markdown_to_text(body_md)
+        context = {
+            **base,
+            **{name: _Deferred(name, marks) for name in DEFERRED},
+            "body": body,
+            "subject": marks.protect(subject),
+            "preheader": marks.protect(text.preheader),
+            "strings": {k: marks.protect(v) for k, v in strings.items()},
+        }
+        where = str(layout)
+        frame = render(
+            compile_template(env, layout.read_text(encoding="utf-8"), where), context, where
+        )
+        if html:
+            import css_inline
+
+            frame = css_inline.inline(frame)
+        else:
+            frame = re.sub(r"\n{3,}", "\n\n", frame).strip() + "\n"
+        return compile_template(env, marks.restore(frame), f"{text.path} (in {layout.name})")
+
+    # Fill in per recipient.
+
+    def context(self, recipient: Recipient, lang: str, token: str) -> dict[str, Any]:
+        plan, org = self._plan(lang), recipient.org
+        address = self._address or "sender@example.invalid"
+        return {
+            **plan.base,
+            "org": {
+                "id": org.id,
+                "name": org.name,
+                "short_name": org.short_name,
+                "country": org.country,
+                "country_name": _country(org.country, lang),
+                "local_name": org.names.get(lang) or org.name,
+            },
+            "recipient": {"email": recipient.email},
+            "unsubscribe": unsubscribe_address(address, token),
+            "reply_to": reply_address(address, token) if self._reply_token else address,
+        }
+
+    def build(
+        self,
+        recipient: Recipient,
+        *,
+        lang: str,
+        token: str,
+        message_id: str,
+        date: datetime | None = None,
+    ) -> bytes:
+        """The complete message (RFC 5322, CRLF) for one recipient."""
+        if not _TOKEN.fullmatch(token):
+            raise MailerError(f"reply token {token!r} is not a plain lower-case token")
+        if not _MESSAGE_ID.fullmatch(message_id):
+            raise MailerError(f"Message-ID {message_id!r} is not of the form <left@right>")
+        self.sender  # noqa: B018 - raises the ConfigError naming the missing setting
+        plan = self._plan(lang)
+        context = self.context(recipient, lang, token)
+        try:
+            text = plan.plain.render(context)
+            html = plan.html.render(context)
+            subject = plan.subject_line or header_line("Subject", plan.subject.render(context))
+        except jinja2.TemplateError as e:
+            raise self._locate(e, plan, context) from None
+        try:
+            to = address_header("To", recipient.org.name, recipient.email)
+        except ValueError as e:
+            raise MailerError(f"{recipient.org.name}: address {e}") from None
+        return self._assemble(plan, to, subject, context, message_id, date, text, html)
+
+    def _assemble(
+        self,
+        plan: _Plan,
+        to: str,
+        subject: str,
+        context: dict[str, Any],
+        message_id: str,
+        when: datetime | None,
+        text: str,
+        html: str,
+    ) -> bytes:
+        assert self._from_line is not None
+        head = [self._from_line, to, subject]
+        head.append(f"Date: {format_datetime(when or now())}\r\n")
+        head.append(f"Message-ID: {message_id}\r\n")
+        if self._reply_token:
+            head.append(address_header("Reply-To", self._name, context["reply_to"]))
+        unsubscribe = f"<mailto:{ascii_address(context['unsubscribe'])}>"
+        if self._unsubscribe_url:
+            token = context["unsubscribe"].split("+unsub-", 1)[1].split("@", 1)[0]
+            unsubscribe = f"<{_one_click_url(self._unsubscribe_url, token)}>,\r\n {unsubscribe}"
+        head.append(f"List-Unsubscribe: {unsubscribe}\r\n")
+        if self._unsubscribe_url:
+            head.append("List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n")
+        head.append(plan.content_language)
+        boundary = "=_" + secrets.token_hex(12)
+        head.append("MIME-Version: 1.0\r\n")
+        head.append(f'Content-Type: multipart/alternative;\r\n boundary="{boundary}"\r\n')
+        parts = [_part("text/plain", text), _part("text/html", html)]
+        delimiter = f"\r\n--{boundary}\r\n".encode()
+        return (
+            "".join(head).encode("ascii")
+            + delimiter[2:]
+            + delimiter.join(parts)
+            + f"\r\n--{boundary}--\r\n".encode()
+        )
+
+    def _locate(self, error: jinja2.TemplateError, plan: _Plan, context: dict) -> TemplateError:
+        """Find which file and line a render error comes from (only on the error path)."""
+        text = plan.text
+        pieces: list[tuple[str, str]] = [
+            (f"{text.path} (subject)", plan.subject_source),
+            (str(text.path), text.padded_body),
+            (f"{text.path} (preheader)", text.preheader),
+        ]
+        pieces += [(f"strings/{plan.strings_file}.toml [{k}]", v) for k, v in plan.strings.items()]
+        for where, source in pieces:
+            try:
+                render(compile_template(TEXT_ENV, source, where), context, where)
+            except TemplateError as located:
+                return located
+        return template_error(error, f"{text.path} (in the layout)")
+
+
+def _fixed_subject(subject: jinja2.Template, base: dict[str, Any]) -> str | None:
+    """The encoded Subject line when it needs nothing of the recipient, else None."""
+    try:
+        return header_line("Subject", subject.render(base))
+    except jinja2.TemplateError:
+        return None
+
+
+def _part(content_type: str, text: str) -> bytes:
+    encoding, data = _transfer_encode(text)
+    head = (
+        f'Content-Type: {content_type}; charset="utf-8"\r\n'
+        f"Content-Transfer-Encoding: {encoding}\r\n\r\n"
+    )
+    return head.encode("ascii") + data.rstrip(b"\r\n")
+
+
+def _one_click_url(url: str, token: str) -> str:
+    if "{token}" in url:
+        return url.replace("{token}", token)
+    return f"{url}{'&' if '?' in url else '?'}token={token}"
+
+
+@cache
+def _country(code: str | None, lang: str) -> str:
+    return country_name(code, lang) if code else ""
+
+
+def statement_for(campaign: Mapping[str, Any]) -> Statement:
+    return load_statement(Path(campaign["statement_dir"]))
+
+
+def build_factory(
+    settings: Settings, campaign: Mapping[str, Any], *, wave: int = 0
+) -> MessageFactory:
+    """Load the campaign's statement and the layout, and compile every language once."""
+    layout = Layout.find(settings.path("templates.path"))
+    return MessageFactory(settings, campaign, statement_for(campaign), layout, wave=wave)

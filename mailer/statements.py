@@ -1,0 +1,254 @@
+"""Statement folders (DESIGN §5): ``statement.toml`` plus one Markdown file per
+language with ``---`` front matter, and optional ``reminder.<lang>.md`` variants.
+
+Loading checks everything a reader of the folder could get wrong and names the
+file and line. Serbian Latin and Cyrillic are one text: the missing script is
+made by transliteration, so callers ask :meth:`Statement.text` for any language.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from pathlib import Path
+
+import yaml
+
+from mailer.errors import TemplateError
+from mailer.lang import normalize_language, other_serbian_script, transliterate
+
+KINDS = ("signon", "call")
+STATEMENT_KEYS = {"title", "kind", "default_language", "deadline"}
+FRONT_MATTER_KEYS = {"subject", "preheader"}
+# Jinja tags, URLs and e-mail addresses are never transliterated.
+_VERBATIM = re.compile(
+    r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}|\]\([^)]*\)|<[^>\s]+>|https?://\S+|[\w.+-]+@[\w.-]+",
+    re.DOTALL,
+)
+
+
+@dataclass(frozen=True)
+class LanguageText:
+    """One language of a statement: subject, optional preheader, Markdown body."""
+
+    lang: str
+    path: Path
+    subject: str
+    preheader: str
+    body: str
+    body_line: int  # line of ``path`` where ``body`` starts, for error messages
+    transliterated_from: str | None = None
+
+    @property
+    def padded_body(self) -> str:
+        """The body preceded by blank lines, so template line numbers are file lines."""
+        return "\n" * (self.body_line - 1) + self.body
+
+
+@dataclass(frozen=True)
+class Statement:
+    title: str
+    kind: str
+    default_language: str
+    deadline: date | None
+    folder: Path
+    languages: dict[str, LanguageText] = field(default_factory=dict)
+    reminders: dict[str, LanguageText] = field(default_factory=dict)
+
+    @property
+    def available(self) -> list[str]:
+        """Languages a recipient can get: the files first, then the Serbian script made
+        from the other one."""
+        tags = list(self.languages)
+        for tag in list(tags):
+            other = other_serbian_script(tag)
+            if other and other not in tags:
+                tags.append(other)
+        return tags
+
+    def text(self, lang: str, *, reminder: bool = False) -> LanguageText | None:
+        """The text in ``lang`` (transliterating Serbian when needed), or None."""
+        texts = self.reminders if reminder else self.languages
+        if lang in texts:
+            return texts[lang]
+        other = other_serbian_script(lang)
+        if other and other in texts:
+            return transliterate_text(texts[other], lang)
+        return None
+
+
+def transliterate_text(text: LanguageText, to: str) -> LanguageText:
+    return replace(
+        text,
+        lang=to,
+        subject=transliterate_outside_markup(text.subject, to),
+        preheader=transliterate_outside_markup(text.preheader, to),
+        body=transliterate_outside_markup(text.body, to),
+        transliterated_from=text.lang,
+    )
+
+
+def transliterate_outside_markup(text: str, to: str) -> str:
+    """Transliterate prose only: template tags, links and addresses stay as written."""
+    out, pos = [], 0
+    for m in _VERBATIM.finditer(text):
+        out.append(transliterate(text[pos : m.start()], to))
+        out.append(m.group())
+        pos = m.end()
+    out.append(transliterate(text[pos:], to))
+    return "".join(out)
+
+
+def load_statement(folder: Path) -> Statement:
+    """Read and check a statement folder; TemplateError naming file:line on any problem."""
+    folder = Path(folder)
+    toml_path = folder / "statement.toml"
+    if not folder.is_dir():
+        raise TemplateError(
+            f"{folder}: no such statement folder",
+            hint="A statement folder holds statement.toml and one <language>.md per language.",
+        )
+    meta = _read_toml(toml_path)
+    languages, reminders = {}, {}
+    for path in sorted(folder.glob("*.md")):
+        stem = path.name[: -len(".md")]
+        is_reminder = stem.startswith("reminder.")
+        if is_reminder:
+            stem = stem[len("reminder.") :]
+        elif stem.lower() == "readme":
+            continue
+        try:
+            lang = normalize_language(stem)
+        except ValueError:
+            raise TemplateError(
+                f"{path}: the file name must be a language tag such as en.md, sr-Latn.md"
+                " or reminder.en.md",
+            ) from None
+        (reminders if is_reminder else languages)[lang] = read_language_file(path, lang)
+    statement = Statement(folder=folder, languages=languages, reminders=reminders, **meta)
+    if not languages:
+        raise TemplateError(f"{folder}: no language file (such as en.md) in the statement folder")
+    if statement.text(statement.default_language) is None:
+        raise TemplateError(
+            f"{toml_path}: default_language {statement.default_language!r} has no file"
+            f" {statement.default_language}.md in {folder}",
+        )
+    return statement
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise TemplateError(
+            f"{path}: missing", hint='Write title = "…" and default_language = "en" in it.'
+        ) from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise TemplateError(f"{path}: cannot be read: {e}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise TemplateError(f"{path}: not valid TOML: {e}") from None
+    unknown = sorted(set(data) - STATEMENT_KEYS)
+    if unknown:
+        raise TemplateError(
+            f"{path}:{_line_of(path, unknown[0])}: unknown key {unknown[0]!r}"
+            f" (known: {', '.join(sorted(STATEMENT_KEYS))})"
+        )
+    title = data.get("title")
+    if not isinstance(title, str) or not title.strip():
+        raise TemplateError(f'{path}: title is required, e.g. title = "Joint statement"')
+    kind = data.get("kind", "signon")
+    if kind not in KINDS:
+        raise TemplateError(
+            f'{path}:{_line_of(path, "kind")}: kind must be "signon" or "call", got {kind!r}'
+        )
+    lang = data.get("default_language")
+    if not isinstance(lang, str):
+        raise TemplateError(f'{path}: default_language is required, e.g. default_language = "en"')
+    try:
+        lang = normalize_language(lang)
+    except ValueError as e:
+        raise TemplateError(f"{path}:{_line_of(path, 'default_language')}: {e}") from None
+    deadline = data.get("deadline")
+    if deadline is not None and (not isinstance(deadline, date) or isinstance(deadline, datetime)):
+        raise TemplateError(
+            f"{path}:{_line_of(path, 'deadline')}: deadline must be a date without quotes,"
+            f" e.g. deadline = 2025-03-15, got {deadline!r}"
+        )
+    return {"title": title.strip(), "kind": kind, "default_language": lang, "deadline": deadline}
+
+
+def _line_of(path: Path, key: str) -> int:
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if re.match(rf"\s*{re.escape(key)}\s*=", line):
+            return number
+    return 1
+
+
+def read_language_file(path: Path, lang: str) -> LanguageText:
+    """Parse one ``<lang>.md``: YAML front matter between ``---`` lines, then Markdown."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise TemplateError(f"{path}: not UTF-8 text ({e})") from None
+    lines = text.replace("\r\n", "\n").split("\n")
+    if not lines or lines[0].strip() != "---":
+        raise TemplateError(
+            f"{path}:1: must start with front matter: a line '---', subject: …, a line '---'"
+        )
+    try:
+        end = next(i for i in range(1, len(lines)) if lines[i].strip() == "---")
+    except StopIteration:
+        raise TemplateError(f"{path}:1: the front matter has no closing '---' line") from None
+    meta = _front_matter(path, "\n".join(lines[1:end]))
+    subject = meta.get("subject")
+    if not isinstance(subject, str) or not subject.strip():
+        raise TemplateError(f"{path}:2: the front matter needs a subject: line")
+    if "\n" in subject.strip() or "\r" in subject:
+        raise TemplateError(f"{path}:{_yaml_line(lines, 'subject', end)}: subject must be one line")
+    preheader = meta.get("preheader") or ""
+    if not isinstance(preheader, str):
+        raise TemplateError(f"{path}:{_yaml_line(lines, 'preheader', end)}: preheader must be text")
+    return LanguageText(
+        lang=lang,
+        path=path,
+        subject=subject.strip(),
+        preheader=" ".join(preheader.split()),
+        body="\n".join(lines[end + 1 :]).strip("\n") + "\n",
+        body_line=end + 2 + _leading_blank_lines(lines[end + 1 :]),
+    )
+
+
+def _front_matter(path: Path, text: str) -> dict:
+    try:
+        meta = yaml.safe_load(text) if text.strip() else {}
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        line = mark.line + 2 if mark else 2
+        problem = getattr(e, "problem", None) or str(e)
+        raise TemplateError(f"{path}:{line}: front matter is not valid YAML: {problem}") from None
+    if not isinstance(meta, dict):
+        raise TemplateError(f"{path}:2: front matter must be lines of key: value")
+    unknown = sorted(str(k) for k in set(meta) - FRONT_MATTER_KEYS)
+    if unknown:
+        raise TemplateError(
+            f"{path}: unknown front matter key {unknown[0]!r} (known: subject, preheader)"
+        )
+    return meta
+
+
+def _yaml_line(lines: list[str], key: str, end: int) -> int:
+    for i in range(1, end):
+        if lines[i].lstrip().startswith(f"{key}:"):
+            return i + 1
+    return 2
+
+
+def _leading_blank_lines(lines: list[str]) -> int:
+    count = 0
+    for line in lines:
+        if line.strip():
+            break
+        count += 1
+    return count
