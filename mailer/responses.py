@@ -13,6 +13,7 @@ from sqlite_utils import Database
 
 from mailer.clock import stamp
 from mailer.db import log_event
+from mailer.errors import MailerError
 
 KINDS = ("signed", "declined", "acted", "unsubscribed")
 SOURCES = ("reply", "manual", "import", "web")
@@ -92,3 +93,35 @@ def remove(db: Database, response_id: int) -> None:
         old = db["response"].get(response_id)
         db.execute("DELETE FROM response WHERE id = ?", [response_id])
         log_event(db, "response", response_id, "delete", old=dict(old))
+
+
+def sign(
+    db: Database,
+    campaign: dict[str, Any],
+    ref: str,
+    *,
+    publish_name: str | None = None,
+    withdraw_it: bool = False,
+) -> tuple[dict[str, Any], bool]:
+    """A signature given by hand (phone, conference), or its withdrawal.
+
+    Returns the organization and whether anything changed: signing twice, or
+    withdrawing what was never signed, changes nothing. Only a signature is
+    withdrawn here; a decline stays a decline.
+    """
+    from mailer.contacts import check_text, resolve_org
+
+    org = resolve_org(db, ref)
+    if withdraw_it:
+        answer = current(db, campaign["id"], org["id"])
+        if not answer or answer["kind"] != "signed":
+            return org, False
+        return org, withdraw(db, campaign["id"], org["id"])
+    if publish_name is not None:
+        try:
+            publish_name = check_text(publish_name, "the published name") or None
+        except ValueError as e:
+            raise MailerError(str(e)) from None
+    return org, record(
+        db, campaign["id"], org["id"], "signed", source="manual", publish_name=publish_name
+    )

@@ -2,13 +2,107 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
-from mailer.cli import cli, not_built
+from mailer.cli import AppContext, cli, pass_app
+from mailer.db import command_context
+from mailer.output import print_json, table
 
 
-@cli.command(context_settings={"ignore_unknown_options": True})
-@click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def remind(args: tuple[str, ...]) -> None:
-    """Send the next wave to organizations that have not answered."""
-    not_built("remind", "tracking issue")()
+@cli.command()
+@click.argument("slug")
+@click.option(
+    "--after-days",
+    type=click.FloatRange(min=0),
+    default=3,
+    show_default=True,
+    help="Remind only organizations whose last message is older than this many days.",
+)
+@click.option("--dry-run", is_flag=True, help="Show who would be reminded; send nothing.")
+@click.option("--limit", type=click.IntRange(min=1), help="Send at most N messages in this run.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@pass_app
+def remind(
+    app: AppContext,
+    slug: str,
+    after_days: float,
+    dry_run: bool,
+    limit: int | None,
+    as_json: bool,
+) -> None:
+    """Send the next wave to organizations that have not answered.
+
+    A reminder goes to every organization of the campaign's audience that has
+    no answer (signed, declined, acted, unsubscribed), is not opted out, has
+    an address that works, got the first message, and whose last message is
+    older than --after-days. Auto-replies and replies that say nothing are not
+    answers; replies still waiting in `mailer replies review` hold the
+    reminder back. The text is reminder.<language>.md where the statement has
+    one, else the statement with "Reminder:" before its subject. Sending is
+    the same exactly-once sending as `mailer send`: running remind again the
+    same day reminds no one twice, and an interrupted run is finished by the
+    next one.
+
+    \b
+    Examples:
+      mailer remind peace-2026 --dry-run
+      mailer remind peace-2026 --after-days 7
+    """
+    from mailer.campaigns import get_campaign
+    from mailer.remind import remind as remind_campaign
+    from mailer.send import SendOptions
+
+    campaign = get_campaign(app.db, slug)
+    options = SendOptions(dry_run=dry_run, limit=limit)
+    with command_context("remind"):
+        plan, summary = remind_campaign(
+            app.db, app.settings, campaign, options, after_days=after_days
+        )
+    if as_json:
+        print_json(
+            {
+                "campaign": slug,
+                "wave": plan.wave,
+                "resumed": plan.resumed,
+                "organizations": [{"org_id": o.id, "name": o.name} for o in plan.organizations],
+                "addresses": len(plan.recipients),
+                "skipped": plan.skipped,
+                "send": summary.as_dict() if summary else None,
+            }
+        )
+        return
+    _print(slug, plan, summary, dry_run=dry_run)
+
+
+def _print(slug: str, plan: Any, summary: Any, *, dry_run: bool) -> None:
+    for reason, names in plan.skipped.items():
+        click.echo(f"Not reminded, {reason}: {len(names)}")
+    if not plan.recipients:
+        click.echo("No organization needs a reminder now.")
+        return
+    verb = "Would remind" if dry_run else "Reminding"
+    what = "finishing reminder" if plan.resumed else "reminder"
+    click.echo(
+        f"{verb} {len(plan.organizations)} organization(s) at {len(plan.recipients)} "
+        f"address(es): {what} wave {plan.wave} of {slug}."
+    )
+    if dry_run:
+        table(
+            ["organization", "email"],
+            [[r.org.name, r.email] for r in plan.recipients],
+        )
+        click.echo("Dry run: nothing was sent.")
+        return
+    counts = summary.as_dict()
+    click.echo(
+        ", ".join(
+            f"{counts[k]} {k}" for k in ("sent", "deferred", "failed", "uncertain", "skipped")
+        )
+        + "."
+    )
+    if counts["not_attempted"]:
+        click.echo(f"{counts['not_attempted']} not attempted: run `mailer remind {slug}` again.")
+    if counts["interrupted"]:
+        raise SystemExit(143 if counts["interrupted"] == "SIGTERM" else 130)

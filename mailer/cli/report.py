@@ -2,25 +2,158 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import click
 
-from mailer.cli import cli, not_built
-
-ISSUE = "tracking issue"
-
-
-@cli.command(context_settings={"ignore_unknown_options": True})
-@click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def status(args: tuple[str, ...]) -> None:
-    """Who was sent what, who answered, who has not."""
-    not_built("status", ISSUE)()
+from mailer.cli import AppContext, cli, pass_app
+from mailer.db import command_context
+from mailer.output import print_json, table, warn
 
 
-@cli.command(context_settings={"ignore_unknown_options": True})
-@click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def sign(args: tuple[str, ...]) -> None:
-    """Record (or withdraw) an organization's signature by hand."""
-    not_built("sign", ISSUE)()
+def _states_line(status: dict[str, Any]) -> str:
+    parts = [f"{k} {v}" for k, v in status["states"].items() if v]
+    return ", ".join(parts).replace("_", " ") or "nothing yet"
+
+
+@cli.command()
+@click.argument("slug")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@click.option(
+    "--html",
+    "html_file",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Also write a one-page report with a chart to this file (opens offline).",
+)
+@pass_app
+def status(app: AppContext, slug: str, as_json: bool, html_file: Path | None) -> None:
+    """Who was sent what, who answered, who has not.
+
+    Shows messages and answers by wave, by country and by organization. Each
+    organization has one state, the first that applies: signed, declined,
+    acted or unsubscribed (its current answer); bounced (every address
+    bounced); replied (a reply a person wrote, not yet an answer);
+    auto_replied; no_answer (sent, nothing back); not_sent. Test messages
+    (`send --test`) never count.
+
+    \b
+    Examples:
+      mailer status peace-2026
+      mailer status peace-2026 --html status.html
+    """
+    from mailer.campaigns import get_campaign
+    from mailer.clock import now
+    from mailer.report import campaign_status
+    from mailer.statuspage import status_page
+
+    result = campaign_status(app.db, get_campaign(app.db, slug))
+    if html_file is not None:
+        html_file.write_text(status_page(result, today=now().date()), encoding="utf-8")
+    if as_json:
+        print_json(result)
+        return
+    _print_status(result)
+    if html_file is not None:
+        click.echo(f"Wrote {html_file}.")
+
+
+def _print_status(s: dict[str, Any]) -> None:
+    click.echo(
+        f"{s['title']} ({s['campaign']}): {s['organizations']} organizations, "
+        f"{s['waves']} wave{'s' if s['waves'] != 1 else ''}"
+    )
+    click.echo(f"  {_states_line(s)}")
+    wave_name = lambda w: "first send" if w == 0 else f"reminder {w}"  # noqa: E731
+    if s["by_wave"]:
+        table(
+            ["wave", "orgs", *s["messages"]],
+            [
+                [wave_name(w["wave"]), w["organizations"], *w["messages"].values()]
+                for w in s["by_wave"]
+            ],
+            title="Messages",
+        )
+        answers = ["bounced", "auto_replied", "replied", *s["responses"], "no_answer"]
+        table(
+            ["wave", *(a.replace("_", " ") for a in answers)],
+            [[wave_name(w["wave"]), *(w[a] for a in answers)] for w in s["by_wave"]],
+            title="Answers",
+        )
+    states = [k for k, v in s["states"].items() if v]
+    table(
+        ["country", "orgs", *(k.replace("_", " ") for k in states)],
+        [
+            [c["country"] or "", c["organizations"], *(c[k] for k in states)]
+            for c in s["by_country"]
+        ],
+        title="By country",
+    )
+    table(
+        ["id", "organization", "country", "state", "messages", "last contact"],
+        [
+            [
+                o["org_id"],
+                o["name"],
+                o["country"],
+                o["state"].replace("_", " "),
+                o["messages"],
+                (o["last_contact"] or "")[:16].replace("T", " "),
+            ]
+            for o in s["by_org"]
+        ],
+        title="Organizations",
+    )
+    if s["messages"]["uncertain"]:
+        click.echo(
+            f"{s['messages']['uncertain']} message(s) are uncertain (they may have arrived): "
+            f"`mailer send {s['campaign']} --retry-uncertain` sends them again with the same Message-ID."
+        )
+    if s["no_answer"] or s["auto_replied"]:
+        click.echo(f"`mailer remind {s['campaign']} --dry-run` shows who would be reminded.")
+
+
+@cli.command()
+@click.argument("slug")
+@click.argument("org", metavar="ORG")
+@click.option("--as", "publish_name", metavar="NAME", help="The name to publish in the list.")
+@click.option("--withdraw", is_flag=True, help="Withdraw the signature (it leaves the list).")
+@pass_app
+def sign(app: AppContext, slug: str, org: str, publish_name: str | None, withdraw: bool) -> None:
+    """Record (or withdraw) an organization's signature by hand.
+
+    For answers that came another way: a phone call, a conference, another
+    mailbox. ORG is an id, the exact name, the short name or an email.
+    Signing twice changes nothing; every change is in the event log.
+
+    \b
+    Examples:
+      mailer sign peace-2026 WPA
+      mailer sign peace-2026 WPA --as "Workers' Party of Atlantis (WPA)"
+      mailer sign peace-2026 WPA --withdraw
+    """
+    from mailer.campaigns import get_campaign
+    from mailer.responses import sign as sign_org
+
+    if withdraw and publish_name:
+        raise click.UsageError("--as and --withdraw cannot be used together.")
+    campaign = get_campaign(app.db, slug)
+    with command_context("sign"):
+        found, changed = sign_org(
+            app.db, campaign, org, publish_name=publish_name, withdraw_it=withdraw
+        )
+    name = found["name"]
+    if withdraw:
+        click.echo(
+            f"Withdrawn: {name} no longer appears among the signatories of {slug}."
+            if changed
+            else f"{name} has no signature on {slug} to withdraw; nothing changed."
+        )
+    elif changed:
+        shown = f" (published as {publish_name!r})" if publish_name else ""
+        click.echo(f"Recorded: {name} signed {slug}{shown}.")
+    else:
+        click.echo(f"{name} has already signed {slug}; nothing changed.")
 
 
 @cli.group()
@@ -28,15 +161,140 @@ def signon() -> None:
     """Sign-on lists from elsewhere."""
 
 
-@signon.command("import", context_settings={"ignore_unknown_options": True})
-@click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def signon_import(args: tuple[str, ...]) -> None:
-    """Read a published list of signing organizations into a campaign."""
-    not_built("signon import", ISSUE)()
+@signon.command("import")
+@click.argument("slug")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Show the matches; write nothing.")
+@click.option("--create", is_flag=True, help="Add entries that match nothing as new organizations.")
+@pass_app
+def signon_import(app: AppContext, slug: str, file: Path, dry_run: bool, create: bool) -> None:
+    """Read a published list of signing organizations into a campaign.
+
+    The list may be numbered ("1." "1)") or bulleted, one organization per
+    line as "Name", "Name, Country", "Name – ACRONYM" or "Name (ACRONYM)";
+    headings such as "Signing organizations" are skipped, and a web page
+    (HTML) works too. Each entry is matched to a known organization by its
+    exact name, its short name, its name in another language, then by close
+    spelling (the country decides between namesakes), and recorded once as
+    signed. Repeats are reported as duplicates; entries that match nothing
+    are listed with the three closest organizations.
+
+    \b
+    Examples:
+      mailer signon import peace-2026 partner-list.txt --dry-run
+      mailer signon import peace-2026 partner-list.txt --create
+    """
+    from mailer.campaigns import get_campaign
+    from mailer.signon import import_list
+
+    campaign = get_campaign(app.db, slug)
+    with command_context("signon import"):
+        plan = import_list(app.db, campaign, file, dry_run=dry_run, create=create)
+    _print_plan(plan, dry_run=dry_run)
 
 
-@cli.command(context_settings={"ignore_unknown_options": True})
-@click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def signatories(args: tuple[str, ...]) -> None:
-    """The numbered list of signing organizations, ready to publish."""
-    not_built("signatories", ISSUE)()
+def _print_plan(plan: list[Any], *, dry_run: bool) -> None:
+    status_words = {
+        "matched": "would sign" if dry_run else "signed",
+        "create": "would create" if dry_run else "created",
+        "duplicate": "duplicate",
+        "unmatched": "NOT MATCHED",
+    }
+    rows = []
+    for m in plan:
+        if m.status == "duplicate":
+            what = f"repeats line {m.duplicate_of} ({m.org_name or m.entry.name})"
+        elif m.status == "unmatched":
+            what = "closest: " + "; ".join(
+                f"{c.name} ({c.country or '??'}, id {c.org_id}) {c.score:g}" for c in m.candidates
+            )
+        else:
+            already = "" if dry_run or m.recorded else " (already signed)"
+            what = f"{m.org_name} [{m.method or 'new'}]{already}"
+        rows.append([m.entry.line, m.entry.text, status_words[m.status], what])
+    table(["line", "entry", "result", "organization"], rows)
+    counts = {s: sum(m.status == s for m in plan) for s in status_words}
+    new = sum(m.recorded for m in plan)
+    click.echo(
+        f"{len(plan)} entries: {counts['matched']} matched, {counts['create']} new, "
+        f"{counts['duplicate']} duplicate, {counts['unmatched']} not matched."
+        + ("" if dry_run else f" {new} signature(s) recorded.")
+    )
+    if dry_run:
+        click.echo("Dry run: nothing was written.")
+    if counts["unmatched"]:
+        click.echo(
+            "Entries not matched were not recorded: add the organizations (`mailer org add`), "
+            "sign them by hand (`mailer sign`), or run again with --create."
+        )
+
+
+@cli.command()
+@click.argument("slug")
+@click.option("--lang", help="Language of names, countries and heading (default: the statement's).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["txt", "md", "html", "csv", "json"]),
+    default="txt",
+    show_default=True,
+    help="Plain text, Markdown or HTML to paste into a website, CSV or JSON.",
+)
+@click.option(
+    "--order",
+    type=click.Choice(["signed", "alpha", "country"]),
+    default="signed",
+    show_default=True,
+    help="In order of signing, alphabetical, or by country then name.",
+)
+@click.option("--with-country", is_flag=True, help="Add each organization's country.")
+@click.option(
+    "--with-statement", is_flag=True, help="Put the statement text first (txt, md, html)."
+)
+@pass_app
+def signatories(
+    app: AppContext,
+    slug: str,
+    lang: str | None,
+    fmt: str,
+    order: str,
+    with_country: bool,
+    with_statement: bool,
+) -> None:
+    """The numbered list of signing organizations, ready to publish.
+
+    Each organization appears once (merged duplicates too) and withdrawn
+    signatures are left out. The name shown is the one given with
+    `sign --as`, else the organization's name in that language if known,
+    else its name; countries are named in that language. Names so alike that
+    they may be one organization twice are pointed out on stderr.
+
+    \b
+    Examples:
+      mailer signatories peace-2026 --with-country
+      mailer signatories peace-2026 --lang sr-Latn --format html > potpisnici.html
+      mailer signatories peace-2026 --format md --with-statement > statement.md
+    """
+    from mailer.campaigns import get_campaign
+    from mailer.errors import MailerError
+    from mailer.lang import normalize_language
+    from mailer.report import format_signatories, near_duplicates, statement_for
+    from mailer.report import signatories as list_signatories
+
+    campaign = get_campaign(app.db, slug)
+    try:
+        lang = normalize_language(lang) if lang else campaign["default_language"]
+    except ValueError as e:
+        raise MailerError(str(e)) from None
+    if with_statement and fmt in ("csv", "json"):
+        raise click.UsageError("--with-statement works with --format txt, md or html.")
+    entries = list_signatories(app.db, campaign, lang=lang, order=order)
+    statement = statement_for(campaign, lang, fmt=fmt) if with_statement else None
+    click.echo(
+        format_signatories(
+            entries, fmt=fmt, lang=lang, with_country=with_country, statement=statement
+        ),
+        nl=False,
+    )
+    for a, b in near_duplicates(entries):
+        warn(f"{a!r} and {b!r} look like the same organization (`mailer org merge` joins them)")

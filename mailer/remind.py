@@ -1,0 +1,180 @@
+"""Who gets a reminder: the next wave of a campaign, to organizations that
+have not answered.
+
+``plan_reminders`` decides (reading only, so ``--dry-run`` and tests see the
+same choice); ``remind`` hands that choice to the sending engine, the same
+exactly-once path as the first send.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlite_utils import Database
+
+from mailer.clock import now
+from mailer.errors import MailerError
+from mailer.models import Org, Recipient
+
+if TYPE_CHECKING:
+    from mailer.config import Settings
+    from mailer.send import EventSink, SendOptions, SendSummary
+
+# Replies that say something a person must still confirm (`replies review`):
+# such an organization may have answered, so it is not reminded meanwhile.
+AWAITING_REVIEW = ("signon", "decline", "acted", "unsubscribe")
+
+
+@dataclass
+class ReminderPlan:
+    """The wave to send and to whom; why the other organizations are left out."""
+
+    wave: int
+    recipients: list[Recipient]
+    resumed: bool = False  # finishing a reminder wave an earlier run left unsent
+    skipped: dict[str, list[str]] = field(default_factory=dict)  # reason → org names
+
+    @property
+    def organizations(self) -> list[Org]:
+        return list({r.org.id: r.org for r in self.recipients}.values())
+
+
+def _when(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def _unfinished_wave(db: Database, campaign: dict[str, Any], wave: int) -> list[Recipient]:
+    """Rows of a reminder wave still queued or deferred, minus those who answered since."""
+    rows = db.query(
+        "SELECT m.address_id, m.email, o.* FROM message m"
+        " JOIN organization o ON o.id = m.org_id JOIN address a ON a.id = m.address_id"
+        " WHERE m.campaign_id = ? AND m.wave = ? AND m.is_test = 0"
+        " AND m.state IN ('queued', 'deferred') AND a.status = 'active'"
+        " AND o.do_not_contact = 0 AND NOT EXISTS (SELECT 1 FROM response r WHERE"
+        " r.campaign_id = m.campaign_id AND r.org_id = m.org_id AND r.withdrawn_at IS NULL)"
+        " ORDER BY o.id, m.address_id",
+        [campaign["id"], wave],
+    )
+    return [Recipient(Org.from_row(r), r["address_id"], r["email"]) for r in rows]
+
+
+def plan_reminders(
+    db: Database,
+    campaign: dict[str, Any],
+    *,
+    after_days: float = 3,
+    when: datetime | None = None,
+) -> ReminderPlan:
+    """The next wave: every organization of the audience with no current answer,
+    not opted out, with an active address, first sent to in wave 0, whose last
+    message is older than ``after_days``. Auto-replies and "other" replies are
+    not answers. All of its active addresses get the reminder.
+    """
+    from mailer.campaigns import audience
+
+    cid = campaign["id"]
+    messages = list(
+        db.query(
+            "SELECT org_id, wave, state, coalesce(sent_at, claimed_at) AS at FROM message"
+            " WHERE campaign_id = ? AND is_test = 0",
+            [cid],
+        )
+    )
+    if not messages:
+        raise MailerError(
+            f"campaign {campaign['slug']!r} has not been sent yet, so there is no one to remind",
+            hint=f"Run `mailer send {campaign['slug']}` first.",
+        )
+    last_wave = max(m["wave"] for m in messages)
+    if last_wave > 0:
+        unfinished = _unfinished_wave(db, campaign, last_wave)
+        if unfinished:
+            return ReminderPlan(last_wave, unfinished, resumed=True)
+
+    answered = {
+        r["org_id"]
+        for r in db.query(
+            "SELECT org_id FROM response WHERE campaign_id = ? AND withdrawn_at IS NULL", [cid]
+        )
+    }
+    review = {
+        r["org_id"]
+        for r in db.query(
+            f"SELECT org_id FROM reply WHERE campaign_id = ? AND class IN"
+            f" ({', '.join('?' * len(AWAITING_REVIEW))})",
+            [cid, *AWAITING_REVIEW],
+        )
+    }
+    first_sent = {m["org_id"] for m in messages if m["wave"] == 0 and m["state"] == "sent"}
+    last_contact: dict[int, datetime] = {}
+    for m in messages:
+        at = _when(m["at"]) if m["state"] in ("sent", "uncertain") else None
+        if at and (m["org_id"] not in last_contact or at > last_contact[m["org_id"]]):
+            last_contact[m["org_id"]] = at
+    cutoff = (when or now()) - timedelta(days=after_days)
+
+    by_org: dict[int, list[Recipient]] = defaultdict(list)
+    for recipient in audience(db, campaign):
+        by_org[recipient.org.id].append(recipient)
+    plan = ReminderPlan(last_wave + 1, [])
+    for org_id, recipients in by_org.items():
+        reason = None
+        if org_id in answered:
+            reason = "answered"
+        elif org_id not in first_sent:
+            reason = "first message not sent yet (`mailer send` does that)"
+        elif org_id in review:
+            reason = "reply waiting in `mailer replies review`"
+        elif last_contact.get(org_id, cutoff) > cutoff:
+            reason = f"last message less than {after_days:g} days ago"
+        if reason:
+            plan.skipped.setdefault(reason, []).append(recipients[0].org.name)
+        else:
+            plan.recipients.extend(recipients)
+    return plan
+
+
+def remind(
+    db: Database,
+    settings: Settings,
+    campaign: dict[str, Any],
+    options: SendOptions,
+    *,
+    after_days: float = 3,
+    on_event: EventSink | None = None,
+) -> tuple[ReminderPlan, SendSummary | None]:
+    """Plan the next wave and send it with the engine ``send`` uses (Ctrl-C and
+    SIGTERM stop it the same way); no summary when no one needs a reminder."""
+    import asyncio
+    import signal
+
+    from mailer.send import Stop, run_wave
+
+    plan = plan_reminders(db, campaign, after_days=after_days)
+    if not plan.recipients:
+        return plan, None
+
+    async def main() -> SendSummary:
+        stop = Stop()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.request, sig.name)
+        try:
+            return await run_wave(
+                db,
+                settings,
+                campaign,
+                wave=plan.wave,
+                recipients=plan.recipients,
+                options=options,
+                on_event=on_event,
+                stop=stop,
+            )
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+
+    return plan, asyncio.run(main())

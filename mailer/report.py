@@ -1,0 +1,384 @@
+"""Where a campaign stands, and the list of its signatories.
+
+``campaign_status`` aggregates messages, replies and responses into the
+DESIGN §4a status document (by wave, by country, by organization, over
+time); ``signatories`` and ``format_signatories`` produce the numbered list
+to publish. Reading only: nothing here changes the database.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+import unicodedata
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from sqlite_utils import Database
+
+from mailer.models import MessageState
+from mailer.responses import KINDS
+from mailer.signon import HEADINGS, fold
+
+# An organization's state in a campaign, strongest first (the first that applies wins):
+#   a current (not withdrawn) response: signed, declined, acted, unsubscribed;
+#   bounced: every address of the organization bounced or is invalid;
+#   replied: a human reply came (one still waiting for review, or "other");
+#   auto_replied: only automatic replies came;
+#   no_answer: at least one message was sent;
+#   not_sent: nothing was sent yet (or nothing got out).
+STATES = (*KINDS, "bounced", "replied", "auto_replied", "no_answer", "not_sent")
+HUMAN_REPLIES = ("signon", "decline", "acted", "other", "unsubscribe")
+
+
+@dataclass
+class _OrgFacts:
+    org: dict[str, Any]
+    messages: list[dict[str, Any]]
+    replies: list[dict[str, Any]]
+    response: dict[str, Any] | None
+    address_states: list[str]
+
+    def state(self) -> str:
+        if self.response is not None:
+            return str(self.response["kind"])
+        if self.address_states and all(s in ("bounced", "invalid") for s in self.address_states):
+            return "bounced"
+        classes = {r["class"] for r in self.replies}
+        if classes & set(HUMAN_REPLIES):
+            return "replied"
+        if "auto_reply" in classes:
+            return "auto_replied"
+        if any(m["state"] == MessageState.SENT for m in self.messages):
+            return "no_answer"
+        return "not_sent"
+
+
+def _kept(orgs: dict[int, dict[str, Any]], org_id: int) -> int:
+    """The organization an id stands for after merges."""
+    seen = set()
+    while orgs[org_id]["merged_into"] is not None and org_id not in seen:
+        seen.add(org_id)
+        org_id = orgs[org_id]["merged_into"]
+    return org_id
+
+
+def _facts(db: Database, campaign: dict[str, Any]) -> dict[int, _OrgFacts]:
+    from mailer.campaigns import audience
+
+    cid = campaign["id"]
+    orgs = {o["id"]: o for o in db.query("SELECT * FROM organization")}
+    facts: dict[int, _OrgFacts] = {}
+
+    def of(org_id: int) -> _OrgFacts:
+        kept = _kept(orgs, org_id)
+        if kept not in facts:
+            facts[kept] = _OrgFacts(orgs[kept], [], [], None, [])
+        return facts[kept]
+
+    for recipient in audience(db, campaign):
+        of(recipient.org.id)
+    for m in db.query(
+        "SELECT id, wave, org_id, email, state, sent_at, queued_at FROM message"
+        " WHERE campaign_id = ? AND is_test = 0 AND org_id IS NOT NULL ORDER BY id",
+        [cid],
+    ):
+        of(m["org_id"]).messages.append(m)
+    for r in db.query(
+        "SELECT id, org_id, message_ref, class, coalesce(received_at, imported_at) AS at"
+        " FROM reply WHERE campaign_id = ? AND org_id IS NOT NULL ORDER BY id",
+        [cid],
+    ):
+        of(r["org_id"]).replies.append(r)
+    for r in db.query(
+        "SELECT * FROM response WHERE campaign_id = ? AND withdrawn_at IS NULL", [cid]
+    ):
+        of(r["org_id"]).response = r
+    for a in db.query("SELECT org_id, status FROM address"):
+        kept = _kept(orgs, a["org_id"])
+        if kept in facts:
+            facts[kept].address_states.append(a["status"])
+    return facts
+
+
+def _wave_of_response(f: _OrgFacts) -> int | None:
+    """The last wave sent to the organization before it answered."""
+    if f.response is None:
+        return None
+    before = [m["wave"] for m in f.messages if m["sent_at"] and m["sent_at"] <= f.response["at"]]
+    return max(before) if before else None
+
+
+def _by_wave(facts: dict[int, _OrgFacts]) -> list[dict[str, Any]]:
+    waves = sorted({m["wave"] for f in facts.values() for m in f.messages})
+    rows = []
+    for wave in waves:
+        states: Counter[str] = Counter()
+        orgs: set[int] = set()
+        counts: Counter[str] = Counter()
+        for org_id, f in facts.items():
+            mine = [m for m in f.messages if m["wave"] == wave]
+            if not mine:
+                continue
+            orgs.add(org_id)
+            states.update(m["state"] for m in mine)
+            ids = {m["id"] for m in mine}
+            classes = {r["class"] for r in f.replies if r["message_ref"] in ids}
+            counts["bounced"] += "bounce" in classes
+            counts["auto_replied"] += "auto_reply" in classes
+            counts["replied"] += bool(classes & set(HUMAN_REPLIES))
+            if _wave_of_response(f) == wave:
+                counts[f.response["kind"]] += 1  # type: ignore[index]
+            elif f.response is None and any(m["state"] == MessageState.SENT for m in mine):
+                counts["no_answer"] += not any(r["class"] in HUMAN_REPLIES for r in f.replies)
+        rows.append(
+            {
+                "wave": wave,
+                "organizations": len(orgs),
+                "messages": {s.value: states[s.value] for s in MessageState},
+                **{k: counts[k] for k in (*KINDS, "bounced", "auto_replied", "replied")},
+                "no_answer": counts["no_answer"],
+            }
+        )
+    return rows
+
+
+def _timeline(facts: dict[int, _OrgFacts]) -> list[dict[str, Any]]:
+    """Per day: messages sent and answers received (current answers only)."""
+    days: dict[str, Counter[str]] = defaultdict(Counter)
+    for f in facts.values():
+        for m in f.messages:
+            if m["sent_at"]:
+                days[m["sent_at"][:10]]["sent"] += 1
+        if f.response is not None:
+            days[f.response["at"][:10]][f.response["kind"]] += 1
+    return [
+        {"date": d, "sent": days[d]["sent"], **{k: days[d][k] for k in KINDS}} for d in sorted(days)
+    ]
+
+
+def _last_contact(f: _OrgFacts) -> str | None:
+    times = [m["sent_at"] for m in f.messages if m["sent_at"]] + [
+        r["at"] for r in f.replies if r["at"]
+    ]
+    return max(times) if times else None
+
+
+def campaign_status(db: Database, campaign: dict[str, Any]) -> dict[str, Any]:
+    """The §4a status document (plus by_wave, by_country, timeline); test sends never count."""
+    facts = _facts(db, campaign)
+    by_org = []
+    for org_id, f in facts.items():
+        by_org.append(
+            {
+                "org_id": org_id,
+                "name": f.org["name"],
+                "country": f.org["country"],
+                "state": f.state(),
+                "messages": len(f.messages),
+                "waves": sorted({m["wave"] for m in f.messages}),
+                "last_contact": _last_contact(f),
+                "answered_at": f.response["at"] if f.response else None,
+            }
+        )
+    by_org.sort(key=lambda o: (sort_key(o["name"]), o["org_id"]))
+    states = Counter(o["state"] for o in by_org)
+    messages = Counter(m["state"] for f in facts.values() for m in f.messages)
+    countries: dict[str, Counter[str]] = defaultdict(Counter)
+    for o in by_org:
+        countries[o["country"] or ""][o["state"]] += 1
+    waves = [m["wave"] for f in facts.values() for m in f.messages]
+    return {
+        "campaign": campaign["slug"],
+        "title": campaign["title"],
+        "kind": campaign["kind"],
+        "deadline": campaign.get("deadline"),
+        "organizations": len(by_org),
+        "waves": max(waves) + 1 if waves else 0,
+        "messages": {s.value: messages[s.value] for s in MessageState},
+        "responses": {k: states[k] for k in KINDS},
+        "bounced": states["bounced"],
+        "auto_replied": states["auto_replied"],
+        "no_answer": states["no_answer"],
+        "replied": states["replied"],
+        "not_sent": states["not_sent"],
+        "states": {s: states[s] for s in STATES},
+        "by_wave": _by_wave(facts),
+        "by_country": [
+            {"country": c or None, "organizations": sum(n.values()), **{s: n[s] for s in STATES}}
+            for c, n in sorted(countries.items())
+        ],
+        "by_org": by_org,
+        "timeline": _timeline(facts),
+    }
+
+
+# ---------------------------------------------------------------- signatories
+
+ORDERS = ("signed", "alpha", "country")
+FORMATS = ("txt", "md", "html", "csv", "json")
+RTL = ("ar", "he", "fa", "ur")
+
+
+def sort_key(text: str) -> str:
+    """Alphabetical order that ignores case and accents (no ICU needed)."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).strip("\"'“”«» ")
+
+
+def heading(lang: str) -> str:
+    """ "Signing organizations" in ``lang`` (its base language, else English)."""
+    return HEADINGS.get(lang) or HEADINGS.get(lang.split("-")[0]) or HEADINGS["en"]
+
+
+@dataclass(frozen=True)
+class Signatory:
+    n: int
+    org_id: int
+    name: str
+    country: str | None
+    country_name: str | None
+    signed_at: str
+
+
+def published_name(org: dict[str, Any], publish_name: str | None, lang: str) -> str:
+    """The ``sign --as`` name, else the name in ``lang`` if known, else the name."""
+    if publish_name:
+        return publish_name
+    names = json.loads(org["names"] or "{}")
+    for tag in (lang, lang.split("-")[0]):
+        if names.get(tag):
+            return str(names[tag])
+    return str(org["name"])
+
+
+def signatories(
+    db: Database, campaign: dict[str, Any], *, lang: str = "en", order: str = "signed"
+) -> list[Signatory]:
+    """Every organization with a current signature, once, numbered 1..n in ``order``."""
+    from mailer.lang import country_name
+
+    orgs = {o["id"]: o for o in db.query("SELECT * FROM organization")}
+    signed: dict[int, dict[str, Any]] = {}
+    for r in db.query(
+        "SELECT * FROM response WHERE campaign_id = ? AND kind = 'signed'"
+        " AND withdrawn_at IS NULL ORDER BY at, id",
+        [campaign["id"]],
+    ):
+        signed.setdefault(_kept(orgs, r["org_id"]), r)  # the earliest signature of a merged pair
+    rows = []
+    for org_id, r in signed.items():
+        org = orgs[org_id]
+        code = org["country"]
+        rows.append(
+            (
+                org_id,
+                published_name(org, r["publish_name"], lang),
+                code,
+                country_name(code, lang) if code else None,
+                r["at"],
+            )
+        )
+    if order == "alpha":
+        rows.sort(key=lambda x: (sort_key(x[1]), x[0]))
+    elif order == "country":
+        rows.sort(key=lambda x: (x[3] is None, sort_key(x[3] or ""), sort_key(x[1]), x[0]))
+    else:
+        rows.sort(key=lambda x: (x[4], x[0]))
+    return [Signatory(n, *row) for n, row in enumerate(rows, start=1)]
+
+
+def near_duplicates(entries: list[Signatory], threshold: float = 90.0) -> list[tuple[str, str]]:
+    """Pairs of published names so alike they may be one organization twice."""
+    from rapidfuzz import fuzz
+
+    keys = [(fold(e.name), e.name) for e in entries]
+    return [
+        (a[1], b[1])
+        for i, a in enumerate(keys)
+        for b in keys[i + 1 :]
+        if a[0] and fuzz.ratio(a[0], b[0]) >= threshold
+    ]
+
+
+def _label(e: Signatory, with_country: bool) -> str:
+    return f"{e.name}, {e.country_name}" if with_country and e.country_name else e.name
+
+
+def format_signatories(
+    entries: list[Signatory],
+    *,
+    fmt: str = "txt",
+    lang: str = "en",
+    with_country: bool = False,
+    statement: str | None = None,
+) -> str:
+    """The list as text, Markdown, an HTML fragment, CSV or JSON (§4a)."""
+    if fmt == "json":
+        return json.dumps(
+            [
+                {"n": e.n, "org_id": e.org_id, "name": e.name, "country": e.country}
+                | {"country_name": e.country_name, "signed_at": e.signed_at}
+                for e in entries
+            ],
+            ensure_ascii=False,
+            indent=2,
+        )
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["n", "org_id", "name", "country", "country_name", "signed_at"])
+        for e in entries:
+            writer.writerow(list(asdict(e).values()))
+        return out.getvalue()
+    title = heading(lang)
+    if fmt == "html":
+        direction = ' dir="rtl"' if lang.split("-")[0] in RTL else ""
+        items = "\n".join(f"  <li>{html.escape(_label(e, with_country))}</li>" for e in entries)
+        parts = [f'<section lang="{html.escape(lang)}"{direction}>']
+        if statement:
+            parts.append(statement.strip())
+        parts += [f"<h2>{html.escape(title)}</h2>", f"<ol>\n{items}\n</ol>", "</section>"]
+        return "\n".join(parts) + "\n"
+    lines = [f"{e.n}. {_label(e, with_country)}" for e in entries]
+    head = f"## {title}" if fmt == "md" else title
+    body = "\n".join([head, "", *lines])
+    return (f"{statement.strip()}\n\n{body}" if statement else body) + "\n"
+
+
+def statement_for(campaign: dict[str, Any], lang: str, *, fmt: str) -> str:
+    """The statement in ``lang`` (else its default language) to print above the list.
+
+    Rendered for the public, not for one recipient: campaign variables are
+    filled in, per-organization ones (``{{ org.name }}``…) come out empty.
+    """
+    from pathlib import Path
+
+    from jinja2 import ChainableUndefined
+    from jinja2.sandbox import SandboxedEnvironment
+    from markdown_it import MarkdownIt
+
+    from mailer.render import markdown_to_text
+    from mailer.statements import load_statement
+
+    statement = load_statement(Path(campaign["statement_dir"]))
+    text = statement.text(lang) or statement.text(statement.default_language)
+    assert text is not None  # load_statement guarantees the default language
+    env = SandboxedEnvironment(undefined=ChainableUndefined)
+    context = {
+        "campaign": {
+            "title": statement.title,
+            "slug": campaign["slug"],
+            "deadline": statement.deadline or campaign.get("deadline"),
+        }
+    }
+    body = env.from_string(text.body).render(context).strip()
+    subject = env.from_string(text.subject).render(context).strip()
+    if fmt == "html":
+        return f"<h1>{html.escape(subject)}</h1>\n{MarkdownIt('commonmark').render(body)}"
+    if fmt == "md":
+        return f"# {subject}\n\n{body}"
+    return f"{subject}\n\n{markdown_to_text(body)}"
