@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 import click
 
-from mailer.cli import cli, not_built
+from mailer.cli import AppContext, cli, pass_app
+from mailer.db import command_context
+from mailer.output import print_json, table, warn
 
-ISSUE = "statements issue"
+if TYPE_CHECKING:
+    from mailer.preflight import CheckReport
 
 
 @cli.group()
@@ -14,35 +22,243 @@ def campaign() -> None:
     """Campaigns: a statement or call and the organizations it goes to."""
 
 
-@campaign.command("new", context_settings={"ignore_unknown_options": True})
-@click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def campaign_new(args: tuple[str, ...]) -> None:
-    """Create a campaign from a statement folder."""
-    not_built("campaign new", ISSUE)()
+@campaign.command("new")
+@click.argument("slug")
+@click.option(
+    "--statement",
+    "statement_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The statement folder: statement.toml and one <language>.md per language.",
+)
+@click.option(
+    "--kind",
+    type=click.Choice(["signon", "call"]),
+    help="signon (a joint statement to sign) or call (a call to action); default from statement.toml.",
+)
+@click.option(
+    "--tag", "tags", multiple=True, help="Organizations with this tag; repeat for any of several."
+)
+@click.option(
+    "--country",
+    "countries",
+    multiple=True,
+    help="Organizations in this country (GR or Greece); repeatable.",
+)
+@click.option(
+    "--where", help="An SQL condition over the organization table, e.g. \"country IN ('GR','CY')\"."
+)
+@click.option("--deadline", help="Answer by this date (2026-12-10); default from statement.toml.")
+@pass_app
+def campaign_new(
+    app: AppContext,
+    slug: str,
+    statement_dir: Path,
+    kind: str | None,
+    tags: tuple[str, ...],
+    countries: tuple[str, ...],
+    where: str | None,
+    deadline: str | None,
+) -> None:
+    """Create a campaign from a statement folder.
+
+    Every language of the statement is rendered once to catch template errors now.
+    The audience is every organization that has any of the --tag values and is in
+    any of the --country values and meets --where (each optional; none = everyone).
+    Opted-out organizations are never included.
+
+    \b
+    Example:
+      mailer campaign new peace-2026 --statement templates/peace-2026 \\
+          --tag europe --tag americas --deadline 2026-12-10
+    """
+    from mailer.campaigns import create_campaign, summary
+
+    with command_context("campaign new"):
+        row = create_campaign(
+            app.db,
+            app.settings,
+            slug,
+            statement_dir,
+            kind=kind,
+            tags=tags,
+            countries=countries,
+            where=where,
+            deadline=deadline,
+        )
+    info = summary(app.db, row)
+    click.echo(
+        f"Created campaign {slug}: {info['title']} ({info['kind']}), "
+        f"{info['audience']} organizations, languages {', '.join(info['languages'])}"
+        + (f", deadline {info['deadline']}." if info["deadline"] else ".")
+    )
+    if info["audience"] == 0:
+        warn("no organization matches the audience; check --tag, --country and --where.")
+    click.echo(f"Next: mailer preview {slug}  and  mailer check {slug}")
 
 
 @campaign.command("list")
-def campaign_list() -> None:
+@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+@pass_app
+def campaign_list(app: AppContext, as_json: bool) -> None:
     """List campaigns."""
-    not_built("campaign list", ISSUE)()
+    from mailer.campaigns import list_campaigns, summary
+
+    items = [summary(app.db, row) for row in list_campaigns(app.db)]
+    if as_json:
+        print_json(items)
+        return
+    if not items:
+        click.echo("No campaigns yet. Create one with `mailer campaign new SLUG --statement DIR`.")
+        return
+    table(
+        ["slug", "title", "kind", "languages", "deadline", "audience", "waves"],
+        [
+            [i[k] for k in ("slug", "title", "kind", "languages", "deadline", "audience", "waves")]
+            for i in items
+        ],
+    )
 
 
 @campaign.command("show")
 @click.argument("slug")
-def campaign_show(slug: str) -> None:
+@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+@pass_app
+def campaign_show(app: AppContext, slug: str, as_json: bool) -> None:
     """Show one campaign."""
-    not_built("campaign show", ISSUE)()
+    from mailer.campaigns import get_campaign, summary
+
+    info = summary(app.db, get_campaign(app.db, slug))
+    if as_json:
+        print_json(info)
+        return
+    definition = info["audience_definition"]
+    rows = [
+        ("title", info["title"]),
+        ("kind", info["kind"]),
+        ("statement", info["statement_dir"]),
+        ("languages", f"{', '.join(info['languages'])} (default {info['default_language']})"),
+        ("deadline", info["deadline"] or "none"),
+        ("audience", f"{info['audience']} organizations"),
+        ("  tags", ", ".join(definition.get("tags") or []) or "any"),
+        ("  countries", ", ".join(definition.get("countries") or []) or "any"),
+        ("  where", definition.get("where") or "-"),
+        ("waves sent", info["waves"]),
+        ("sender", info["sender"] or "(from mailer.toml)"),
+        ("created", info["created_at"]),
+    ]
+    click.echo(f"Campaign {info['slug']}")
+    for key, value in rows:
+        click.echo(f"  {key + ':':<13}{value}")
 
 
-@cli.command(context_settings={"ignore_unknown_options": True})
-@click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def preview(args: tuple[str, ...]) -> None:
-    """Show the email one organization will get."""
-    not_built("preview", ISSUE)()
+@cli.command()
+@click.argument("slug")
+@click.option(
+    "--org",
+    "org_ref",
+    help="Organization: id, name, short name or email (default: the first of the audience).",
+)
+@click.option("--lang", help="Show this language instead of the organization's.")
+@click.option(
+    "--reminder", is_flag=True, help="Show the reminder (wave 1) instead of the first message."
+)
+@click.option(
+    "--html",
+    "html_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the HTML part to this file.",
+)
+@click.option("--open", "open_browser", is_flag=True, help="Open the HTML part in a browser.")
+@pass_app
+def preview(
+    app: AppContext,
+    slug: str,
+    org_ref: str | None,
+    lang: str | None,
+    reminder: bool,
+    html_file: Path | None,
+    open_browser: bool,
+) -> None:
+    """Show the email one organization will get: headers and text, decoded.
+
+    \b
+    Example:
+      mailer preview peace-2026 --org WPA --html wpa.html
+    """
+    from mailer.campaigns import get_campaign
+    from mailer.preflight import preview_message
+
+    shown = preview_message(
+        app.db,
+        app.settings,
+        get_campaign(app.db, slug),
+        org_ref=org_ref,
+        lang=lang,
+        wave=1 if reminder else 0,
+    )
+    for name, value in shown.headers:
+        click.echo(f"{name}: {value}")
+    click.echo("")
+    click.echo(shown.text.rstrip("\n"))
+    if shown.transliterated_from:
+        warn(f"{shown.lang} text transliterated from {shown.transliterated_from}.")
+    if shown.placeholder_sender:
+        warn("[sender] address is not set in mailer.toml; From shows a placeholder.")
+    if open_browser and html_file is None:
+        html_file = Path(tempfile.mkstemp(prefix=f"{slug}-", suffix=".html")[1])
+    if html_file is not None:
+        html_file.write_text(shown.html, encoding="utf-8")
+        click.echo(f"\nHTML part written to {html_file}", err=True)
+    if open_browser and html_file is not None:
+        click.launch(str(html_file))
 
 
-@cli.command(context_settings={"ignore_unknown_options": True})
-@click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def check(args: tuple[str, ...]) -> None:
-    """Render every recipient before sending and report problems."""
-    not_built("check", ISSUE)()
+@cli.command()
+@click.argument("slug")
+@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+@pass_app
+def check(app: AppContext, slug: str, as_json: bool) -> None:
+    """Render every recipient before sending and report problems.
+
+    Exits 1 when anything blocks a send (a template error, a missing setting, an
+    organization with no deliverable address); the rest is information. Never
+    connects to a mail server.
+    """
+    from mailer.campaigns import get_campaign
+    from mailer.preflight import check_campaign
+
+    report = check_campaign(app.db, app.settings, get_campaign(app.db, slug))
+    if as_json:
+        click.echo(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
+    else:
+        _print_check(report)
+    if report.blocking:
+        click.get_current_context().exit(1)
+
+
+def _print_check(report: CheckReport) -> None:
+    languages = ", ".join(f"{lang} {n}" for lang, n in sorted(report.languages.items()))
+    click.echo(
+        f"{report.campaign}: {report.organizations} organizations, {report.recipients} addresses, "
+        f"{report.rendered} messages rendered" + (f" ({languages})" if languages else "") + "."
+    )
+    if report.findings:
+        table(
+            ["", "where", "what"],
+            [
+                [
+                    "BLOCKS" if f.blocking else "note",
+                    f.where,
+                    f.what + (f" (×{f.count})" if f.count > 1 else ""),
+                ]
+                for f in sorted(report.findings, key=lambda f: not f.blocking)
+            ],
+        )
+    if report.blocking:
+        click.echo(
+            f"{report.blocking} problem(s) block sending; fix them and run `mailer check {report.campaign}` again.",
+            err=True,
+        )
+    else:
+        click.echo(f"Nothing blocks. Next: mailer send {report.campaign}")

@@ -1,0 +1,228 @@
+"""Before sending: ``check`` renders every recipient's message and lists what
+blocks and what to know; ``preview`` shows one message as its reader will see it.
+
+Neither needs the network or a configured sender: when ``[sender] address`` is
+unset a placeholder stands in and ``check`` reports the missing setting.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from sqlite_utils import Database
+
+from mailer.campaigns import addresses, select_orgs
+from mailer.config import Settings
+from mailer.contacts import resolve_org
+from mailer.errors import MailerError, NotFound, TemplateError
+from mailer.models import Org, Recipient
+from mailer.render import MessageFactory, build_factory
+
+PLACEHOLDER_SENDER = "sender@example.invalid"
+PREVIEW_TOKEN = "previewtoken"
+HIDDEN_HEADERS = {"mime-version", "content-type", "content-transfer-encoding"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem: ``blocking`` ones stop a send, the others are for information."""
+
+    blocking: bool
+    where: str
+    what: str
+    count: int = 1
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "severity": "error" if self.blocking else "info",
+            "where": self.where,
+            "what": self.what,
+            "count": self.count,
+        }
+
+
+@dataclass
+class CheckReport:
+    campaign: str
+    organizations: int = 0
+    recipients: int = 0
+    rendered: int = 0
+    languages: Counter[str] = field(default_factory=Counter)
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def blocking(self) -> int:
+        return sum(1 for f in self.findings if f.blocking)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "campaign": self.campaign,
+            "organizations": self.organizations,
+            "recipients": self.recipients,
+            "rendered": self.rendered,
+            "languages": dict(self.languages),
+            "blocking": self.blocking,
+            "ok": self.blocking == 0,
+            "problems": [f.as_json() for f in self.findings],
+        }
+
+
+def _render_settings(settings: Settings) -> Settings:
+    if settings["sender.address"]:
+        return settings
+    return replace(settings, values={**settings.values, "sender.address": PLACEHOLDER_SENDER})
+
+
+def check_campaign(db: Database, settings: Settings, campaign: dict[str, Any]) -> CheckReport:
+    """Render every recipient of the audience and collect what blocks or deserves a look."""
+    report = CheckReport(campaign["slug"])
+    if not settings["sender.address"]:
+        report.findings.append(
+            Finding(True, "mailer.toml", "[sender] address is not set (the From of every message)")
+        )
+    try:
+        factory = build_factory(_render_settings(settings), campaign)
+        reminders = build_factory(_render_settings(settings), campaign, wave=1)
+    except (TemplateError, MailerError) as e:
+        report.findings.append(Finding(True, "statement", str(e)))
+        return report
+    errors: dict[str, list[str]] = {}
+    orgs = select_orgs(db, campaign, include_opted_out=True)
+    by_org = addresses(db, [o["id"] for o in orgs])
+    for row in orgs:
+        org = Org.from_row(row)
+        if row["do_not_contact"]:
+            report.findings.append(Finding(False, org.name, "opted out: skipped"))
+            continue
+        report.organizations += 1
+        _check_org(report, factory, reminders, org, by_org[org.id], errors)
+    for message, names in errors.items():
+        example = f"{names[0]} and {len(names) - 1} more" if len(names) > 1 else names[0]
+        report.findings.append(Finding(True, example, message, len(names)))
+    return report
+
+
+def _check_org(
+    report: CheckReport,
+    factory: MessageFactory,
+    reminders: MessageFactory,
+    org: Org,
+    rows: list[dict[str, Any]],
+    errors: dict[str, list[str]],
+) -> None:
+    active = [a for a in rows if a["status"] == "active"]
+    for a in rows:
+        if a["status"] != "active":
+            report.findings.append(
+                Finding(False, org.name, f"{a['email']} is {a['status']}: skipped")
+            )
+    if not active:
+        report.findings.append(Finding(True, org.name, "no deliverable address"))
+        return
+    lang = factory.language_for(org)
+    if org.languages and not _speaks(org, lang):
+        report.findings.append(
+            Finding(
+                False,
+                org.name,
+                f"the statement has none of its languages ({', '.join(org.languages)});"
+                f" it gets {lang}",
+            )
+        )
+    for a in active:
+        report.recipients += 1
+        recipient = Recipient(org, a["id"], a["email"])
+        try:
+            for made in (factory, reminders):
+                made.build(
+                    recipient,
+                    lang=lang,
+                    token=PREVIEW_TOKEN,
+                    message_id=f"<m.{PREVIEW_TOKEN}.check@example.invalid>",
+                )
+        except MailerError as e:
+            errors.setdefault(str(e), []).append(org.name)
+            continue
+        report.rendered += 1
+        report.languages[lang] += 1
+
+
+def _speaks(org: Org, lang: str) -> bool:
+    """Whether ``lang`` is one of the organization's languages (same language, any region,
+    and either Serbian script counts: transliteration gives it its own script)."""
+    base = lang.split("-")[0]
+    return any(want.split("-")[0] == base for want in org.languages)
+
+
+@dataclass(frozen=True)
+class Preview:
+    org: Org
+    email: str
+    lang: str
+    headers: list[tuple[str, str]]
+    text: str
+    html: str
+    placeholder_sender: bool
+    transliterated_from: str | None
+
+
+def preview_message(
+    db: Database,
+    settings: Settings,
+    campaign: dict[str, Any],
+    *,
+    org_ref: str | None = None,
+    lang: str | None = None,
+    wave: int = 0,
+) -> Preview:
+    """The message one organization gets, decoded as a mail program shows it."""
+    factory = build_factory(_render_settings(settings), campaign, wave=wave)
+    recipient = _preview_recipient(db, campaign, org_ref)
+    chosen = lang or factory.language_for(recipient.org)
+    if chosen not in factory.languages:
+        raise MailerError(
+            f"the statement has no text in {chosen!r}",
+            hint=f"It has {', '.join(factory.languages)}.",
+        )
+    raw = factory.build(
+        recipient,
+        lang=chosen,
+        token=PREVIEW_TOKEN,
+        message_id=f"<m.{PREVIEW_TOKEN}.preview@example.invalid>",
+    )
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    headers = [(k, str(v)) for k, v in message.items() if k.lower() not in HIDDEN_HEADERS]
+    text = message.get_body(("plain",))
+    html = message.get_body(("html",))
+    assert text is not None and html is not None
+    return Preview(
+        org=recipient.org,
+        email=recipient.email,
+        lang=chosen,
+        headers=headers,
+        text=text.get_content(),
+        html=html.get_content(),
+        placeholder_sender=not settings["sender.address"],
+        transliterated_from=factory.plan_source(chosen).transliterated_from,
+    )
+
+
+def _preview_recipient(db: Database, campaign: dict[str, Any], org_ref: str | None) -> Recipient:
+    if org_ref is None:
+        orgs = select_orgs(db, campaign)
+        if not orgs:
+            raise NotFound(
+                f"campaign {campaign['slug']!r} has no organization in its audience",
+                hint="Name any organization with --org.",
+            )
+        row = orgs[0]
+    else:
+        row = resolve_org(db, org_ref)
+    rows = addresses(db, [row["id"]])[row["id"]]
+    rows.sort(key=lambda a: a["status"] != "active")
+    email_address = rows[0]["email"] if rows else "no-address@example.invalid"
+    return Recipient(Org.from_row(row), rows[0]["id"] if rows else 0, email_address)
