@@ -165,8 +165,8 @@ class ImapAccount:
 
     @property
     def mailbox(self) -> str:
-        """The cursor's key: one per account and folder."""
-        return f"{self.user}@{self.host}:{self.port}/{self.folder}"
+        """The cursor's key: one per account and folder (any port or TLS mode reaches it)."""
+        return f"{self.user}@{self.host}/{self.folder}"
 
 
 def _redact(url: str) -> str:
