@@ -1,0 +1,428 @@
+"""Where messages go: an SMTP server (aiosmtplib) or the local Maildir outbox.
+
+A ``Connection`` delivers one message at a time and reports an ``Outcome`` that
+says what the server's answer means for exactly-once delivery: ``sent`` after the
+250 to the final ".", ``retry`` for any failure known to come before the final "."
+(4xx, a drop before the dot was written), ``failed`` for 5xx, and ``uncertain``
+when the dot left but no reply came back. MAIL, RCPT and DATA are issued one by
+one (not ``send_message``) so the phase of every failure is known.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import mailbox
+import re
+import socket
+import ssl
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, Protocol
+from urllib.parse import unquote, urlsplit
+
+import aiosmtplib
+from aiosmtplib import SMTP, SMTPResponse
+
+from mailer.config import Settings, redact, secret
+from mailer.errors import ConfigError, TransportError
+
+Kind = Literal["sent", "retry", "failed", "uncertain"]
+_ENHANCED = re.compile(r"^\s*([245])\.(\d{1,3})\.(\d{1,3})\b")
+_DOT = re.compile(rb"(?m)^\.")
+DEFAULT_PORTS = {"smtp": 25, "smtp+starttls": 587, "smtps": 465}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one delivery attempt means for the message row.
+
+    ``fatal``: the server refused something that is not about this recipient
+    (our sender address, our login), so the run stops and the row stays queued.
+    ``invalid``: a 5.1.x reply, the address does not exist.
+    ``reconnect``: the connection is gone or the server said 421.
+    """
+
+    kind: Kind
+    reply: str
+    invalid: bool = False
+    fatal: bool = False
+    reconnect: bool = False
+
+
+def reply_outcome(code: int, message: str) -> Outcome:
+    """Classify an SMTP reply code (with its enhanced status code, if any)."""
+    text = f"{code} {' '.join(message.split())}".strip()
+    if 200 <= code < 300:
+        return Outcome("sent", text)
+    if 500 <= code < 600:
+        enhanced = _ENHANCED.match(message)
+        invalid = bool(enhanced and enhanced.group(1) == "5" and enhanced.group(2) == "1")
+        return Outcome("failed", text, invalid=invalid)
+    # 4xx, or a reply that makes no sense here: the message was not taken.
+    return Outcome("retry", text, reconnect=code in (421, -1))
+
+
+class Connection(Protocol):
+    async def open(self) -> None:
+        """Connect if not connected. Raises TransportError when that is impossible."""
+
+    async def deliver(self, sender: str, recipient: str, body: bytes) -> Outcome: ...
+
+    async def close(self) -> None:
+        """End the session politely (QUIT)."""
+
+    def abort(self) -> None:
+        """Drop the link at once, in the middle of anything."""
+
+
+class Transport(Protocol):
+    description: str  # safe to print: no password
+    rate_limited: bool  # the Maildir outbox writes at full speed
+    max_connections: int | None
+
+    def connection(self) -> Connection: ...
+
+
+def is_loopback(host: str) -> bool:
+    """localhost, 127.0.0.0/8 and ::1: traffic that never leaves this machine."""
+    name = host.strip("[]").lower().rstrip(".")
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+# --------------------------------------------------------------------------- SMTP
+
+
+class SmtpTransport:
+    """Connections to one SMTP server, described by an smtp[s|+starttls]:// URL."""
+
+    rate_limited = True
+    max_connections = None
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        password: str | None = None,
+        timeout: float = 60.0,
+        data_timeout: float = 600.0,
+        insecure: bool = False,
+        tls_context: ssl.SSLContext | None = None,
+    ) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in DEFAULT_PORTS or not parts.hostname:
+            raise ConfigError(
+                f"[smtp] url: expected smtp://, smtp+starttls:// or smtps://host, got {redact(url)!r}"
+            )
+        if parts.password is not None:
+            raise ConfigError(
+                f"[smtp] url {redact(url)!r} contains a password",
+                hint="Remove it from the URL and set MAILER_SMTP_PASSWORD or use the system keyring.",
+            )
+        self.scheme = parts.scheme
+        self.host = parts.hostname
+        self.port = parts.port or DEFAULT_PORTS[parts.scheme]
+        self.user = unquote(parts.username) if parts.username else None
+        self.password = password
+        self.timeout = timeout or None
+        self.data_timeout = data_timeout or None
+        self.description = redact(url)
+        self._tls_context = tls_context
+        self._local_hostname: str | None = None
+        if self.scheme == "smtp" and not is_loopback(self.host) and not insecure:
+            raise ConfigError(
+                f"[smtp] url {self.description!r} sends mail unencrypted to {self.host}",
+                hint="Use smtp+starttls:// or smtps://, or allow it with --insecure "
+                "(or [smtp] insecure = true).",
+            )
+        if self.scheme == "smtp" and self.user and not is_loopback(self.host):
+            raise ConfigError(
+                f"[smtp] url {self.description!r} would send the password for "
+                f"{self.user} unencrypted to {self.host}",
+                hint="Use smtp+starttls:// or smtps:// for a server that needs a login.",
+            )
+
+    def tls_context(self) -> ssl.SSLContext:
+        """Certificates verified against the system store (honours SSL_CERT_FILE)."""
+        if self._tls_context is None:
+            self._tls_context = ssl.create_default_context()
+        return self._tls_context
+
+    async def local_hostname(self) -> str:
+        """Our EHLO name, looked up once (getfqdn may wait on DNS)."""
+        if self._local_hostname is None:
+            self._local_hostname = await asyncio.to_thread(socket.getfqdn)
+        return self._local_hostname
+
+    def connection(self) -> SmtpConnection:
+        return SmtpConnection(self)
+
+
+class SmtpConnection:
+    """One persistent SMTP session, reopened after a drop or a 421."""
+
+    def __init__(self, transport: SmtpTransport) -> None:
+        self.t = transport
+        self._smtp: SMTP | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self._smtp is not None and self._smtp.is_connected
+
+    async def open(self) -> None:
+        if self.is_open:
+            return
+        t = self.t
+        smtp = SMTP(
+            hostname=t.host,
+            port=t.port,
+            timeout=t.timeout,
+            use_tls=t.scheme == "smtps",
+            # STARTTLS is demanded, never opportunistic: aiosmtplib's default
+            # (None) would silently carry on in clear text.
+            start_tls=t.scheme == "smtp+starttls",
+            tls_context=None if t.scheme == "smtp" else t.tls_context(),
+            local_hostname=await t.local_hostname(),
+        )
+        try:
+            await smtp.connect()
+            if t.user:
+                encrypted = smtp.get_transport_info("sslcontext") is not None
+                if not encrypted and not is_loopback(t.host):  # pragma: no cover - guarded above
+                    raise TransportError(f"refusing to send the password to {t.host} unencrypted")
+                await smtp.login(t.user, t.password or "")
+        except TransportError:
+            smtp.close()
+            raise
+        except Exception as e:  # every way a connection can fail becomes one sentence
+            smtp.close()
+            raise _connect_error(t, e) from None
+        self._smtp = smtp
+
+    async def deliver(self, sender: str, recipient: str, body: bytes) -> Outcome:
+        smtp = self._smtp
+        if smtp is None or not smtp.is_connected:
+            return Outcome("retry", "not connected", reconnect=True)
+        try:
+            await smtp.mail(sender)
+        except aiosmtplib.SMTPResponseException as e:
+            outcome = reply_outcome(e.code, e.message)
+            await self._reset(outcome)
+            if outcome.kind == "failed":  # our sender was refused: no message can go
+                return Outcome("retry", f"MAIL FROM <{sender}>: {outcome.reply}", fatal=True)
+            return outcome
+        except (aiosmtplib.SMTPException, OSError) as e:
+            return self._lost(f"connection lost before the message was sent ({e})")
+        try:
+            await smtp.rcpt(recipient)
+            reply = await smtp.execute_command(b"DATA")
+        except aiosmtplib.SMTPResponseException as e:
+            outcome = reply_outcome(e.code, e.message)
+            await self._reset(outcome)
+            return outcome
+        except (aiosmtplib.SMTPException, OSError) as e:
+            return self._lost(f"connection lost before the message was sent ({e})")
+        if reply.code != 354:
+            outcome = reply_outcome(reply.code, reply.message)
+            await self._reset(outcome)
+            return outcome
+        return await self._send_content(smtp, body)
+
+    async def _send_content(self, smtp: SMTP, body: bytes) -> Outcome:
+        """The message, then the final dot: only a silence after the dot is uncertain.
+
+        The content is flushed to the kernel before the dot is written, so a
+        connection that breaks while the content is still going out is known to
+        have never seen the dot (safe to retry).
+        """
+        protocol = smtp.protocol
+        if protocol is None or protocol.transport is None:
+            return self._lost("connection lost before the message was sent")
+        transport = protocol.transport
+        content = _DOT.sub(b"..", body)
+        if not content.endswith(b"\r\n"):
+            content += b"\r\n"
+        try:
+            protocol.write(content)
+            await _flushed(transport, self.t.timeout)  # type: ignore[arg-type]
+            protocol.write(b".\r\n")
+        except (aiosmtplib.SMTPException, OSError) as e:
+            return self._lost(f"connection lost while sending the message, before its end ({e})")
+        if transport.is_closing():
+            return self._lost("connection lost while sending the end of the message")
+        try:
+            response: SMTPResponse = await protocol.read_response(timeout=self.t.data_timeout)
+        except aiosmtplib.SMTPTimeoutError:
+            self._drop()
+            return Outcome(
+                "uncertain",
+                f"no reply to the end of the message within {self.t.data_timeout:g} s",
+                reconnect=True,
+            )
+        except (aiosmtplib.SMTPException, OSError) as e:
+            self._drop()
+            return Outcome(
+                "uncertain", f"connection lost after the end of the message ({e})", reconnect=True
+            )
+        return reply_outcome(response.code, response.message)
+
+    async def _reset(self, outcome: Outcome) -> None:
+        """End a refused transaction so the connection can carry the next one."""
+        if outcome.reconnect:
+            self._drop()
+            return
+        try:
+            await self._smtp.rset()  # type: ignore[union-attr]
+        except (aiosmtplib.SMTPException, OSError):
+            self._drop()
+
+    def _lost(self, reply: str) -> Outcome:
+        self._drop()
+        return Outcome("retry", reply, reconnect=True)
+
+    def _drop(self) -> None:
+        if self._smtp is not None:
+            self._smtp.close()
+        self._smtp = None
+
+    abort = _drop
+
+    async def close(self) -> None:
+        """QUIT politely when we can; a dead link is just closed."""
+        smtp, self._smtp = self._smtp, None
+        if smtp is None or not smtp.is_connected:
+            return
+        try:
+            await smtp.quit(timeout=5)
+        except (aiosmtplib.SMTPException, OSError):
+            smtp.close()
+
+
+async def _flushed(transport: asyncio.WriteTransport, timeout: float | None) -> None:
+    """Wait until ``transport`` handed everything to the kernel.
+
+    Raises ConnectionError if the link closes first, TimeoutError if the server
+    stops reading for ``timeout`` seconds.
+    """
+    loop = asyncio.get_running_loop()
+    left = transport.get_write_buffer_size()
+    deadline = loop.time() + (timeout or 3600)
+    while left:
+        if transport.is_closing():
+            raise ConnectionError("connection closed")
+        await asyncio.sleep(0.002)
+        now_left = transport.get_write_buffer_size()
+        if now_left < left:
+            deadline = loop.time() + (timeout or 3600)
+        elif loop.time() > deadline:
+            raise TimeoutError("the server stopped reading the message")
+        left = now_left
+    if transport.is_closing():
+        raise ConnectionError("connection closed")
+
+
+def _connect_error(t: SmtpTransport, error: Exception) -> TransportError:
+    """One clear sentence for a connection that could not be made."""
+    where = f"{t.host}:{t.port}"
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return TransportError(
+                f"the TLS certificate of the mail server {where} could not be verified "
+                f"({cause.verify_message}); nothing was sent",
+                hint="Check the host name in [smtp] url; a self-signed server needs its "
+                "certificate in SSL_CERT_FILE.",
+            )
+        cause = cause.__cause__ or cause.__context__
+    if isinstance(error, aiosmtplib.SMTPAuthenticationError):
+        return TransportError(
+            f"the mail server {where} refused the login for {t.user}: {error.code} {error.message}",
+            hint="Check the user in [smtp] url and the password (MAILER_SMTP_PASSWORD or keyring).",
+        )
+    if "STARTTLS extension not supported" in str(error):
+        return TransportError(
+            f"the mail server {where} does not offer STARTTLS, so mailer will not talk to it "
+            "(no password and no message was sent)",
+            hint="Use smtps:// if the server speaks TLS from the start.",
+        )
+    if isinstance(error, aiosmtplib.SMTPResponseException):
+        return TransportError(f"the mail server {where} refused us: {error.code} {error.message}")
+    reason = str(error) or type(error).__name__
+    return TransportError(
+        f"cannot connect to the mail server {where}: {reason}",
+        hint="Check [smtp] url and that the server is reachable; nothing was sent.",
+    )
+
+
+# ------------------------------------------------------------------------ Maildir
+
+
+class MaildirTransport:
+    """The default outbox: each message becomes a file in a real Maildir."""
+
+    rate_limited = False
+    max_connections = 1
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.description = f"the outbox {self.path}"
+
+    def connection(self) -> MaildirConnection:
+        return MaildirConnection(self.path)
+
+
+class MaildirConnection:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._box: mailbox.Maildir | None = None
+
+    async def open(self) -> None:
+        if self._box is None:
+            try:
+                self._box = mailbox.Maildir(self.path, create=True)
+            except OSError as e:
+                raise TransportError(
+                    f"cannot create the outbox {self.path}: {e.strerror}"
+                ) from None
+
+    async def deliver(self, sender: str, recipient: str, body: bytes) -> Outcome:
+        # What a delivering MTA adds, so the outbox shows the envelope too.
+        envelope = f"Return-Path: <{sender}>\r\nDelivered-To: {recipient}\r\n".encode()
+        try:
+            key = self._box.add((envelope + body).replace(b"\r\n", b"\n"))  # type: ignore[union-attr]
+        except OSError as e:
+            return Outcome("retry", f"cannot write to {self.path}: {e.strerror}", fatal=True)
+        return Outcome("sent", f"250 written to {self.path / 'new' / key}")
+
+    async def close(self) -> None:
+        self._box = None
+
+    def abort(self) -> None:
+        self._box = None
+
+
+def open_transport(settings: Settings, *, prompt: Callable[[str], str] | None = None) -> Transport:
+    """The transport [smtp] url selects; the Maildir outbox when it is empty.
+
+    ``prompt`` asks for a password on a terminal (None when there is none).
+    """
+    url = settings["smtp.url"]
+    if not url:
+        return MaildirTransport(settings.path("outbox.path"))
+    probe = SmtpTransport(url, insecure=settings["smtp.insecure"])
+    password = (
+        secret("smtp", service=probe.host, user=probe.user, prompt=prompt) if probe.user else None
+    )
+    return SmtpTransport(
+        url,
+        password=password,
+        timeout=settings["smtp.timeout"],
+        data_timeout=settings["smtp.data_timeout"],
+        insecure=settings["smtp.insecure"],
+    )

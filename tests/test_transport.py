@@ -1,0 +1,194 @@
+"""Transports against real aiosmtpd servers on loopback: phases, TLS, refusals."""
+
+from __future__ import annotations
+
+import ssl
+from pathlib import Path
+
+import pytest
+
+from mailer.config import load_settings
+from mailer.errors import ConfigError, TransportError
+from mailer.transport import (
+    MaildirTransport,
+    SmtpTransport,
+    is_loopback,
+    open_transport,
+    reply_outcome,
+)
+from tests.fixtures.smtp import PASSWORD, USER
+
+BODY = b"From: intl@party.example.org\r\nSubject: hello\r\n\r\nHello.\r\n.a line starting with a dot\r\n"
+SENDER = "intl@party.example.org"
+
+
+async def deliver(transport: SmtpTransport, *recipients: str, body: bytes = BODY) -> list:
+    connection = transport.connection()
+    outcomes = []
+    for recipient in recipients:
+        await connection.open()
+        outcomes.append(await connection.deliver(SENDER, recipient, body))
+    await connection.close()
+    return outcomes
+
+
+def test_reply_classification():
+    assert reply_outcome(250, "2.0.0 OK").kind == "sent"
+    assert reply_outcome(451, "4.7.1 later").kind == "retry"
+    assert reply_outcome(421, "4.3.2 closing").reconnect
+    failed = reply_outcome(550, "5.1.1 <x@y.org>: no such user")
+    assert (failed.kind, failed.invalid) == ("failed", True)
+    assert reply_outcome(554, "5.7.1 spam").invalid is False
+    assert reply_outcome(550, "mailbox unavailable").invalid is False
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("localhost", True),
+        ("::1", True),
+        ("127.8.0.1", True),
+        ("mail.example.org", False),
+        ("10.0.0.1", False),
+    ],
+)
+def test_loopback(host, loopback):
+    assert is_loopback(host) is loopback
+
+
+def test_plain_smtp_to_a_remote_host_needs_insecure():
+    with pytest.raises(ConfigError, match="unencrypted"):
+        SmtpTransport("smtp://mail.example.org:25")
+    assert SmtpTransport("smtp://mail.example.org:25", insecure=True).port == 25
+    with pytest.raises(ConfigError, match="password"):
+        SmtpTransport("smtp://intl@mail.example.org:25", insecure=True)
+
+
+def test_a_password_in_the_url_is_refused_and_not_echoed():
+    with pytest.raises(ConfigError) as error:
+        SmtpTransport("smtps://intl:hunter2@mail.example.org")
+    assert "hunter2" not in str(error.value)
+
+
+def test_default_ports():
+    assert SmtpTransport("smtps://h.example.org").port == 465
+    assert SmtpTransport("smtp+starttls://h.example.org").port == 587
+
+
+async def test_phases_of_failure(smtpd):
+    smtpd.fail("later@x.org", "451 4.7.1 try later")
+    smtpd.fail("nobody@x.org", "550 5.1.1 no such user")
+    smtpd.hang_up("dropdata@x.org", phase="data_command")
+    smtpd.hang_up("dropdot@x.org", phase="after_dot")
+    smtpd.fail("full@x.org", "452 4.2.2 mailbox full", phase="after_dot")
+    outcomes = await deliver(
+        SmtpTransport(smtpd.url()),
+        "ok@x.org",
+        "later@x.org",
+        "nobody@x.org",
+        "dropdata@x.org",
+        "dropdot@x.org",
+        "full@x.org",
+        "ok2@x.org",
+    )
+    assert [o.kind for o in outcomes] == [
+        "sent",
+        "retry",
+        "failed",
+        "retry",
+        "uncertain",
+        "retry",
+        "sent",
+    ]
+    assert outcomes[2].invalid
+    # dot-stuffing survives the trip; the uncertain one did reach the server
+    assert smtpd.messages[0].data.endswith(b".a line starting with a dot\r\n")
+    assert set(smtpd.received()) == {"ok@x.org", "dropdot@x.org", "ok2@x.org"}
+
+
+async def test_a_drop_while_the_content_is_still_going_out_is_retryable(smtpd):
+    """The content is flushed before the dot, so a drop during it is known to be before the dot."""
+    smtpd.hang_up("big@x.org", phase="mid_data")
+    big = BODY + (b"x" * 998 + b"\r\n") * 24_000  # far more than the socket buffers hold
+    [outcome] = await deliver(SmtpTransport(smtpd.url()), "big@x.org", body=big)
+    assert outcome.kind == "retry" and outcome.reconnect
+    assert smtpd.received() == {}
+
+
+async def test_the_final_dot_wait_uses_data_timeout_not_the_command_timeout(smtpd):
+    smtpd.delay("slow@x.org", 1.5)
+    [outcome] = await deliver(SmtpTransport(smtpd.url(), timeout=0.5), "slow@x.org")
+    assert outcome.kind == "sent"
+    smtpd.delay("slower@x.org", 3)
+    [outcome] = await deliver(SmtpTransport(smtpd.url(), data_timeout=0.5), "slower@x.org")
+    assert outcome.kind == "uncertain"
+
+
+async def test_server_down_is_a_clear_error():
+    from tests.fixtures.smtp import free_port
+
+    connection = SmtpTransport(f"smtp://127.0.0.1:{free_port()}").connection()
+    with pytest.raises(TransportError, match="cannot connect to the mail server 127.0.0.1"):
+        await connection.open()
+
+
+async def test_starttls_with_login(smtpd_starttls):
+    transport = SmtpTransport(smtpd_starttls.url(USER), password=PASSWORD)
+    assert [o.kind for o in await deliver(transport, "a@x.org")] == ["sent"]
+    assert smtpd_starttls.recorder.logins == [USER]
+
+
+async def test_implicit_tls_with_login(smtpd_tls):
+    transport = SmtpTransport(smtpd_tls.url(USER), password=PASSWORD)
+    assert [o.kind for o in await deliver(transport, "a@x.org")] == ["sent"]
+    assert smtpd_tls.received() == {"a@x.org": 1}
+
+
+async def test_no_starttls_offered_fails_before_any_login(smtpd_no_starttls):
+    transport = SmtpTransport(smtpd_no_starttls.url(USER), password=PASSWORD)
+    with pytest.raises(TransportError, match="does not offer STARTTLS"):
+        await transport.connection().open()
+    assert smtpd_no_starttls.recorder.logins == []
+
+
+async def test_an_untrusted_certificate_is_a_clear_error(smtpd_tls, monkeypatch):
+    monkeypatch.delenv("SSL_CERT_FILE")
+    transport = SmtpTransport(smtpd_tls.url(), tls_context=ssl.create_default_context())
+    with pytest.raises(TransportError, match="certificate .* could not be verified"):
+        await transport.connection().open()
+
+
+async def test_wrong_password_is_a_clear_error(smtpd_starttls):
+    transport = SmtpTransport(smtpd_starttls.url(USER), password="wrong")
+    with pytest.raises(TransportError, match="refused the login for intl"):
+        await transport.connection().open()
+
+
+def test_open_transport_reads_the_password_from_the_environment(project, smtpd, monkeypatch):
+    monkeypatch.setenv("MAILER_SMTP_PASSWORD", "from-env")
+    transport = open_transport(load_settings(overrides={"smtp.url": smtpd.url(USER)}))
+    assert transport.password == "from-env"
+    assert "from-env" not in transport.description
+
+
+def test_open_transport_without_password_and_terminal_names_the_variable(project, smtpd):
+    with pytest.raises(ConfigError, match="MAILER_SMTP_PASSWORD"):
+        open_transport(load_settings(overrides={"smtp.url": smtpd.url(USER)}))
+
+
+def test_no_url_means_the_maildir_outbox(project):
+    transport = open_transport(load_settings())
+    assert isinstance(transport, MaildirTransport)
+    assert transport.path == Path(project / "outbox").resolve()
+
+
+async def test_maildir_writes_real_messages(tmp_path):
+    import mailbox
+
+    connection = MaildirTransport(tmp_path / "outbox").connection()
+    await connection.open()
+    outcome = await connection.deliver(SENDER, "a@x.org", BODY)
+    assert outcome.kind == "sent"
+    [message] = list(mailbox.Maildir(tmp_path / "outbox"))
+    assert message["Delivered-To"] == "a@x.org" and message["Subject"] == "hello"
