@@ -1,0 +1,163 @@
+"""The inbox, replies and reply commands end to end through the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlite_utils import Database
+
+from mailer.db import open_db
+from tests.conftest import Run
+from tests.fixtures.imap import Dovecot
+from tests.inbox_data import (
+    SENDER,
+    World,
+    auto_reply_mail,
+    bounce_mail,
+    mbox,
+    reply_mail,
+    sent_campaign,
+    with_attachment,
+)
+
+AWP = "intl@awp.example.org"
+RPB = "medjunarodno@rpb.example.org"
+POS = "internacional@pos.example.org"
+REPLY_KEYS = {"id", "message_id", "from", "org_id", "org", "campaign", "class", "confidence"}
+REPLY_KEYS |= {"text", "attachments"}
+
+
+@pytest.fixture
+def world(initialized: Path) -> World:
+    db = open_db(initialized / "contacts.db")
+    try:
+        return sent_campaign(db)
+    finally:
+        db.close()
+
+
+def db_of(project: Path) -> Database:
+    return open_db(project / "contacts.db")
+
+
+@pytest.fixture
+def inbox(world: World, initialized: Path) -> Path:
+    """An mbox with a sign-on, an uncertain reply, a bounce, an auto-reply, a stranger."""
+    path = initialized / "replies.mbox"
+    path.write_bytes(
+        mbox(
+            reply_mail(AWP, world.mails[AWP].reply_to, "We sign the statement."),
+            reply_mail(RPB, world.mails[RPB].reply_to, "Thank you, we will discuss it."),
+            bounce_mail(world.mails[POS]),
+            auto_reply_mail(world.mails[RPB]),
+            with_attachment("who@else.example.net", SENDER, "Our photos", "photo.jpg", b"JPEG"),
+        )
+    )
+    return path
+
+
+def test_import_summary_then_reimport_adds_nothing(run: Run, inbox: Path) -> None:
+    result = run("inbox", "import", str(inbox), "--json")
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert (summary["new"], summary["duplicates"], summary["unmatched"]) == (5, 0, 1)
+    assert summary["classes"] == {"auto_reply": 1, "bounce": 1, "other": 2, "signon": 1}
+    again = run("inbox", "import", str(inbox))
+    assert again.exit_code == 0
+    assert again.stdout.startswith("0 new, 5 already known, 0 unparsable")
+
+
+def test_import_human_summary_names_the_next_steps(run: Run, inbox: Path) -> None:
+    result = run("inbox", "import", str(inbox))
+    assert "5 new" in result.stdout and "mailer replies review SLUG" in result.stdout
+    assert "mailer replies --unmatched" in result.stdout
+
+
+def test_import_of_a_missing_file_is_a_usage_error(run: Run, initialized: Path) -> None:
+    result = run("inbox", "import", "nowhere.mbox")
+    assert result.exit_code == 2 and "nowhere.mbox" in result.stderr
+
+
+def test_replies_json_has_the_design_shape(run: Run, inbox: Path, world: World) -> None:
+    run("inbox", "import", str(inbox))
+    result = run("replies", world.slug, "--json")
+    assert result.exit_code == 0, result.stderr
+    listed = json.loads(result.stdout)
+    assert len(listed) == 4 and all(set(r) >= REPLY_KEYS for r in listed)
+    signed = [r for r in listed if r["class"] == "signon"]
+    assert signed[0]["org"] == "Atlantis Workers Party" and signed[0]["campaign"] == world.slug
+    only = json.loads(run("replies", "--class", "bounce", "--json").stdout)
+    assert [r["class"] for r in only] == ["bounce"]
+
+
+def test_unmatched_listing_shows_attachments(run: Run, inbox: Path) -> None:
+    run("inbox", "import", str(inbox))
+    result = run("replies", "--unmatched")
+    assert result.exit_code == 0
+    assert "who@else.example.net" in result.stdout and "photo.jpg" in result.stdout
+    (row,) = json.loads(run("replies", "--unmatched", "--json").stdout)
+    assert row["campaign"] is None and row["attachments"][0]["filename"] == "photo.jpg"
+
+
+def test_replies_of_an_unknown_campaign(run: Run, initialized: Path) -> None:
+    result = run("replies", "no-such")
+    assert result.exit_code == 1 and "no campaign 'no-such'" in result.stderr
+
+
+def test_review_asks_for_each_uncertain_reply(run: Run, inbox: Path, world: World) -> None:
+    run("inbox", "import", str(inbox))
+    result = run("replies", "review", world.slug, input="declined\n")
+    assert result.exit_code == 0, result.stderr
+    assert "Thank you, we will discuss it." in result.stdout
+    assert "1 decided, 0 left for later." in result.stdout
+    db = db_of(inbox.parent)
+    (kind,) = db.execute(
+        "SELECT kind FROM response WHERE org_id = ?", [world.orgs["Radnička"]]
+    ).fetchone()
+    assert kind == "declined"
+    assert "No replies of" in run("replies", "review", world.slug).stdout
+
+
+def test_review_skip_leaves_it_for_later(run: Run, inbox: Path, world: World) -> None:
+    run("inbox", "import", str(inbox))
+    result = run("replies", "review", world.slug, input="\n")
+    assert "0 decided, 1 left for later." in result.stdout
+
+
+def test_assign_then_mark(run: Run, inbox: Path, world: World) -> None:
+    run("inbox", "import", str(inbox))
+    (stranger,) = json.loads(run("replies", "--unmatched", "--json").stdout)
+    refused = run("reply", "mark", str(stranger["id"]), "acted")
+    assert refused.exit_code == 1 and "reply assign" in refused.stderr
+    assigned = run("reply", "assign", str(stranger["id"]), "Partido", "--campaign", world.slug)
+    assert assigned.exit_code == 0, assigned.stderr
+    assert "Partido Obrero del Sur" in assigned.stdout
+    marked = run("reply", "mark", str(stranger["id"]), "acted", "--json")
+    assert json.loads(marked.stdout)["class"] == "acted"
+    db = db_of(inbox.parent)
+    kinds = [r[0] for r in db.execute("SELECT kind FROM response ORDER BY id")]
+    assert kinds == ["signed", "acted"]
+
+
+def test_mark_rejects_unknown_decisions_and_replies(run: Run, initialized: Path) -> None:
+    assert run("reply", "mark", "1", "maybe").exit_code == 2
+    missing = run("reply", "mark", "99", "signed")
+    assert missing.exit_code == 1 and "no reply 99" in missing.stderr
+
+
+def test_fetch_without_a_server_configured(run: Run, initialized: Path) -> None:
+    result = run("inbox", "fetch")
+    assert result.exit_code == 1 and "no IMAP server is configured" in result.stderr
+
+
+@pytest.mark.imap
+def test_fetch_over_imaps(run: Run, world: World, imapd: Dovecot) -> None:
+    imapd.append(reply_mail(AWP, world.mails[AWP].reply_to, "We sign the statement."))
+    env = {"MAILER_IMAP_URL": imapd.url("imaps"), "MAILER_IMAP_PASSWORD": imapd.password}
+    result = run("inbox", "fetch", "--json", env=env)
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["classes"] == {"signon": 1}
+    assert imapd.password not in result.stdout + result.stderr
+    assert run("inbox", "fetch", env=env).stdout.startswith("0 new")
