@@ -13,6 +13,7 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from email.message import Message
 from functools import cache
 
 from flufl.bounce import all_failures
@@ -54,18 +55,27 @@ class Classification:
 @cache
 def _patterns(languages: tuple[str, ...]) -> dict[str, re.Pattern[str]]:
     return {
-        "sign": P.table_pattern(P.SIGN_ON, languages),
         "decline": P.table_pattern(P.DECLINE, languages),
         "acted": P.table_pattern(P.ACTED, languages),
     }
 
 
+@cache
+def _sign_patterns(languages: tuple[str, ...]) -> list[tuple[re.Pattern[str], re.Pattern[str]]]:
+    """(sign-on wording, doubt wording) per language, the given languages first."""
+    order = P.pick({lang: [lang] for lang in P.SIGN_ON}, languages)
+    return [
+        (P.compile_phrases(P.SIGN_ON[lang]), P.compile_phrases(P.HEDGE[lang] + P.HEDGE["en"]))
+        for lang in order
+    ]
+
+
 _NEGATION = P.compile_phrases(P.NEGATION)
-_HEDGE = P.compile_phrases(P.HEDGE)
 _UNSUBSCRIBE = P.compile_phrases(P.UNSUBSCRIBE)
 _OUT_OF_OFFICE = P.compile_phrases(P.OUT_OF_OFFICE)
 _BOUNCE_SUBJECT = P.compile_phrases(P.BOUNCE_SUBJECT)
 _BOUNCE_BODY = P.compile_phrases(P.BOUNCE_BODY)
+_BOUNCE_TEMPLATE = P.compile_phrases(P.BOUNCE_TEMPLATE)
 
 
 def classify(
@@ -82,67 +92,83 @@ def _bounce(msg: ParsedMessage) -> Classification | None:
     dsn = _from_delivery_status(msg)
     if dsn is not None:
         return dsn
-    subject = P.fold(msg.subject)
-    sender = f"{msg.from_addr or ''} {msg.from_name or ''}"
-    head = P.fold(msg.text[:5000])
-    cues = [
-        name
-        for name, hit in (
-            ("sender " + (msg.from_addr or ""), bool(P.BOUNCE_SENDER.search(sender))),
-            ("subject", bool(_BOUNCE_SUBJECT.search(subject))),
-            ("wording", bool(_BOUNCE_BODY.search(head))),
-        )
-        if hit
-    ]
+    strong, weak = _bounce_cues(msg)
     failed_temp, failed_perm = _flufl(msg)
-    if failed_temp or failed_perm:
-        hard = bool(failed_perm)
-        recipients = sorted(failed_perm or failed_temp)
-        return _bounce_result(
-            msg, recipients, hard, "flufl.bounce: " + ", ".join(cues or ["detector"]), 0.95
-        )
-    if len(cues) >= 2 or (cues and cues[0].startswith("sender")):
+    if (failed_temp or failed_perm) and (strong or weak):
+        recipients = failed_perm or failed_temp
+        evidence = "flufl.bounce and " + ", ".join(strong + weak)
+        return _bounce_result(msg, recipients, bool(failed_perm), evidence, 0.95)
+    if strong or len(weak) >= 2:
         recipients = _failed_from_text(msg)
         confidence = 0.9 if recipients else 0.7
-        hard = _hard_from_text(msg.text)
-        return _bounce_result(
-            msg, recipients, hard, "non-standard bounce: " + ", ".join(cues), confidence
-        )
+        evidence = "non-standard bounce: " + ", ".join(strong + weak)
+        return _bounce_result(msg, recipients, _hard_from_text(msg.text), evidence, confidence)
     return None
 
 
+def _bounce_cues(msg: ParsedMessage) -> tuple[list[str], list[str]]:
+    """Strong cues prove a bounce alone (a mailer daemon, an MTA's own template); weak ones need company."""
+    head = P.fold(msg.text[:5000])
+    strong = [
+        "sender " + msg.headers.get("from", "")[:60]
+        if P.BOUNCE_SENDER.search(msg.headers.get("from", ""))
+        else "",
+        f"wording {m.group(0)!r}" if (m := _BOUNCE_TEMPLATE.search(head)) else "",
+    ]
+    weak = [
+        "subject " + repr(msg.subject[:60]) if _BOUNCE_SUBJECT.search(P.fold(msg.subject)) else "",
+        f"wording {m.group(0)!r}" if (m := _BOUNCE_BODY.search(head)) else "",
+        "SMTP status" if _STATUS.search(head) or _SMTP_CODE.search(head) else "",
+        "returns the original" if _returns_original(msg) else "",
+    ]
+    return [s for s in strong if s], [w for w in weak if w]
+
+
+def _returns_original(msg: ParsedMessage) -> bool:
+    if msg.mime is None or not msg.mime.is_multipart():
+        return False
+    parts = msg.mime.get_payload()
+    return any(
+        isinstance(part, Message)
+        and part.get_content_type() in ("message/rfc822", "text/rfc822-headers")
+        for part in parts[1:10]
+    )
+
+
 def _from_delivery_status(msg: ParsedMessage) -> Classification | None:
-    """RFC 3464: the per-recipient blocks carry Action, Status and the final recipient."""
-    failed, delivered = [], 0
+    """RFC 3464: the per-recipient blocks carry Action, Status and the recipient."""
+    failed: list[tuple[list[str], str, dict[str, str]]] = []
+    delivered = 0
     for block in msg.delivery_status:
         action = block.get("action", "").strip().lower()
-        recipient = _dsn_address(
-            block.get("final-recipient") or block.get("original-recipient") or ""
-        )
-        if not (action or recipient) or "reporting-mta" in block and not recipient:
-            continue
+        # Original-Recipient is the address we sent to; Final-Recipient may be rewritten.
+        found = [
+            _dsn_address(block.get(name, "")) for name in ("original-recipient", "final-recipient")
+        ]
+        addresses = [a for a in found if a]
+        if not action and not addresses:
+            continue  # the per-message block (Reporting-MTA, Arrival-Date)
         if action in ("delivered", "relayed", "expanded"):
             delivered += 1
         else:
-            failed.append((recipient, action, block))
+            failed.append((addresses, action, block))
     if not failed:
-        if delivered:
-            return Classification(ReplyClass.AUTO_REPLY, 0.7, "delivery report: delivered")
-        return None
-    recipients = [r for r, _, _ in failed if r]
-    statuses = [_STATUS.search(b.get("status", "")) for _, _, b in failed]
+        return (
+            Classification(ReplyClass.AUTO_REPLY, 0.7, "delivery report: delivered")
+            if delivered
+            else None
+        )
+    recipients = list(dict.fromkeys(a for addresses, _, _ in failed for a in addresses))
+    statuses = [_STATUS.search(block.get("status", "")) for _, _, block in failed]
     status = next((m.group(0) for m in statuses if m), None)
     hard = any(
-        action == "failed" or (m and m.group(1) == "5")
+        action == "failed" or (action != "delayed" and m is not None and m.group(1) == "5")
         for (_, action, _), m in zip(failed, statuses, strict=True)
     )
-    hard = hard and not all(action == "delayed" for _, action, _ in failed)
     diagnostic = next(
-        (b.get("diagnostic-code") for _, _, b in failed if b.get("diagnostic-code")), None
+        (b["diagnostic-code"] for _, _, b in failed if b.get("diagnostic-code")), None
     )
-    if not recipients:
-        recipients = _failed_from_text(msg)
-    info = BounceInfo(recipients, status, hard, diagnostic)
+    info = BounceInfo(recipients or _failed_from_text(msg), status, hard, diagnostic)
     kind = "hard" if hard else "soft"
     return Classification(
         ReplyClass.BOUNCE, 0.99, f"delivery status report ({kind}, {status or 'no status'})", info
@@ -258,15 +284,16 @@ def _human(msg: ParsedMessage, languages: tuple[str, ...], kind: str) -> Classif
             ReplyClass.UNSUBSCRIBE, 0.9 if short else 0.6, "asks to be removed from the list"
         )
     declined = patterns["decline"].search(text)
-    signs = [_sign_sentence(s, patterns["sign"]) for s in _SENTENCE.split(text)]
-    signs = [s for s in signs if s]
+    sign_patterns = _sign_patterns(languages)
+    signs = [found for s in _SENTENCE.split(text) if (found := _sign_sentence(s, sign_patterns))]
     if declined or any(s[1] == "negated" for s in signs):
         cue = declined.group(0) if declined else next(s[0] for s in signs if s[1] == "negated")
         clean = [s for s in signs if s[1] == "clean"]
         confidence = 0.5 if clean else (0.85 if words <= MAX_WORDS_CONFIDENT else 0.6)
         return Classification(ReplyClass.DECLINE, confidence, f"refusal: {cue!r}")
     if signs:
-        return _signon(signs, words, bool(_HEDGE.search(text)))
+        hedged = any(hedge.search(text) for sign, hedge in sign_patterns if sign.search(text))
+        return _signon(signs, words, hedged)
     if kind == "call":
         acted = patterns["acted"].search(text)
         images = any(a.content_type.startswith(("image/", "video/")) for a in msg.attachments)
@@ -280,18 +307,22 @@ def _unquoted(text: str) -> str:
     return "\n".join(line for line in text.split("\n") if not line.lstrip().startswith(">"))
 
 
-def _sign_sentence(sentence: str, sign: re.Pattern[str]) -> tuple[str, str] | None:
+def _sign_sentence(
+    sentence: str, patterns: list[tuple[re.Pattern[str], re.Pattern[str]]]
+) -> tuple[str, str] | None:
     """(phrase, 'clean' | 'negated' | 'doubtful') for a sentence containing a sign-on phrase."""
-    found = sign.search(sentence)
-    if not found:
-        return None
-    before = sentence[max(0, found.start() - 40) : found.start()]
-    after = sentence[found.end() : found.end() + 25]
-    if _NEGATION.search(before) or _NEGATION.search(after) or _NEGATION.search(found.group(0)):
-        return found.group(0), "negated"
-    if "?" in sentence or sentence.rstrip().endswith(";") or _HEDGE.search(sentence):
-        return found.group(0), "doubtful"
-    return found.group(0), "clean"
+    for sign, hedge in patterns:
+        found = sign.search(sentence)
+        if not found:
+            continue
+        before = sentence[max(0, found.start() - 40) : found.start()]
+        after = sentence[found.end() : found.end() + 25]
+        if any(_NEGATION.search(part) for part in (before, found.group(0), after)):
+            return found.group(0), "negated"
+        if "?" in sentence or sentence.rstrip().endswith(";") or hedge.search(sentence):
+            return found.group(0), "doubtful"
+        return found.group(0), "clean"
+    return None
 
 
 def _signon(signs: list[tuple[str, str]], words: int, hedged: bool) -> Classification:

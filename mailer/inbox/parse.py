@@ -116,6 +116,7 @@ def parse_message(raw: bytes, *, max_bytes: int = 25_000_000) -> ParsedMessage:
     if len(raw) > max_bytes:
         notes.append(f"message of {len(raw)} bytes truncated to {max_bytes} for parsing")
         raw = raw[:max_bytes]
+    raw = raw.lstrip(b" \t\r\n")  # some servers put blank lines before the headers
     try:
         return _parse(raw, notes)
     except Exception as exc:  # noqa: BLE001 (the contract: never raise on outsiders' mail)
@@ -295,7 +296,8 @@ def _date(value: str | None) -> datetime | None:
 
 def payload_bytes(part: Message, notes: list[str]) -> bytes:
     """The decoded payload of a leaf part; bad base64 decodes as far as it is valid, and says so."""
-    payload = part.get_payload()
+    # The private _payload: compat32's get_payload() already decodes 8-bit text with 'replace'.
+    payload = part._payload  # noqa: SLF001
     if not isinstance(payload, str):
         return b""
     try:
@@ -313,25 +315,21 @@ def payload_bytes(part: Message, notes: list[str]) -> bytes:
 _B64_JUNK = bytes(
     c
     for c in range(256)
-    if chr(c) not in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
+    if chr(c) not in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 )
 
 
 def _b64(data: bytes, notes: list[str]) -> bytes:
     clean = data.translate(None, b" \t\r\n")
-    junk = clean.translate(
-        None, b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
-    )
     try:
-        result = base64.b64decode(clean, validate=not junk)
-        if not junk:
-            return result
+        return base64.b64decode(clean, validate=True)
     except (binascii.Error, ValueError):
         pass
-    valid = clean.translate(None, _B64_JUNK).rstrip(b"=")
-    valid = valid[: len(valid) - len(valid) % 4]
+    # Padding ends the data: decode the valid letters before it, repairing the padding.
+    valid = clean.split(b"=", 1)[0].translate(None, _B64_JUNK)
+    valid = valid[: len(valid) - (len(valid) % 4 == 1)]
     notes.append("bad base64 in a part: decoded the valid part only")
-    return base64.b64decode(valid.replace(b"=", b""))
+    return base64.b64decode(valid + b"=" * (-len(valid) % 4))
 
 
 class _Walker:
@@ -377,7 +375,10 @@ class _Walker:
                 (child, embedded or is_message) for child in payload if isinstance(child, Message)
             ]
         data = payload_bytes(part, self.notes)
-        is_text = part.get_content_maintype() == "text"
+        # A multipart without a usable boundary arrives as one string: read it as text.
+        is_text = part.get_content_maintype() in ("text", "multipart")
+        if ctype.startswith("multipart/"):
+            ctype = "text/plain"
         if is_text:
             text = decode_bytes(data[:MAX_HTML_CHARS], part.get_content_charset())
             self._add_tokens(html_to_text(text) if ctype == "text/html" else text)

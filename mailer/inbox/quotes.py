@@ -19,7 +19,10 @@ _WROTE = (
     r"|geschreven|napisa[oł]a?|napisal[ao]?|je\s+napisa[ol]a?|написа[ол]а?|написал\(а\)"
     r"|пише|έγραψε|έγραψαν|كتب|skrev|kirjoitti|yazd[ıi]"
 )
-_MARKER = re.compile(rf"^.{{0,{MAX_MARKER_CHARS}}}\b(?:{_WROTE})\b[^:]{{0,120}}[:：]\s*$", re.I)
+_MARKER = re.compile(rf"^.{{0,{MAX_MARKER_CHARS}}}\b(?:{_WROTE})\b.{{0,120}}[:：]\s*$", re.I)
+# The first line of a wrapped attribution carries a date, an address or an opening word.
+_ATTRIBUTION_START = re.compile(r"\d|@|^\s*(?:on|le|am|el|em|il|op|в|στις|في)\s", re.I)
+_DATE_MARKER = re.compile(r"^\d{4}-\d\d-\d\d \d{1,2}:\d\d GMT[+-]\d{1,2}:?\d\d\b")
 _MARKER_NO_COLON = re.compile(
     r"^(?:on|le|am|el|em|il|op|в|στις|في)\s.{5,300}\b(?:" + _WROTE + r")\s*$", re.I
 )
@@ -29,7 +32,7 @@ _ORIGINAL = re.compile(
     r"|оригинална\s+порука|originalna\s+poruka|izvorna\s+poruka|αρχικό\s+μήνυμα|الرسالة\s+الأصلية"
     r"|oorspronkelijk\s+bericht|forwarded\s+message|weitergeleitete\s+nachricht"
     r"|message\s+transféré|mensaje\s+reenviado|пересылаемое\s+сообщение|прослеђена\s+порука"
-    r"|prosleđena\s+poruka)\s*-*\s*$"
+    r"|prosleđena\s+poruka)\s*-*[\s*]*$"
     r"|^[\s>]*(?:begin\s+forwarded\s+message|début\s+du\s+message\s+réexpédié|anfang\s+der"
     r"\s+weitergeleiteten\s+nachricht)\s*:\s*$",
     re.I,
@@ -95,7 +98,11 @@ def _label(lines: list[str]) -> str:
             continue
         for span in (2, 3):
             window = lines[i : i + span]
-            if len(window) == span and all(labels[i + k] in "te" for k in range(span)):
+            if (
+                len(window) == span
+                and all(labels[i + k] in "teb" for k in range(span))
+                and _ATTRIBUTION_START.search(lines[i])
+            ):
                 joined = " ".join(part.strip() for part in window)
                 if len(joined) <= MAX_MARKER_CHARS and _MARKER.match(joined):
                     labels[i : i + span] = ["b"] * span
@@ -115,7 +122,7 @@ def _line_label(line: str) -> str:
         return "d"
     if _QUOTE.match(line):
         return "q"
-    if _MARKER.match(stripped) or _MARKER_NO_COLON.match(stripped):
+    if _MARKER.match(stripped) or _MARKER_NO_COLON.match(stripped) or _DATE_MARKER.match(stripped):
         return "b"
     if _MOBILE.match(stripped):
         return "s"
