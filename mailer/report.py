@@ -12,9 +12,11 @@ import csv
 import html
 import io
 import json
+import re
 import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass
+from datetime import date
 from typing import Any
 
 from sqlite_utils import Database
@@ -286,8 +288,7 @@ def signatories(
         rows.sort(key=lambda x: (sort_key(x[1]), x[0]))
     elif order == "country":
         rows.sort(key=lambda x: (x[3] is None, sort_key(x[3] or ""), sort_key(x[1]), x[0]))
-    else:
-        rows.sort(key=lambda x: (x[4], x[0]))
+    # "signed": already in the order the signatures were recorded
     return [Signatory(n, *row) for n, row in enumerate(rows, start=1)]
 
 
@@ -349,11 +350,15 @@ def format_signatories(
     return (f"{statement.strip()}\n\n{body}" if statement else body) + "\n"
 
 
+_PERSONAL = re.compile(r"\{[{%][^}]*\b(org|recipient)\b")
+
+
 def statement_for(campaign: dict[str, Any], lang: str, *, fmt: str) -> str:
     """The statement in ``lang`` (else its default language) to print above the list.
 
-    Rendered for the public, not for one recipient: campaign variables are
-    filled in, per-organization ones (``{{ org.name }}``…) come out empty.
+    Written for the public, not for one recipient: paragraphs that name the
+    recipient (``{{ org.name }}``…) are left out, campaign variables are
+    filled in, and the email subject (often "please sign by…") is not used.
     """
     from pathlib import Path
 
@@ -361,24 +366,26 @@ def statement_for(campaign: dict[str, Any], lang: str, *, fmt: str) -> str:
     from jinja2.sandbox import SandboxedEnvironment
     from markdown_it import MarkdownIt
 
+    from mailer.lang import format_date
     from mailer.render import markdown_to_text
     from mailer.statements import load_statement
 
     statement = load_statement(Path(campaign["statement_dir"]))
     text = statement.text(lang) or statement.text(statement.default_language)
     assert text is not None  # load_statement guarantees the default language
-    env = SandboxedEnvironment(undefined=ChainableUndefined)
+    deadline = campaign.get("deadline") or statement.deadline
+    day = date.fromisoformat(str(deadline)) if deadline else None
     context = {
         "campaign": {
             "title": statement.title,
-            "slug": campaign["slug"],
-            "deadline": statement.deadline or campaign.get("deadline"),
+            "kind": campaign["kind"],
+            "deadline": format_date(day, text.lang) if day else "",
+            "deadline_iso": day.isoformat() if day else "",
         }
     }
-    body = env.from_string(text.body).render(context).strip()
-    subject = env.from_string(text.subject).render(context).strip()
+    public = "\n\n".join(p for p in re.split(r"\n\s*\n", text.body) if not _PERSONAL.search(p))
+    env = SandboxedEnvironment(undefined=ChainableUndefined)
+    body = env.from_string(public).render(context).strip()
     if fmt == "html":
-        return f"<h1>{html.escape(subject)}</h1>\n{MarkdownIt('commonmark').render(body)}"
-    if fmt == "md":
-        return f"# {subject}\n\n{body}"
-    return f"{subject}\n\n{markdown_to_text(body)}"
+        return MarkdownIt("commonmark").render(body)
+    return body if fmt == "md" else markdown_to_text(body)

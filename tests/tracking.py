@@ -40,8 +40,13 @@ def write_statement(folder: Path) -> Path:
 class World:
     """One campaign and the organizations around it."""
 
-    def __init__(self, db: Database, statement_dir: Path) -> None:
+    def __init__(
+        self, db: Database, statement_dir: Path, campaign: dict[str, Any] | None = None
+    ) -> None:
         self.db = db
+        if campaign is not None:
+            self.campaign = campaign
+            return
         db.execute(
             "INSERT INTO campaign (slug, title, kind, statement_dir, default_language,"
             " languages, audience, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
