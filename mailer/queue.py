@@ -1,0 +1,348 @@
+"""The send queue in the database: message rows, their states, and the campaign lock.
+
+Every state change of a message is written here and logged in the event log.
+``Ledger`` batches the outcome of a finished delivery with the claim of the next
+one into a single durable transaction (one fsync per message instead of two),
+while a claim is still committed before the connection sends MAIL FROM.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlite_utils import Database
+
+from mailer.clock import now, stamp
+from mailer.db import current_command, log_event
+from mailer.errors import Locked
+
+
+@dataclass(slots=True)
+class Row:
+    """One message row to deliver (what the engine needs of it)."""
+
+    id: int
+    org_id: int | None
+    address_id: int | None
+    email: str
+    language: str
+    token: str
+    message_id: str
+    is_test: bool = False
+
+
+_ROW_COLUMNS = "id, org_id, address_id, email, language, token, message_id, is_test"
+
+
+# ------------------------------------------------------------------------ lock
+
+
+@contextmanager
+def send_lock(db: Database, campaign: dict[str, Any]) -> Iterator[None]:
+    """Hold the campaign's ``send_lock`` row for the duration of a run.
+
+    A lock whose process is gone from this host is taken over (a crash or kill -9
+    leaves one behind); any other holder makes this run refuse to start.
+    """
+    host, pid = socket.gethostname(), os.getpid()
+    with db.atomic():
+        holder = db.execute(
+            "SELECT pid, host, started_at FROM send_lock WHERE campaign_id = ?", [campaign["id"]]
+        ).fetchone()
+        if holder is not None:
+            if holder[1] != host or _alive(holder[0]):
+                raise Locked(
+                    f"campaign {campaign['slug']!r} is being sent by process {holder[0]} on "
+                    f"{holder[1]} since {holder[2]}",
+                    hint="Wait for that run to finish. If it is gone (another computer crashed), "
+                    f"remove its lock: sqlite3 DATABASE 'DELETE FROM send_lock WHERE campaign_id = {campaign['id']}'",
+                )
+            log_event(db, "campaign", campaign["id"], "lock_taken_over", old={"pid": holder[0]})
+            db.execute("DELETE FROM send_lock WHERE campaign_id = ?", [campaign["id"]])
+        db.execute(
+            "INSERT INTO send_lock (campaign_id, pid, host, started_at) VALUES (?, ?, ?, ?)",
+            [campaign["id"], pid, host, stamp()],
+        )
+    try:
+        yield
+    finally:
+        with db.atomic():
+            db.execute(
+                "DELETE FROM send_lock WHERE campaign_id = ? AND pid = ? AND host = ?",
+                [campaign["id"], pid, host],
+            )
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, belongs to someone else
+        return True
+    return True
+
+
+# ------------------------------------------------------------ queue snapshots
+
+
+def existing_addresses(db: Database, campaign_id: int, wave: int) -> set[int]:
+    """Address ids that already have a (non-test) row in this wave."""
+    return {
+        r[0]
+        for r in db.execute(
+            "SELECT address_id FROM message WHERE campaign_id = ? AND wave = ? AND is_test = 0",
+            [campaign_id, wave],
+        )
+    }
+
+
+def insert_rows(db: Database, campaign_id: int, wave: int, rows: list[Row]) -> int:
+    """Add ``queued`` rows; an address already in the wave is ignored (unique index)."""
+    if not rows:
+        return 0
+    at = stamp()
+    with db.atomic():
+        before = db.conn.total_changes
+        db.conn.executemany(
+            "INSERT OR IGNORE INTO message (campaign_id, wave, org_id, address_id, email, language,"
+            " message_id, token, state, is_test, queued_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)",
+            [
+                (
+                    campaign_id,
+                    wave,
+                    r.org_id,
+                    r.address_id,
+                    r.email,
+                    r.language,
+                    r.message_id,
+                    r.token,
+                    int(r.is_test),
+                    at,
+                    at,
+                )
+                for r in rows
+            ],
+        )
+        added = db.conn.total_changes - before
+        log_event(
+            db,
+            "campaign",
+            campaign_id,
+            "queued",
+            new={"wave": wave, "messages": added, "test": rows[0].is_test},
+        )
+    return added
+
+
+def test_row_ids(db: Database, campaign_id: int, message_ids: list[str]) -> list[Row]:
+    """The rows just inserted for a test send, by their Message-IDs."""
+    marks = ",".join("?" * len(message_ids))
+    return [
+        Row(*r)
+        for r in db.execute(
+            f"SELECT {_ROW_COLUMNS} FROM message WHERE campaign_id = ? AND message_id IN ({marks})"
+            " ORDER BY id",
+            [campaign_id, *message_ids],
+        )
+    ]
+
+
+def recover_sending(db: Database, campaign_id: int) -> int:
+    """Rows a dead run left ``sending`` become ``uncertain``: never resent silently."""
+    with db.atomic():
+        ids = [
+            r[0]
+            for r in db.execute(
+                "SELECT id FROM message WHERE campaign_id = ? AND state = 'sending'", [campaign_id]
+            )
+        ]
+        at = stamp()
+        for message_id in ids:
+            db.execute(
+                "UPDATE message SET state = 'uncertain', updated_at = ?,"
+                " last_reply = 'the run sending it stopped before the server answered'"
+                " WHERE id = ?",
+                [at, message_id],
+            )
+            log_event(db, "message", message_id, "uncertain", old="sending", new="uncertain")
+    return len(ids)
+
+
+def expire_deferred(db: Database, campaign_id: int, wave: int, days: float) -> int:
+    """Deferred rows first deferred more than ``days`` ago give up: ``failed``."""
+    cutoff = stamp(now() - timedelta(days=days))
+    with db.atomic():
+        ids = [
+            r[0]
+            for r in db.execute(
+                "SELECT id FROM message WHERE campaign_id = ? AND wave = ? AND state = 'deferred'"
+                " AND first_deferred_at < ?",
+                [campaign_id, wave, cutoff],
+            )
+        ]
+        for message_id in ids:
+            db.execute(
+                "UPDATE message SET state = 'failed', updated_at = ?,"
+                " last_reply = 'still deferred after [smtp] defer_days: ' || COALESCE(last_reply, '')"
+                " WHERE id = ?",
+                [stamp(), message_id],
+            )
+            log_event(db, "message", message_id, "failed", old="deferred", new="failed")
+    return len(ids)
+
+
+# Why a row that is still queued may not be sent: the address or organization changed.
+_BLOCKED = """
+    (SELECT CASE
+        WHEN o.do_not_contact THEN 'organization is do-not-contact'
+        WHEN o.merged_into IS NOT NULL THEN 'organization was merged into another'
+        WHEN a.status != 'active' THEN 'address is ' || a.status
+     END
+     FROM address a JOIN organization o ON o.id = a.org_id WHERE a.id = message.address_id)
+"""
+
+
+def pending(
+    db: Database, campaign_id: int, wave: int, *, retry_uncertain: bool
+) -> tuple[list[Row], list[tuple[Row, str]]]:
+    """Rows of the wave still to deliver, in order, and those blocked (with the reason)."""
+    states = "('queued', 'deferred', 'uncertain')" if retry_uncertain else "('queued', 'deferred')"
+    ready: list[Row] = []
+    blocked: list[tuple[Row, str]] = []
+    for r in db.execute(
+        f"SELECT {_ROW_COLUMNS}, {_BLOCKED} FROM message WHERE campaign_id = ? AND wave = ?"
+        f" AND is_test = 0 AND state IN {states} ORDER BY id",
+        [campaign_id, wave],
+    ):
+        row = Row(*r[:-1])
+        if r[-1]:
+            blocked.append((row, r[-1]))
+        else:
+            ready.append(row)
+    return ready, blocked
+
+
+def count_states(db: Database, campaign_id: int, wave: int) -> dict[str, int]:
+    return dict(
+        db.execute(
+            "SELECT state, count(*) FROM message WHERE campaign_id = ? AND wave = ? AND is_test = 0"
+            " GROUP BY state",
+            [campaign_id, wave],
+        ).fetchall()
+    )
+
+
+def sent_since(db: Database, since: datetime) -> int:
+    """Messages handed to the server since ``since`` (all campaigns): the daily cap."""
+    return db.execute(
+        "SELECT count(*) FROM message WHERE state = 'sent' AND sent_at >= ?", [stamp(since)]
+    ).fetchone()[0]
+
+
+# ---------------------------------------------------------------- transitions
+
+
+class Ledger:
+    """Writes message transitions, batching outcomes into the next claim's transaction.
+
+    An outcome noted with :meth:`note` is not durable until the next
+    :meth:`claim` or :meth:`flush`; until then the row stays ``sending`` on disk,
+    which a crash turns into ``uncertain`` (never into a resend).
+    """
+
+    _SET = {
+        "sent": "state = 'sent', last_reply = ?, sent_at = ?, updated_at = ?",
+        "failed": "state = 'failed', last_reply = ?, updated_at = ?",
+        "uncertain": "state = 'uncertain', last_reply = ?, updated_at = ?",
+        "queued": "state = 'queued', last_reply = ?, updated_at = ?",
+        "deferred": "state = 'deferred', last_reply = ?, updated_at = ?,"
+        " first_deferred_at = COALESCE(first_deferred_at, ?)",
+    }
+
+    def __init__(self, db: Database, *, retry_uncertain: bool = False) -> None:
+        self.db = db
+        self._notes: list[tuple[str, Row, str, bool]] = []
+        self._claimable = (
+            "('queued', 'deferred', 'uncertain')" if retry_uncertain else "('queued', 'deferred')"
+        )
+
+    def note(self, row: Row, state: str, reply: str, *, invalid: bool = False) -> None:
+        """Record an outcome, written with the next claim (or flush)."""
+        self._notes.append((state, row, reply, invalid))
+
+    def flush(self) -> None:
+        if self._notes:
+            with self.db.atomic():
+                self._write_notes(stamp())
+
+    def claim(self, row: Row) -> str | None:
+        """Mark ``row`` sending, durably, with the pending outcomes.
+
+        Returns None when claimed, else why not (the address or organization
+        changed since the snapshot, or another run took it).
+        """
+        at = stamp()
+        with self.db.atomic():
+            self._write_notes(at)
+            blocked = None
+            if row.address_id is not None:
+                blocked = self.db.execute(
+                    f"SELECT {_BLOCKED} FROM message WHERE id = ?", [row.id]
+                ).fetchone()[0]
+            if blocked:
+                return blocked
+            cursor = self.db.execute(
+                "UPDATE message SET state = 'sending', claimed_at = ?, updated_at = ?,"
+                f" attempts = attempts + 1 WHERE id = ? AND state IN {self._claimable}",
+                [at, at, row.id],
+            )
+            if cursor.rowcount != 1:
+                return "no longer waiting to be sent"
+            self._events([(row.id, "sending", None)], at)
+        return None
+
+    def _write_notes(self, at: str) -> None:
+        notes, self._notes = self._notes, []
+        events = []
+        for state, row, reply, invalid in notes:
+            params: list[Any] = [reply, at]
+            if state in ("sent", "deferred"):
+                params.append(at)
+            self.db.execute(
+                f"UPDATE message SET {self._SET[state]} WHERE id = ?", [*params, row.id]
+            )
+            events.append((row.id, state, reply))
+            if invalid and row.address_id is not None:
+                self.db.execute(
+                    "UPDATE address SET status = 'invalid', updated_at = ? WHERE id = ?",
+                    [at, row.address_id],
+                )
+                log_event(
+                    self.db,
+                    "address",
+                    row.address_id,
+                    "status",
+                    old="active",
+                    new={"status": "invalid", "reply": reply},
+                )
+        self._events(events, at)
+
+    def _events(self, events: Iterable[tuple[int, str, str | None]], at: str) -> None:
+        """Per-message events in one executemany: cheap enough for every transition."""
+        command = current_command()
+        self.db.conn.executemany(
+            "INSERT INTO event (at, command, entity, entity_id, action, new) VALUES (?, ?, 'message', ?, ?, ?)",
+            [
+                (at, command, message_id, state, json.dumps({"state": state, "reply": reply}))
+                for message_id, state, reply in events
+            ],
+        )

@@ -1,0 +1,613 @@
+"""Sending a wave of a campaign: each message exactly once, over N connections.
+
+``run_wave`` takes the campaign lock, turns rows a dead run left ``sending`` into
+``uncertain``, snapshots the recipients into ``queued`` rows, then feeds them from
+one queue to N workers, each owning one connection, under one global rate limit.
+A row is claimed (committed) right before its MAIL FROM and settled by the
+transport's ``Outcome``; transitions go out as ``SendEvent``s for the CLI to show.
+SQLite is only touched from the event-loop thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import json
+import signal
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlite_utils import Database
+
+from mailer import queue
+from mailer.clock import now
+from mailer.config import Settings, parse_rate
+from mailer.dkim import Signer, signer_from_settings
+from mailer.errors import ConfigError, MailerError, TemplateError, TransportError
+from mailer.models import Org, Recipient
+from mailer.queue import Ledger, Row
+from mailer.ratelimit import RateLimiter
+from mailer.tokens import message_id, new_token
+from mailer.transport import Connection, Outcome, Transport, open_transport
+
+GRACE_SECONDS = 10.0  # after Ctrl-C, how long messages in flight may still finish
+
+
+class MessageFactory(Protocol):
+    """What mailer.render.build_factory returns (see INTERFACES)."""
+
+    sender: str
+
+    def language_for(self, org: Org) -> str: ...
+
+    def build(
+        self,
+        recipient: Recipient,
+        *,
+        lang: str,
+        token: str,
+        message_id: str,
+        date: datetime | None = None,
+    ) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class SendOptions:
+    dry_run: bool = False
+    test_email: str | None = None
+    limit: int | None = None
+    rate: str | None = None  # "30/min"; None = [smtp] rate
+    concurrency: int | None = None  # None = [smtp] concurrency
+    retry_uncertain: bool = False
+
+
+@dataclass(frozen=True)
+class SendEvent:
+    """One thing that happened, for a progress display.
+
+    kind: "start" (total = messages to send), "sent", "retry", "deferred",
+    "failed", "uncertain", "skipped", "stopping".
+    """
+
+    kind: str
+    email: str = ""
+    reply: str = ""
+    total: int = 0
+
+
+@dataclass
+class SendSummary:
+    campaign: str
+    wave: int
+    transport: str
+    dry_run: bool = False
+    test: bool = False
+    total: int = 0
+    counts: Counter[str] = field(default_factory=Counter)
+    previously_sent: int = 0
+    found_uncertain: int = 0
+    languages: Counter[str] = field(default_factory=Counter)
+    problems: list[dict[str, str]] = field(default_factory=list)
+    interrupted: str | None = None
+    error: str | None = None
+
+    @property
+    def not_attempted(self) -> int:
+        done = sum(self.counts[k] for k in ("sent", "deferred", "failed", "uncertain", "skipped"))
+        return max(0, self.total - done)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The ``send --json`` document."""
+        return {
+            "campaign": self.campaign,
+            "wave": self.wave,
+            "transport": self.transport,
+            "dry_run": self.dry_run,
+            "test": self.test,
+            "total": self.total,
+            **{k: self.counts[k] for k in ("sent", "deferred", "failed", "uncertain", "skipped")},
+            "not_attempted": self.not_attempted,
+            "previously_sent": self.previously_sent,
+            "found_uncertain": self.found_uncertain,
+            "languages": dict(self.languages),
+            "problems": self.problems,
+            "interrupted": self.interrupted,
+            "error": self.error,
+        }
+
+
+class Stop:
+    """Ctrl-C / SIGTERM: no new claims; after a grace period, in-flight work is cut."""
+
+    def __init__(self) -> None:
+        self.event = asyncio.Event()
+        self.signal: str | None = None
+        self.cut: Callable[[], None] | None = None
+
+    def request(self, name: str = "SIGINT") -> None:
+        if self.event.is_set():  # a second Ctrl-C: do not wait for the grace period
+            if self.cut:
+                self.cut()
+            return
+        self.signal = name
+        self.event.set()
+        if self.cut:
+            asyncio.get_running_loop().call_later(GRACE_SECONDS, self.cut)
+
+    def is_set(self) -> bool:
+        return self.event.is_set()
+
+    async def sleep(self, seconds: float) -> None:
+        """Sleep that ends early when a stop is requested."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.event.wait(), max(0.0, seconds))
+
+
+EventSink = Callable[[SendEvent], None]
+
+
+# ------------------------------------------------------------------- entry points
+
+
+def send_campaign(
+    db: Database,
+    settings: Settings,
+    slug: str,
+    options: SendOptions,
+    *,
+    on_event: EventSink | None = None,
+    prompt: Callable[[str], str] | None = None,
+) -> SendSummary:
+    """``mailer send``: wave 0 of the campaign, with Ctrl-C/SIGTERM handled."""
+    from mailer.campaigns import get_campaign
+
+    campaign = get_campaign(db, slug)
+
+    async def main() -> SendSummary:
+        stop = Stop()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.request, sig.name)
+        try:
+            return await run_wave(
+                db,
+                settings,
+                campaign,
+                wave=0,
+                recipients=None,
+                options=options,
+                on_event=on_event,
+                prompt=prompt,
+                stop=stop,
+            )
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+
+    return asyncio.run(main())
+
+
+async def run_wave(
+    db: Database,
+    settings: Settings,
+    campaign: dict[str, Any],
+    *,
+    wave: int,
+    recipients: list[Recipient] | None,
+    options: SendOptions,
+    on_event: EventSink | None = None,
+    prompt: Callable[[str], str] | None = None,
+    stop: Stop | None = None,
+    factory: MessageFactory | None = None,
+    transport: Transport | None = None,
+) -> SendSummary:
+    """Deliver one wave exactly once; recipients None = the campaign's audience.
+
+    ``factory`` and ``transport`` default to the campaign's statement and the
+    configured server; tests pass their own.
+    """
+    if factory is None:
+        from mailer.render import build_factory
+
+        factory = build_factory(settings, campaign, wave=wave)
+    if recipients is None:
+        from mailer.campaigns import audience
+
+        recipients = audience(db, campaign)
+    run = _Run(
+        db,
+        settings,
+        campaign,
+        factory,
+        wave=wave,
+        options=options,
+        on_event=on_event or (lambda e: None),
+        stop=stop or Stop(),
+    )
+    if options.dry_run:
+        return run.dry_run(recipients, transport or _describe_transport(settings))
+    if transport is None:
+        transport = open_transport(settings, prompt=prompt)
+    if options.test_email:
+        email = check_test_address(options.test_email)
+        return await run.test_send(recipients, transport, email)
+    with queue.send_lock(db, campaign):
+        return await run.send(recipients, transport)
+
+
+def _describe_transport(settings: Settings) -> str:
+    from mailer.config import redact
+
+    url = settings["smtp.url"]
+    return redact(url) if url else f"the outbox {settings.path('outbox.path')}"
+
+
+# --------------------------------------------------------------------- the run
+
+
+class _Run:
+    """One invocation: the state shared by the workers."""
+
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        campaign: dict[str, Any],
+        factory: MessageFactory,
+        *,
+        wave: int,
+        options: SendOptions,
+        on_event: EventSink,
+        stop: Stop,
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.campaign = campaign
+        self.factory = factory
+        self.wave = wave
+        self.options = options
+        self.emit = on_event
+        self.stop = stop
+        self.retry_for = float(settings["smtp.retry_for"])
+        self.signer: Signer | None = signer_from_settings(settings)
+        self.orgs: dict[int, Org] = {}
+        self.summary = SendSummary(campaign["slug"], wave, "")
+
+    # ---- building messages
+
+    def _new_row(self, recipient: Recipient, *, is_test: bool = False) -> Row:
+        token = new_token()
+        return Row(
+            id=0,
+            org_id=recipient.org.id or None,
+            address_id=None if is_test else recipient.address_id,
+            email=recipient.email,
+            language=self.factory.language_for(recipient.org),
+            token=token,
+            message_id=message_id(token, self.campaign["slug"], self.factory.sender),
+            is_test=is_test,
+        )
+
+    def _snapshot(self, recipients: list[Recipient]) -> None:
+        have = queue.existing_addresses(self.db, self.campaign["id"], self.wave)
+        fresh = [r for r in recipients if r.address_id not in have]
+        queue.insert_rows(
+            self.db, self.campaign["id"], self.wave, [self._new_row(r) for r in fresh]
+        )
+
+    def _build(self, row: Row) -> bytes:
+        org = self.orgs.get(row.org_id or 0) or Org(id=0, name="")
+        body = self.factory.build(
+            Recipient(org, row.address_id or 0, row.email),
+            lang=row.language,
+            token=row.token,
+            message_id=row.message_id,
+        )
+        return self.signer.sign(body) if self.signer else body
+
+    def _load_orgs(self, recipients: list[Recipient], rows: list[Row]) -> None:
+        self.orgs = {r.org.id: r.org for r in recipients}
+        missing = {r.org_id for r in rows if r.org_id and r.org_id not in self.orgs}
+        if missing:
+            marks = ",".join("?" * len(missing))
+            for org in self.db.query(
+                f"SELECT * FROM organization WHERE id IN ({marks})", list(missing)
+            ):
+                self.orgs[org["id"]] = Org.from_row(org)
+
+    def _preflight(self, rows: list[Row]) -> None:
+        """One message per language before any connection: template errors stop here."""
+        seen: set[str] = set()
+        for row in rows:
+            if row.language not in seen:
+                seen.add(row.language)
+                self._build(row)
+
+    # ---- the three modes
+
+    def dry_run(self, recipients: list[Recipient], transport: str) -> SendSummary:
+        """Render everything that would go out; write nothing."""
+        s = self.summary
+        s.dry_run, s.transport = True, transport
+        ready, blocked = queue.pending(
+            self.db, self.campaign["id"], self.wave, retry_uncertain=self.options.retry_uncertain
+        )
+        have = queue.existing_addresses(self.db, self.campaign["id"], self.wave)
+        ready += [self._new_row(r) for r in recipients if r.address_id not in have]
+        ready = ready[: self.options.limit] if self.options.limit else ready
+        self._load_orgs(recipients, ready)
+        s.total = len(ready) + len(blocked)
+        s.previously_sent = queue.count_states(self.db, self.campaign["id"], self.wave).get(
+            "sent", 0
+        )
+        for row, why in blocked:
+            self._record(row, "skipped", why)
+        for row in ready:
+            try:
+                self._build(row)
+            except TemplateError as e:
+                self._record(row, "skipped", str(e))
+            else:
+                s.languages[row.language] += 1
+        return s
+
+    async def test_send(
+        self, recipients: list[Recipient], transport: Transport, email: str
+    ) -> SendSummary:
+        """One copy per language to ``email``, recorded with is_test=1."""
+        s = self.summary
+        s.test, s.transport = True, transport.description
+        by_lang: dict[str, Recipient] = {}
+        for r in recipients:
+            by_lang.setdefault(self.factory.language_for(r.org), r)
+        languages = json.loads(self.campaign.get("languages") or "[]") or [
+            self.campaign["default_language"]
+        ]
+        sample = next(iter(by_lang.values()), None)
+        rows = []
+        for lang in languages:
+            model = by_lang.get(lang) or sample
+            org = model.org if model else Org(id=0, name=self.campaign["title"])
+            row = self._new_row(Recipient(org, 0, email), is_test=True)
+            row.language = lang
+            rows.append(row)
+        self.orgs = {r.org.id: r.org for r in by_lang.values()}
+        self._preflight(rows)
+        queue.insert_rows(self.db, self.campaign["id"], self.wave, rows)
+        rows = queue.test_row_ids(self.db, self.campaign["id"], [r.message_id for r in rows])
+        await self._deliver_all(rows, transport, RateLimiter(None))
+        return s
+
+    async def send(self, recipients: list[Recipient], transport: Transport) -> SendSummary:
+        s = self.summary
+        s.transport = transport.description
+        cid = self.campaign["id"]
+        s.found_uncertain = queue.recover_sending(self.db, cid)
+        self._snapshot(recipients)
+        queue.expire_deferred(self.db, cid, self.wave, float(self.settings["smtp.defer_days"]))
+        ready, blocked = queue.pending(
+            self.db, cid, self.wave, retry_uncertain=self.options.retry_uncertain
+        )
+        s.previously_sent = queue.count_states(self.db, cid, self.wave).get("sent", 0)
+        ready = ready[: self._allowance(len(ready))]
+        s.total = len(ready) + len(blocked)
+        self._load_orgs(recipients, ready)
+        self.emit(SendEvent("start", total=s.total))
+        for row, why in blocked:
+            self._record(row, "skipped", why)
+        if ready:
+            self._preflight(ready)
+            await self._deliver_all(ready, transport, self._limiter(transport))
+        return s
+
+    def _allowance(self, count: int) -> int:
+        """--limit and the daily cap: how many of ``count`` rows this run may send."""
+        allowed = count if self.options.limit is None else min(count, self.options.limit)
+        cap = int(self.settings["smtp.daily_cap"])
+        if cap > 0:
+            today = now().replace(hour=0, minute=0, second=0, microsecond=0)
+            left = max(0, cap - queue.sent_since(self.db, today))
+            if left < allowed:
+                self.summary.error = (
+                    f"the daily cap of {cap} messages ([smtp] daily_cap) leaves {left} for today"
+                )
+            allowed = min(allowed, left)
+        return allowed
+
+    def _limiter(self, transport: Transport) -> RateLimiter:
+        if not transport.rate_limited:
+            return RateLimiter(None)
+        text = self.options.rate or self.settings["smtp.rate"]
+        try:
+            rate = parse_rate(text)
+        except ValueError as e:
+            raise ConfigError(f"--rate: {e}, got {text!r}") from None
+        if rate is None:
+            return RateLimiter(None)
+        return RateLimiter(rate[0], rate[1], sleep=self.stop.sleep)
+
+    # ---- delivery
+
+    async def _deliver_all(
+        self, rows: list[Row], transport: Transport, limiter: RateLimiter
+    ) -> None:
+        count = self.options.concurrency or int(self.settings["smtp.concurrency"])
+        if transport.max_connections:
+            count = min(count, transport.max_connections)
+        count = max(1, min(count, len(rows)))
+        connections = [transport.connection() for _ in range(count)]
+        await connections[0].open()  # unreachable at the start: nothing was claimed
+        ledger = Ledger(self.db, retry_uncertain=self.options.retry_uncertain)
+        work = _Work(rows)
+        workers = [_Worker(self, c, work, ledger, limiter) for c in connections]
+        try:
+            async with asyncio.TaskGroup() as group:
+                tasks = [group.create_task(w.run()) for w in workers]
+                self.stop.cut = lambda: [t.cancel() for t in tasks]
+        finally:
+            self.stop.cut = None
+            ledger.flush()
+        if self.stop.is_set():
+            self.summary.interrupted = self.stop.signal
+        elif work.left() and not self.summary.error:
+            errors = [w.error for w in workers if w.error]
+            self.summary.error = errors[0] if errors else "some messages could not be attempted"
+
+    def _record(self, row: Row, kind: str, reply: str) -> None:
+        self.summary.counts[kind] += 1
+        if kind != "sent":
+            self.summary.problems.append({"email": row.email, "state": kind, "reply": reply})
+        self.emit(SendEvent(kind, row.email, reply))
+
+
+class _Work:
+    """The shared queue: fresh rows in order, plus rows waiting for a retry time."""
+
+    def __init__(self, rows: list[Row]) -> None:
+        self.fresh = list(reversed(rows))  # pop() from the end: O(1), original order
+        self.later: list[tuple[float, int, Row]] = []
+        self.tries: dict[int, tuple[float, int]] = {}  # row id -> (first failure, failures)
+
+    def left(self) -> int:
+        return len(self.fresh) + len(self.later)
+
+    def take(self, clock: float) -> Row | float | None:
+        """A row to send now, else the time the next retry is due, else None (done)."""
+        if self.later and self.later[0][0] <= clock:
+            return heapq.heappop(self.later)[2]
+        if self.fresh:
+            return self.fresh.pop()
+        return self.later[0][0] if self.later else None
+
+    def put_back(self, row: Row) -> None:
+        self.fresh.append(row)
+
+    def retry_at(self, row: Row, clock: float, retry_for: float) -> float | None:
+        """When to try ``row`` again, or None when its time in this run is used up."""
+        first, failures = self.tries.get(row.id, (clock, 0))
+        self.tries[row.id] = (first, failures + 1)
+        due = clock + backoff(failures, retry_for)
+        return None if due - first > retry_for else due
+
+    def schedule(self, row: Row, due: float) -> None:
+        heapq.heappush(self.later, (due, row.id, row))
+
+
+def backoff(failures: int, retry_for: float) -> float:
+    """1, 2, 4, 8, 16, 30 s… for the default retry_for of 60 s; scaled with it."""
+    unit = retry_for / 60
+    return min(unit * 2**failures, unit * 30)
+
+
+class _Worker:
+    """One connection's loop: connect, take a row, wait for the rate, claim, deliver."""
+
+    def __init__(
+        self, run: _Run, connection: Connection, work: _Work, ledger: Ledger, limiter: RateLimiter
+    ) -> None:
+        self.owner = run
+        self.connection = connection
+        self.work = work
+        self.ledger = ledger
+        self.limiter = limiter
+        self.error: str | None = None
+
+    async def run(self) -> None:
+        stop = self.owner.stop
+        try:
+            while not stop.is_set():
+                row = await self._next_row()
+                if row is None or not await self._connect():
+                    if row is not None:
+                        self.work.put_back(row)
+                    return
+                if self.limiter.would_wait():
+                    self.ledger.flush()  # do not leave an outcome pending during the wait
+                if not await self.limiter.acquire(stop.event):
+                    self.work.put_back(row)
+                    return
+                await self._one(row)
+        finally:
+            self.ledger.flush()
+            await self.connection.close()
+
+    async def _next_row(self) -> Row | None:
+        while True:
+            got = self.work.take(time.monotonic())
+            if not isinstance(got, float):
+                return got
+            self.ledger.flush()
+            await self.owner.stop.sleep(got - time.monotonic())
+            if self.owner.stop.is_set():
+                return None
+
+    async def _connect(self) -> bool:
+        """(Re)connect with backoff; False when the server stays away too long."""
+        started, failures = time.monotonic(), 0
+        while not self.owner.stop.is_set():
+            try:
+                await self.connection.open()
+                return True
+            except TransportError as e:
+                if time.monotonic() - started > self.owner.retry_for:
+                    self.error = str(e)
+                    return False
+                await self.owner.stop.sleep(backoff(failures, self.owner.retry_for))
+                failures += 1
+        return False
+
+    async def _one(self, row: Row) -> None:
+        run = self.owner
+        try:
+            body = run._build(row)
+        except TemplateError as e:
+            run._record(row, "skipped", str(e))
+            return
+        why_not = self.ledger.claim(row)
+        if why_not:
+            run._record(row, "skipped", why_not)
+            return
+        try:
+            outcome = await self.connection.deliver(run.factory.sender, row.email, body)
+        except asyncio.CancelledError:  # the grace period after Ctrl-C ran out
+            self.connection.abort()
+            self.ledger.note(row, "uncertain", "interrupted while the message was in flight")
+            run._record(row, "uncertain", "interrupted while the message was in flight")
+            raise
+        self._settle(row, outcome)
+
+    def _settle(self, row: Row, outcome: Outcome) -> None:
+        run = self.owner
+        if outcome.kind != "retry":
+            self.ledger.note(row, outcome.kind, outcome.reply, invalid=outcome.invalid)
+            run._record(row, outcome.kind, outcome.reply)
+            return
+        if outcome.fatal:  # not this recipient's fault: stop the run, keep the row
+            self.ledger.note(row, "queued", outcome.reply)
+            self.work.put_back(row)
+            run.summary.error = f"the mail server refused to go on: {outcome.reply}"
+            run.stop.event.set()
+            return
+        due = self.work.retry_at(row, time.monotonic(), run.retry_for)
+        if due is None:
+            self.ledger.note(row, "deferred", outcome.reply)
+            run._record(row, "deferred", outcome.reply)
+            return
+        self.ledger.note(row, "queued", outcome.reply)
+        self.work.schedule(row, due)
+        run.emit(SendEvent("retry", row.email, outcome.reply))
+
+
+def check_test_address(email: str) -> str:
+    """The --test address, validated like any address we store."""
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        return validate_email(email, check_deliverability=False).normalized
+    except EmailNotValidError as e:
+        raise MailerError(f"--test {email!r}: {e}") from None

@@ -1,0 +1,350 @@
+"""The send engine against a real aiosmtpd server: exactly once, whatever the server does."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mailer import queue
+from mailer.campaigns import audience, create_campaign
+from mailer.config import Settings, load_settings
+from mailer.db import open_db
+from mailer.errors import Locked, TransportError
+from mailer.send import SendOptions, SendSummary, Stop, run_wave
+from tests.fixtures.smtp import SmtpServer, free_port
+
+SENDER = "intl@party.example.org"
+
+
+@dataclass
+class Env:
+    db: Any
+    settings: Settings
+    campaign: dict
+    server: SmtpServer
+
+    def emails(self) -> list[str]:
+        return [r.email for r in audience(self.db, self.campaign)]
+
+    def states(self) -> dict[str, str]:
+        return {
+            r["email"]: r["state"]
+            for r in self.db.query("SELECT email, state FROM message WHERE is_test = 0")
+        }
+
+    def row(self, email: str) -> dict:
+        return next(self.db.query("SELECT * FROM message WHERE email = ?", [email]))
+
+
+def make_env(server: SmtpServer, monkeypatch: pytest.MonkeyPatch, **config: str) -> Env:
+    values = {
+        "sender.address": SENDER,
+        "smtp.url": server.url(),
+        "smtp.rate": "unlimited",
+        "smtp.retry_for": "1.5",
+        **config,
+    }
+    for key, value in values.items():
+        monkeypatch.setenv("MAILER_" + key.replace(".", "_").upper(), value)
+    settings = load_settings()
+    db = open_db(settings.path("db.path"))
+    campaign = create_campaign(db, settings, "call", Path("templates/example-call"))
+    return Env(db, settings, campaign, server)
+
+
+@pytest.fixture
+def env(with_orgs: Path, smtpd: SmtpServer, monkeypatch: pytest.MonkeyPatch) -> Env:
+    return make_env(smtpd, monkeypatch)
+
+
+async def send(env: Env, stop: Stop | None = None, **options: Any) -> SendSummary:
+    return await run_wave(
+        env.db,
+        env.settings,
+        env.campaign,
+        wave=0,
+        recipients=None,
+        options=SendOptions(**options),
+        stop=stop,
+    )
+
+
+async def test_every_address_gets_the_message_once(env):
+    summary = await send(env, concurrency=3)
+    emails = env.emails()
+    assert summary.counts["sent"] == len(emails) > 20
+    assert env.server.received() == {e: 1 for e in emails}
+    assert set(env.states().values()) == {"sent"}
+    row = env.row(emails[0])
+    assert row["last_reply"].startswith("250") and row["attempts"] == 1
+    message = next(m for m in env.server.messages if m.rcpt_tos == [emails[0]])
+    assert row["message_id"].encode() in message.data
+    assert message.mail_from == SENDER
+    # a re-run sends nothing and adds no rows
+    again = await send(env)
+    assert again.counts["sent"] == 0 and again.previously_sent == len(emails)
+    assert env.db.execute("SELECT count(*) FROM message").fetchone()[0] == len(emails)
+    assert len(env.server.messages) == len(emails)
+    # every transition is in the event log
+    actions = [
+        r[0]
+        for r in env.db.execute(
+            "SELECT action FROM event WHERE entity = 'message' AND entity_id = ?", [row["id"]]
+        )
+    ]
+    assert actions == ["sending", "sent"]
+
+
+async def test_451_twice_then_accepted_is_delivered_once(env):
+    target = env.emails()[3]
+    env.server.fail(target, "451 4.7.1 greylisted", times=2)
+    summary = await send(env)
+    assert env.server.received()[target] == 1
+    assert env.row(target)["state"] == "sent" and env.row(target)["attempts"] == 3
+    assert summary.counts["sent"] == len(env.emails())
+
+
+async def test_550_5_1_1_fails_marks_the_address_invalid_and_the_rest_continue(env):
+    target = env.emails()[2]
+    env.server.fail(target, "550 5.1.1 no such user", times=None)
+    summary = await send(env)
+    assert env.row(target)["state"] == "failed"
+    status = env.db.execute("SELECT status FROM address WHERE email = ?", [target]).fetchone()[0]
+    assert status == "invalid"
+    assert summary.counts["failed"] == 1
+    assert summary.counts["sent"] == len(env.emails()) + 1 - 1  # the audience lost it
+    assert target not in env.server.received()
+
+
+async def test_a_refused_recipient_among_many_leaves_the_others_delivered(env):
+    refused = env.emails()[1]
+    env.server.fail(refused, "554 5.7.1 policy", times=None)
+    await send(env, concurrency=2)
+    states = env.states()
+    assert states.pop(refused) == "failed"
+    assert set(states.values()) == {"sent"}
+
+
+async def test_4xx_until_the_time_is_up_defers_and_the_next_run_delivers(env, monkeypatch):
+    target = env.emails()[0]
+    env.server.fail(target, "451 4.3.0 try later", times=None)
+    summary = await send(env)
+    assert summary.counts["deferred"] == 1
+    row = env.row(target)
+    assert row["state"] == "deferred" and row["first_deferred_at"]
+    env.server.recorder.faults.clear()
+    again = await send(env)
+    assert again.counts["sent"] == 1 and env.row(target)["state"] == "sent"
+    assert env.server.received()[target] == 1
+
+
+async def test_deferred_too_long_becomes_failed(env, monkeypatch):
+    target = env.emails()[0]
+    env.server.fail(target, "451 4.3.0 try later", times=None)
+    await send(env)
+    monkeypatch.setenv("MAILER_NOW", "2099-01-01T00:00:00")
+    await send(env)
+    assert env.row(target)["state"] == "failed"
+    assert "defer_days" in env.row(target)["last_reply"]
+
+
+async def test_a_drop_at_data_is_retried_without_duplicate(env):
+    target = env.emails()[4]
+    env.server.hang_up(target, phase="data_command")
+    await send(env, concurrency=2)
+    assert env.server.received()[target] == 1
+    assert env.row(target)["state"] == "sent"
+
+
+async def test_a_drop_after_the_final_dot_is_uncertain_and_never_resent(env):
+    emails = env.emails()
+    target = emails[5]
+    env.server.hang_up(target, phase="after_dot")
+    summary = await send(env, concurrency=1)
+    assert env.row(target)["state"] == "uncertain"
+    assert summary.counts["uncertain"] == 1
+    assert summary.counts["sent"] == len(emails) - 1  # the rest went on a new connection
+    assert env.server.connections == 2
+    await send(env)
+    assert env.server.received()[target] == 1
+    # --retry-uncertain sends it again, with the same Message-ID
+    message_id = env.row(target)["message_id"]
+    await send(env, retry_uncertain=True)
+    copies = [m for m in env.server.messages if m.rcpt_tos == [target]]
+    assert len(copies) == 2 and all(message_id.encode() in m.data for m in copies)
+    assert env.row(target)["state"] == "sent"
+
+
+async def test_server_down_at_start_is_an_error_and_nothing_is_marked_sent(
+    with_orgs, smtpd, monkeypatch
+):
+    env = make_env(smtpd, monkeypatch, **{"smtp.url": f"smtp://127.0.0.1:{free_port()}"})
+    with pytest.raises(TransportError, match="cannot connect"):
+        await send(env)
+    assert set(env.states().values()) == {"queued"}
+    assert env.db.execute("SELECT count(*) FROM send_lock").fetchone()[0] == 0
+
+
+@pytest.mark.slow
+async def test_a_slow_reply_to_the_final_dot_is_waited_for_at_default_settings(env):
+    target = env.emails()[0]
+    env.server.delay(target, 5)
+    await send(env, limit=2)
+    assert env.row(target)["state"] == "sent"
+
+
+async def test_rows_left_sending_by_a_dead_run_become_uncertain(env):
+    await send(env, limit=3)
+    first = env.emails()[0]
+    env.db.execute("UPDATE message SET state = 'sending' WHERE email = ?", [first])
+    summary = await send(env)
+    assert summary.found_uncertain == 1
+    assert env.row(first)["state"] == "uncertain"
+    assert env.server.received()[first] == 1
+
+
+async def test_an_address_that_became_invalid_after_the_snapshot_is_skipped(env):
+    await send(env, limit=1)
+    blocked = env.emails()[1]
+    env.db.execute("UPDATE address SET status = 'unsubscribed' WHERE email = ?", [blocked])
+    summary = await send(env)
+    assert blocked not in env.server.received()
+    assert env.row(blocked)["state"] == "queued"
+    assert {"email": blocked, "state": "skipped", "reply": "address is unsubscribed"} in (
+        summary.problems
+    )
+
+
+async def test_do_not_contact_is_never_sent_to(env):
+    await send(env, limit=1)
+    org_id, email = env.db.execute(
+        "SELECT org_id, email FROM message WHERE state = 'queued' LIMIT 1"
+    ).fetchone()
+    env.db.execute("UPDATE organization SET do_not_contact = 1 WHERE id = ?", [org_id])
+    await send(env)
+    assert email not in env.server.received()
+
+
+async def test_limit_and_daily_cap(with_orgs, smtpd, monkeypatch):
+    env = make_env(smtpd, monkeypatch, **{"smtp.daily_cap": "5"})
+    first = await send(env, limit=2)
+    assert first.counts["sent"] == 2
+    second = await send(env)
+    assert second.counts["sent"] == 3 and "daily cap" in second.error
+    assert len(smtpd.messages) == 5
+
+
+async def test_a_second_run_of_the_same_campaign_is_refused(env):
+    queue_lock = queue.send_lock(env.db, env.campaign)
+    with queue_lock, pytest.raises(Locked, match="is being sent by process"):
+        await send(env)
+
+
+async def test_a_lock_left_by_a_dead_process_is_taken_over(env):
+    import subprocess
+    import sys
+
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    import socket
+
+    env.db.execute(
+        "INSERT INTO send_lock (campaign_id, pid, host, started_at) VALUES (?, ?, ?, 'x')",
+        [env.campaign["id"], int(dead.stdout), socket.gethostname()],
+    )
+    summary = await send(env, limit=1)
+    assert summary.counts["sent"] == 1
+
+
+async def test_stop_claims_nothing_new_and_leaves_nothing_sending(with_orgs, smtpd, monkeypatch):
+    env = make_env(smtpd, monkeypatch, **{"smtp.rate": "20/s"})
+    stop = Stop()
+    asyncio.get_running_loop().call_later(0.3, stop.request, "SIGTERM")
+    summary = await send(env, stop=stop)
+    assert summary.interrupted == "SIGTERM"
+    states = env.states()
+    assert "sending" not in states.values()
+    assert 0 < list(states.values()).count("sent") < len(states)
+    assert len(smtpd.messages) == list(states.values()).count("sent")
+
+
+async def test_the_maildir_outbox_by_default(with_orgs, smtpd, monkeypatch):
+    import mailbox
+
+    env = make_env(smtpd, monkeypatch, **{"smtp.url": ""})
+    monkeypatch.delenv("MAILER_SMTP_URL")
+    env.settings = load_settings()
+    summary = await send(env)
+    box = mailbox.Maildir(env.settings.path("outbox.path"))
+    assert summary.counts["sent"] == len(box) == len(env.emails())
+    assert summary.transport.startswith("the outbox")
+
+
+async def test_test_send_one_per_language_recorded_as_test(env):
+    summary = await send(env, test_email="me@party.example.org")
+    languages = sorted(r["language"] for r in env.db.query("SELECT language FROM message"))
+    assert languages == ["en", "sr-Cyrl", "sr-Latn"]
+    assert summary.counts["sent"] == 3
+    assert env.server.received() == {"me@party.example.org": 3}
+    assert env.db.execute("SELECT count(*) FROM message WHERE is_test = 0").fetchone()[0] == 0
+    real = await send(env)
+    assert real.counts["sent"] == len(env.emails())
+
+
+async def test_dry_run_writes_nothing(env):
+    summary = await send(env, dry_run=True)
+    assert summary.dry_run and sum(summary.languages.values()) == len(env.emails())
+    assert env.db.execute("SELECT count(*) FROM message").fetchone()[0] == 0
+    assert env.server.messages == []
+
+
+async def test_dkim_signature_verifies(with_orgs, smtpd, monkeypatch, tmp_path):
+    import dkim
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    (tmp_path / "dkim.pem").write_bytes(pem)
+    public = key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    import base64
+
+    record = b"v=DKIM1; k=rsa; p=" + base64.b64encode(public)
+    env = make_env(
+        smtpd,
+        monkeypatch,
+        **{
+            "dkim.domain": "party.example.org",
+            "dkim.selector": "mail",
+            "dkim.key_file": str(tmp_path / "dkim.pem"),
+            "sender.unsubscribe_url": "https://party.example.org/u",
+        },
+    )
+    await send(env, limit=1)
+    [message] = smtpd.messages
+    assert message.data.startswith(b"DKIM-Signature:")
+    header = message.data.split(b"\r\n\r\n")[0].lower()
+    assert b"list-unsubscribe:list-unsubscribe-post" in header.replace(b"\r\n", b"").replace(
+        b" ", b""
+    ).replace(b"\t", b"")
+
+    def dns(name: bytes, timeout: int = 5) -> bytes:
+        assert name == b"mail._domainkey.party.example.org."
+        return record
+
+    assert dkim.verify(message.data, dnsfunc=dns)
+    assert not dkim.verify(
+        message.data.replace(b"List-Unsubscribe: <", b"List-Unsubscribe: <x"), dnsfunc=dns
+    )
