@@ -659,7 +659,7 @@ class MessageFactory:
         delimiter = f"\r\n--{boundary}\r\n".encode()
         return (
             "".join(head).encode("ascii")
-            + delimiter[2:]
+            + delimiter
             + delimiter.join(parts)
             + f"\r\n--{boundary}--\r\n".encode()
         )
