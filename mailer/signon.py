@@ -420,22 +420,28 @@ def import_list(
     *,
     dry_run: bool = False,
     create: bool = False,
-) -> list[Match]:
-    """Record every matched (or, with ``create``, new) organization as signed, once."""
+) -> tuple[list[Match], list[Entry]]:
+    """Record every matched (or, with ``create``, new) organization as signed, once.
+
+    Returns what became of each entry, and the plain lines of a numbered list
+    that were set aside (a title, a note) so the user sees them too.
+    """
     from mailer.contacts import OrgInput, create_org
 
     parsed = read_list(path)
     plan = plan_import(db, parsed.entries, create=create)
     if dry_run:
-        return plan
+        return plan, parsed.skipped
     with db.atomic():
         for match in plan:
             if match.status == "create":
-                data = OrgInput.clean(
-                    name=match.entry.name,
-                    short_name=match.entry.short_name,
-                    country=match.entry.country,
-                )
+                entry = match.entry
+                try:
+                    data = OrgInput.clean(
+                        name=entry.name, short_name=entry.short_name, country=entry.country
+                    )
+                except ValueError as e:
+                    raise MailerError(f"{path}:{entry.line}: {e}; nothing was imported") from None
                 match.org_id, match.org_name = create_org(db, data), data.name
             if match.status in ("matched", "create"):
                 assert match.org_id is not None
@@ -446,4 +452,4 @@ def import_list(
         log_event(
             db, "campaign", campaign["id"], "signon import", new={"file": str(path), **counts}
         )
-    return plan
+    return plan, parsed.skipped

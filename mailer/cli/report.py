@@ -189,7 +189,9 @@ def signon_import(app: AppContext, slug: str, file: Path, dry_run: bool, create:
 
     campaign = get_campaign(app.db, slug)
     with command_context("signon import"):
-        plan = import_list(app.db, campaign, file, dry_run=dry_run, create=create)
+        plan, skipped = import_list(app.db, campaign, file, dry_run=dry_run, create=create)
+    for entry in skipped:
+        click.echo(f"Line {entry.line} is not a list item and was skipped: {entry.text!r}")
     _print_plan(plan, dry_run=dry_run)
 
 
