@@ -61,13 +61,17 @@ def _patterns(languages: tuple[str, ...]) -> dict[str, re.Pattern[str]]:
 
 
 @cache
-def _sign_patterns(languages: tuple[str, ...]) -> list[tuple[re.Pattern[str], re.Pattern[str]]]:
-    """(sign-on wording, doubt wording) per language, the given languages first."""
+def _sign_patterns(
+    languages: tuple[str, ...],
+) -> tuple[re.Pattern[str], dict[str, re.Pattern[str]]]:
+    """All sign-on wording in one pattern (a named group per language, the given languages
+    first), and per language the words that make a sign-on doubtful."""
     order = P.pick({lang: [lang] for lang in P.SIGN_ON}, languages)
-    return [
-        (P.compile_phrases(P.SIGN_ON[lang]), P.compile_phrases(P.HEDGE[lang] + P.HEDGE["en"]))
-        for lang in order
-    ]
+    sign = re.compile(
+        "|".join(f"(?P<{lang}>{P.compile_phrases(P.SIGN_ON[lang]).pattern})" for lang in order)
+    )
+    hedges = {lang: P.compile_phrases(P.HEDGE[lang] + P.HEDGE["en"]) for lang in order}
+    return sign, hedges
 
 
 _NEGATION = P.compile_phrases(P.NEGATION)
@@ -93,8 +97,10 @@ def _bounce(msg: ParsedMessage) -> Classification | None:
     if dsn is not None:
         return dsn
     strong, weak = _bounce_cues(msg)
+    if not (strong or weak):
+        return None  # flufl.bounce's heuristics misfire on plain replies, and cost time
     failed_temp, failed_perm = _flufl(msg)
-    if (failed_temp or failed_perm) and (strong or weak):
+    if failed_temp or failed_perm:
         recipients = failed_perm or failed_temp
         evidence = "flufl.bounce and " + ", ".join(strong + weak)
         return _bounce_result(msg, recipients, bool(failed_perm), evidence, 0.95)
@@ -292,7 +298,8 @@ def _human(msg: ParsedMessage, languages: tuple[str, ...], kind: str) -> Classif
         confidence = 0.5 if clean else (0.85 if words <= MAX_WORDS_CONFIDENT else 0.6)
         return Classification(ReplyClass.DECLINE, confidence, f"refusal: {cue!r}")
     if signs:
-        hedged = any(hedge.search(text) for sign, hedge in sign_patterns if sign.search(text))
+        sign, hedges = sign_patterns
+        hedged = any(hedges[m.lastgroup].search(text) for m in sign.finditer(text) if m.lastgroup)
         return _signon(signs, words, hedged)
     if kind == "call":
         acted = patterns["acted"].search(text)
@@ -308,21 +315,24 @@ def _unquoted(text: str) -> str:
 
 
 def _sign_sentence(
-    sentence: str, patterns: list[tuple[re.Pattern[str], re.Pattern[str]]]
+    sentence: str, patterns: tuple[re.Pattern[str], dict[str, re.Pattern[str]]]
 ) -> tuple[str, str] | None:
     """(phrase, 'clean' | 'negated' | 'doubtful') for a sentence containing a sign-on phrase."""
-    for sign, hedge in patterns:
-        found = sign.search(sentence)
-        if not found:
-            continue
-        before = sentence[max(0, found.start() - 40) : found.start()]
-        after = sentence[found.end() : found.end() + 25]
-        if any(_NEGATION.search(part) for part in (before, found.group(0), after)):
-            return found.group(0), "negated"
-        if "?" in sentence or sentence.rstrip().endswith(";") or hedge.search(sentence):
-            return found.group(0), "doubtful"
-        return found.group(0), "clean"
-    return None
+    sign, hedges = patterns
+    found = sign.search(sentence)
+    if not found or not found.lastgroup:
+        return None
+    before = sentence[max(0, found.start() - 40) : found.start()]
+    after = sentence[found.end() : found.end() + 25]
+    if any(_NEGATION.search(part) for part in (before, found.group(0), after)):
+        return found.group(0), "negated"
+    if (
+        "?" in sentence
+        or sentence.rstrip().endswith(";")
+        or hedges[found.lastgroup].search(sentence)
+    ):
+        return found.group(0), "doubtful"
+    return found.group(0), "clean"
 
 
 def _signon(signs: list[tuple[str, str]], words: int, hedged: bool) -> Classification:

@@ -95,10 +95,15 @@ _FOLD_MAP = str.maketrans(
 )
 
 
+# Combining marks: Latin/Greek/Cyrillic accents and Arabic harakat.
+_MARKS = re.compile("[\u0300-\u036f\u0483-\u0489\u064b-\u065f\u0670\u1ab0-\u1aff\u20d0-\u20ff]")
+
+
 def fold(text: str) -> str:
     """Case-, accent- and script-insensitive form of ``text`` for phrase matching."""
-    text = unicodedata.normalize("NFKD", text.casefold())
-    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = text.casefold()
+    if not text.isascii():
+        text = _MARKS.sub("", unicodedata.normalize("NFKD", text))
     return text.translate(_FOLD_MAP)
 
 

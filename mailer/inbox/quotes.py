@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-MAX_LINES = 4000
+MAX_LINES = 500  # the new text of a reply is at its top
 MAX_MARKER_CHARS = 400  # an "On … wrote:" attribution longer than this is text
 
 _WROTE = (
@@ -94,15 +94,15 @@ def _label(lines: list[str]) -> str:
     labels = [_line_label(line) for line in lines]
     # "On Mon, … <x@y>\nwrote:" is often wrapped over two or three lines.
     for i, label in enumerate(labels):
-        if label != "t" or len(lines[i]) > MAX_MARKER_CHARS:
+        if (
+            label != "t"
+            or len(lines[i]) > MAX_MARKER_CHARS
+            or not _ATTRIBUTION_START.search(lines[i])
+        ):
             continue
         for span in (2, 3):
             window = lines[i : i + span]
-            if (
-                len(window) == span
-                and all(labels[i + k] in "teb" for k in range(span))
-                and _ATTRIBUTION_START.search(lines[i])
-            ):
+            if len(window) == span and all(labels[i + k] in "teb" for k in range(span)):
                 joined = " ".join(part.strip() for part in window)
                 if len(joined) <= MAX_MARKER_CHARS and _MARKER.match(joined):
                     labels[i : i + span] = ["b"] * span
