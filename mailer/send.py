@@ -94,7 +94,8 @@ class SendSummary:
     languages: Counter[str] = field(default_factory=Counter)
     problems: list[dict[str, str]] = field(default_factory=list)
     interrupted: str | None = None
-    error: str | None = None
+    error: str | None = None  # the run could not finish its job (server lost, sender refused)
+    note: str | None = None  # the run stopped early by design (daily cap)
 
     @property
     def not_attempted(self) -> int:
@@ -118,6 +119,7 @@ class SendSummary:
             "problems": self.problems,
             "interrupted": self.interrupted,
             "error": self.error,
+            "note": self.note,
         }
 
 
@@ -413,7 +415,7 @@ class _Run:
             today = now().replace(hour=0, minute=0, second=0, microsecond=0)
             left = max(0, cap - queue.sent_since(self.db, today))
             if left < allowed:
-                self.summary.error = (
+                self.summary.note = (
                     f"the daily cap of {cap} messages ([smtp] daily_cap) leaves {left} for today"
                 )
             allowed = min(allowed, left)

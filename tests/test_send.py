@@ -234,7 +234,7 @@ async def test_limit_and_daily_cap(with_orgs, smtpd, monkeypatch):
     first = await send(env, limit=2)
     assert first.counts["sent"] == 2
     second = await send(env)
-    assert second.counts["sent"] == 3 and "daily cap" in second.error
+    assert second.counts["sent"] == 3 and "daily cap" in second.note
     assert len(smtpd.messages) == 5
 
 

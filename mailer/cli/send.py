@@ -1,14 +1,219 @@
-"""``mailer send``."""
+"""``mailer send``: options in, one call to the send engine, progress and a summary out."""
 
 from __future__ import annotations
 
+import sys
+from typing import Any
+
 import click
 
-from mailer.cli import cli, not_built
+from mailer.cli import AppContext, cli, pass_app
+from mailer.db import command_context
+from mailer.errors import EXIT_INTERRUPTED, EXIT_TERMINATED, MailerError
+from mailer.output import print_json, table
+
+STATES = ("sent", "deferred", "failed", "uncertain", "skipped")
 
 
-@cli.command(context_settings={"ignore_unknown_options": True})
-@click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def send(args: tuple[str, ...]) -> None:
-    """Send a campaign, each message exactly once."""
-    not_built("send", "sending issue")()
+def _rate(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    from mailer.config import parse_rate
+
+    if value is not None:
+        try:
+            parse_rate(value)
+        except ValueError as e:
+            raise click.BadParameter(f"{e}, got {value!r}") from None
+    return value
+
+
+@cli.command()
+@click.argument("slug")
+@click.option("--dry-run", is_flag=True, help="Render every message and report; send nothing.")
+@click.option(
+    "--test",
+    "test_email",
+    metavar="EMAIL",
+    help="Send one copy in each language to EMAIL only (recorded as a test, not as sent).",
+)
+@click.option("--limit", type=click.IntRange(min=0), help="Send at most N messages in this run.")
+@click.option(
+    "--rate",
+    callback=_rate,
+    metavar="N/PERIOD",
+    help="Most messages per period, e.g. 30/min, 2/s or unlimited ([smtp] rate).",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1),
+    help="SMTP connections used at once ([smtp] concurrency, 4).",
+)
+@click.option(
+    "--retry-uncertain",
+    is_flag=True,
+    help="Send again the messages marked uncertain, with their original Message-ID.",
+)
+@click.option(
+    "--insecure",
+    is_flag=True,
+    help="Allow smtp:// without encryption to a server that is not this computer.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON document.")
+@pass_app
+def send(
+    app: AppContext,
+    slug: str,
+    dry_run: bool,
+    test_email: str | None,
+    limit: int | None,
+    rate: str | None,
+    concurrency: int | None,
+    retry_uncertain: bool,
+    insecure: bool,
+    as_json: bool,
+) -> None:
+    """Send campaign SLUG: every address of its audience gets the message once.
+
+    Running it again continues where it stopped and never sends a message twice:
+    after Ctrl-C, a crash or a power cut, just run the same command. A message
+    that may or may not have reached the server when the link broke is marked
+    uncertain and is only sent again with --retry-uncertain. With no [smtp] url
+    the messages are written to the outbox/ folder instead.
+
+    \b
+    Examples:
+      mailer send peace-2026 --dry-run
+      mailer send peace-2026 --test me@party.example.org
+      mailer send peace-2026 --limit 5
+      mailer send peace-2026
+    """
+    from mailer.send import SendOptions, send_campaign
+
+    if insecure:
+        app.overrides["smtp.insecure"] = True
+    options = SendOptions(
+        dry_run=dry_run,
+        test_email=test_email,
+        limit=limit,
+        rate=rate,
+        concurrency=concurrency,
+        retry_uncertain=retry_uncertain,
+    )
+    prompt = (lambda text: click.prompt(text, hide_input=True)) if sys.stdin.isatty() else None
+    progress = Progress()
+    try:
+        with command_context("send"):
+            summary = send_campaign(
+                app.db, app.settings, slug, options, on_event=progress, prompt=prompt
+            )
+    finally:
+        progress.close()
+    if as_json:
+        print_json(summary.as_dict())
+    else:
+        _print(summary)
+    if summary.interrupted:
+        click.echo(f"Interrupted: run `mailer send {slug}` again to continue.", err=True)
+        sys.exit(EXIT_TERMINATED if summary.interrupted == "SIGTERM" else EXIT_INTERRUPTED)
+    if summary.error:
+        raise MailerError(
+            summary.error,
+            hint=f"{summary.not_attempted} message(s) were not attempted; "
+            f"run `mailer send {slug}` again to continue.",
+        )
+
+
+def _print(summary: Any) -> None:
+    data = summary.as_dict()
+    if summary.dry_run:
+        click.echo(f"Dry run for {summary.campaign}: nothing was sent ({summary.transport}).")
+        table(["language", "messages"], sorted(summary.languages.items()))
+    else:
+        what = "Test copies" if summary.test else f"Campaign {summary.campaign}"
+        click.echo(f"{what}, through {summary.transport}:")
+        rows = [[k, data[k]] for k in STATES]
+        rows += [["not attempted", data["not_attempted"]]]
+        if summary.previously_sent:
+            rows.append(["sent before", summary.previously_sent])
+        if summary.found_uncertain:
+            rows.append(["left uncertain by a stopped run", summary.found_uncertain])
+        table(["messages", "count"], rows)
+    if summary.problems:
+        table(
+            ["email", "state", "server reply or reason"],
+            [[p["email"], p["state"], p["reply"]] for p in summary.problems],
+            title="Not sent",
+        )
+    if summary.note:
+        click.echo(f"Note: {summary.note}.")
+    if data["uncertain"]:
+        click.echo(
+            "Uncertain messages may have arrived; `mailer send --retry-uncertain` sends them again."
+        )
+
+
+class Progress:
+    """A rich progress bar on a terminal, plain lines on stderr otherwise."""
+
+    def __init__(self) -> None:
+        self.total = 0
+        self.done = 0
+        self.failures = 0
+        self._bar: Any = None
+        self._task: Any = None
+        self._next_line = 0
+
+    def __call__(self, event: Any) -> None:
+        if event.kind == "start":
+            self.total = event.total
+            self._start()
+            return
+        if event.kind in ("retry", "stopping"):
+            if self._bar is None and event.kind == "retry":
+                click.echo(f"retrying {event.email}: {event.reply}", err=True)
+            return
+        self.done += 1
+        if event.kind != "sent":
+            self.failures += 1
+        if self._bar is not None:
+            self._bar.update(self._task, completed=self.done, failures=self.failures)
+        elif event.kind != "sent":
+            click.echo(f"{event.kind} {event.email}: {event.reply}", err=True)
+        elif self.done >= self._next_line or self.done == self.total:
+            click.echo(f"{self.done}/{self.total} done, {self.failures} not sent", err=True)
+            self._next_line = self.done + max(1, self.total // 10)
+
+    def _start(self) -> None:
+        if not sys.stderr.isatty() or not self.total:
+            return
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            ProgressColumn,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+        from rich.text import Text
+
+        class Rate(ProgressColumn):
+            def render(self, task: Any) -> Text:
+                return Text(f"{task.speed or 0:.1f}/s")
+
+        self._bar = Progress(
+            TextColumn("sending"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            Rate(),
+            TextColumn("{task.fields[failures]} not sent"),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        )
+        self._task = self._bar.add_task("send", total=self.total, failures=0)
+        self._bar.start()
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None

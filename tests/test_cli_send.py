@@ -1,0 +1,145 @@
+"""`mailer send` end to end through the CLI: outbox, SMTP, JSON, errors, exit codes."""
+
+from __future__ import annotations
+
+import json
+import mailbox
+import os
+import socket
+
+import pytest
+
+from tests.fixtures.smtp import PASSWORD, USER, free_port
+
+SENDER = "intl@party.example.org"
+
+
+@pytest.fixture
+def campaign(with_orgs, run, monkeypatch):
+    monkeypatch.setenv("MAILER_SENDER_ADDRESS", SENDER)
+    result = run("campaign", "new", "call", "--statement", "templates/example-call")
+    assert result.exit_code == 0, result.stderr
+    return "call"
+
+
+def audience_size(run) -> int:
+    return json.loads(run("send", "call", "--dry-run", "--json").stdout)["total"]
+
+
+def test_send_to_the_outbox_by_default_then_nothing_twice(campaign, run, project):
+    result = run("send", campaign)
+    assert result.exit_code == 0, result.stderr
+    assert "the outbox" in result.stdout and "sent" in result.stdout
+    box = mailbox.Maildir(project / "outbox")
+    count = len(box)
+    assert count > 20
+    again = run("send", campaign, "--json")
+    data = json.loads(again.stdout)
+    assert (data["sent"], data["previously_sent"]) == (0, count)
+    assert len(mailbox.Maildir(project / "outbox")) == count
+
+
+def test_json_summary_over_smtp(campaign, run, smtpd, monkeypatch):
+    monkeypatch.setenv("MAILER_SMTP_URL", smtpd.url())
+    total = audience_size(run)
+    result = run("send", campaign, "--json", "--rate", "unlimited", "--concurrency", "2")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["sent"] == total == len(smtpd.messages)
+    for key in (
+        "campaign",
+        "wave",
+        "transport",
+        "deferred",
+        "failed",
+        "uncertain",
+        "skipped",
+        "not_attempted",
+        "problems",
+        "interrupted",
+        "error",
+    ):
+        assert key in data
+    assert "done" in result.stderr  # plain progress lines when not on a terminal
+
+
+def test_failed_messages_are_results_not_errors(campaign, run, smtpd, monkeypatch):
+    monkeypatch.setenv("MAILER_SMTP_URL", smtpd.url())
+    smtpd.fail("intl@nwpa.example.org", "550 5.1.1 no such user", times=None)
+    result = run("send", campaign, "--rate", "unlimited")
+    assert result.exit_code == 0
+    assert "intl@nwpa.example.org" in result.stdout and "550 5.1.1" in result.stdout
+    assert "failed intl@nwpa.example.org" in result.stderr
+
+
+def test_dry_run_sends_and_writes_nothing(campaign, run, project):
+    result = run("send", campaign, "--dry-run")
+    assert result.exit_code == 0, result.stderr
+    assert "nothing was sent" in result.stdout
+    assert not (project / "outbox").exists()
+
+
+def test_test_copy_per_language(campaign, run, smtpd, monkeypatch):
+    monkeypatch.setenv("MAILER_SMTP_URL", smtpd.url())
+    result = run("send", campaign, "--test", "me@party.example.org", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["test"] is True
+    assert smtpd.received() == {"me@party.example.org": 3}
+    bad = run("send", campaign, "--test", "not an address")
+    assert bad.exit_code == 1 and "--test" in bad.stderr
+
+
+def test_server_down_at_start(campaign, run, monkeypatch):
+    monkeypatch.setenv("MAILER_SMTP_URL", f"smtp://127.0.0.1:{free_port()}")
+    result = run("send", campaign)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: cannot connect to the mail server 127.0.0.1")
+    assert "Traceback" not in result.stderr
+    data = json.loads(run("send", campaign, "--dry-run", "--json").stdout)
+    assert data["previously_sent"] == 0
+
+
+def test_plain_smtp_to_another_host_needs_insecure(campaign, run, monkeypatch):
+    monkeypatch.setenv("MAILER_SMTP_URL", "smtp://192.0.2.1:25")
+    monkeypatch.setenv("MAILER_SMTP_TIMEOUT", "0.5")
+    result = run("send", campaign)
+    assert result.exit_code == 1 and "--insecure" in result.stderr
+    insecure = run("send", campaign, "--insecure")
+    assert insecure.exit_code == 1 and "cannot connect" in insecure.stderr
+
+
+def test_bad_rate_is_a_usage_error(campaign, run):
+    result = run("send", campaign, "--rate", "fast")
+    assert result.exit_code == 2 and "--rate" in result.stderr
+
+
+def test_a_locked_campaign_is_refused(campaign, run, project):
+    from mailer.config import load_settings
+    from mailer.db import open_db
+
+    db = open_db(load_settings().path("db.path"))
+    db.execute(
+        "INSERT INTO send_lock (campaign_id, pid, host, started_at) VALUES (1, ?, ?, 'now')",
+        [os.getppid(), socket.gethostname()],
+    )
+    result = run("send", campaign)
+    assert result.exit_code == 1 and "is being sent by process" in result.stderr
+
+
+def test_the_password_is_never_printed_or_stored(
+    campaign, run, smtpd_starttls, monkeypatch, project
+):
+    monkeypatch.setenv("MAILER_SMTP_URL", smtpd_starttls.url(USER))
+    monkeypatch.setenv("MAILER_SMTP_PASSWORD", PASSWORD)
+    result = run("send", campaign, "--rate", "unlimited", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["sent"] == len(smtpd_starttls.messages) > 0
+    assert PASSWORD not in result.stdout + result.stderr
+    assert PASSWORD.encode() not in (project / "contacts.db").read_bytes()
+    for companion in project.glob("contacts.db-*"):
+        assert PASSWORD.encode() not in companion.read_bytes()
+
+
+def test_unknown_campaign(with_orgs, run):
+    result = run("send", "nope")
+    assert result.exit_code == 1 and "nope" in result.stderr
