@@ -212,11 +212,10 @@ _CYR_TO_LAT = {
     "ф": "f", "х": "h", "ц": "c", "ч": "č", "џ": "dž", "ш": "š",
 }  # fmt: skip
 _LAT_TO_CYR = {lat: cyr for cyr, lat in _CYR_TO_LAT.items()}
-_LATIN_UNIT = re.compile(r"lj|nj|dž|[a-zđžćčš]", re.IGNORECASE)
+_LATIN_UNIT = re.compile(r"lj|nj|dž|[abcčćdđefghijklmnoprsštuvzž]", re.IGNORECASE)
 # Words where the Latin pair is two letters, not one digraph ("nad-živeti", "in-jekcija").
 _NOT_DIGRAPH = re.compile(
-    r"\b(?:(?:na|po|pre|ispo)d(?=ž)|o(?=džal)|i(?=njekc)|ko(?=nj(?:ug|unk)))"
-    r"|(?<=\bva)n(?=jezi)",
+    r"\b(?:(?:na|po|pre|ispo)d(?=ž)|od(?=žal)|in(?=jekc)|kon(?=j(?:ug|unk))|van(?=jezi))",
     re.IGNORECASE,
 )
 

@@ -1,0 +1,115 @@
+"""Statement folders: the example loads; every mistake names its file and line."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from mailer.errors import TemplateError
+from mailer.statements import load_statement
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "mailer" / "examples" / "statements" / "peace-statement"
+SKELETON = ROOT / "mailer" / "skeleton" / "templates"
+
+
+def test_the_example_statement_loads() -> None:
+    statement = load_statement(EXAMPLE)
+    assert statement.title == "Joint statement for peace"
+    assert statement.kind == "signon" and statement.default_language == "en"
+    assert statement.deadline == date(2026, 12, 10)
+    assert {"en", "sr-Latn", "es"} <= set(statement.languages)
+    assert statement.available[-1] == "sr-Cyrl"
+    assert "en" in statement.reminders
+    cyrillic = statement.text("sr-Cyrl")
+    assert cyrillic.transliterated_from == "sr-Latn"
+    assert cyrillic.subject.startswith("Заједничка изјава за мир")
+    assert "{{ campaign.deadline }}" in cyrillic.subject and "{{ org.name }}" in cyrillic.body
+    assert statement.text("el") is None
+
+
+def test_the_skeleton_example_loads_and_templates_is_the_skeleton() -> None:
+    assert load_statement(SKELETON / "example-call").kind == "call"
+    assert (ROOT / "templates").resolve() == SKELETON.resolve()
+
+
+def write(folder: Path, toml: str, files: dict[str, str]) -> Path:
+    folder.mkdir(exist_ok=True)
+    (folder / "statement.toml").write_text(toml, encoding="utf-8")
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+GOOD_TOML = 'title = "T"\ndefault_language = "en"\n'
+GOOD_MD = "---\nsubject: Hello\n---\nBody\n"
+
+
+@pytest.mark.parametrize(
+    "toml, files, expected",
+    [
+        ('default_language = "en"\n', {"en.md": GOOD_MD}, "statement.toml: title is required"),
+        ('title = "T"\n', {"en.md": GOOD_MD}, "default_language is required"),
+        (GOOD_TOML + 'kind = "petition"\n', {"en.md": GOOD_MD}, "statement.toml:3: kind must be"),
+        (
+            GOOD_TOML + 'deadline = "soon"\n',
+            {"en.md": GOOD_MD},
+            "statement.toml:3: deadline must be a date",
+        ),
+        (GOOD_TOML + "colour = 1\n", {"en.md": GOOD_MD}, "statement.toml:3: unknown key 'colour'"),
+        ('title = "T\n', {"en.md": GOOD_MD}, "statement.toml: not valid TOML"),
+        ('title = "T"\ndefault_language = "fr"\n', {"en.md": GOOD_MD}, "has no file fr.md"),
+        (GOOD_TOML, {}, "no language file"),
+        (GOOD_TOML, {"en.md": "Body only\n"}, "en.md:1: must start with front matter"),
+        (
+            GOOD_TOML,
+            {"en.md": "---\nsubject: x\nBody\n"},
+            "en.md:1: the front matter has no closing",
+        ),
+        (
+            GOOD_TOML,
+            {"en.md": "---\npreheader: p\n---\nBody\n"},
+            "en.md:2: the front matter needs a subject",
+        ),
+        (
+            GOOD_TOML,
+            {"en.md": "---\ntitle: a\nsubject: [x\n---\nB\n"},
+            "en.md:3: front matter is not valid YAML",
+        ),
+        (
+            GOOD_TOML,
+            {"en.md": "---\nsubject: x\nsender: y\n---\nB\n"},
+            "unknown front matter key 'sender'",
+        ),
+        (
+            GOOD_TOML,
+            {"en.md": GOOD_MD, "english.md": GOOD_MD},
+            "english.md: the file name must be a language tag",
+        ),
+    ],
+)
+def test_mistakes_name_file_and_line(tmp_path: Path, toml: str, files: dict, expected: str) -> None:
+    with pytest.raises(TemplateError) as info:
+        load_statement(write(tmp_path / "s", toml, files))
+    assert expected in str(info.value)
+
+
+def test_missing_folder(tmp_path: Path) -> None:
+    with pytest.raises(TemplateError, match="no such statement folder"):
+        load_statement(tmp_path / "nothing")
+
+
+def test_body_line_and_names(tmp_path: Path) -> None:
+    folder = write(
+        tmp_path / "s",
+        GOOD_TOML,
+        {
+            "en.md": "---\nsubject: '  Hi  '\npreheader: |\n  two\n  lines\n---\n\n\nBody\n",
+            "README.md": "x",
+        },
+    )
+    text = load_statement(folder).languages["en"]
+    assert text.subject == "Hi" and text.preheader == "two lines"
+    assert text.body_line == 9 and text.padded_body.split("\n")[8] == "Body"
