@@ -348,3 +348,16 @@ def test_assign_attaches_classifies_and_moves_attachments(
     after = Path(found["attachments"][0]["path"])
     assert after.parent.parent.name == world.slug and after.read_bytes() == b"%PDF"
     assert not Path(before).exists()
+
+
+def test_attachments_that_cannot_be_written_do_not_lose_the_reply(
+    db: Database, world: World, tmp_path: Path
+) -> None:
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("")
+    settings = load_settings(cwd=tmp_path, env={"MAILER_ATTACHMENTS_PATH": str(blocked)})
+    raw = with_attachment(AWP, SENDER, "We sign the statement.", "photo.jpg", b"JPEG")
+    (reply_id,) = feed(db, settings, raw).ids
+    row = reply_row(db, reply_id)
+    assert row["class"] == "signon" and row["error"].startswith("attachments not saved")
+    assert response(db, world, "Atlantis") == ("signed", "reply", reply_id)

@@ -45,8 +45,8 @@ def _summary(summary: Summary, as_json: bool) -> None:
     if as_json:
         print_json(summary.as_dict())
         return
-    if sys.stderr.isatty():
-        click.echo("\r", err=True, nl=False)
+    if sys.stderr.isatty() and summary.seen >= 50:
+        click.echo(err=True)  # end the progress line
     click.echo(
         f"{summary.new} new, {summary.duplicates} already known, {summary.unparsable} unparsable;"
         f" {summary.matched} matched to a campaign, {summary.unmatched} unmatched."

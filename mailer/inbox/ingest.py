@@ -257,7 +257,10 @@ class Ingester:
         cls = verdict.cls if verdict else ReplyClass.UNPARSABLE
         campaign_id = found.campaign_id if found else None
         org_id = found.org_id if found else None
-        saved = self._save_attachments(parsed, cls, campaign_id, org_id)
+        try:
+            saved = self._save_attachments(parsed, cls, campaign_id, org_id)
+        except OSError as e:  # the reply still counts; its raw bytes keep the files
+            saved, error = [], f"attachments not saved: {e}"
         cursor = self.db.execute(
             "INSERT INTO reply (header_message_id, content_hash, raw, source, received_at,"
             " from_addr, subject, campaign_id, org_id, message_ref, match_method, class,"
@@ -280,7 +283,7 @@ class Ingester:
                 (parsed.new_text or parsed.text) if parsed else None,
                 json.dumps(saved, ensure_ascii=False),
                 effects.REVIEW,
-                error or (_error(parsed) if parsed else None),
+                error or _error(parsed),
                 verdict.evidence if verdict else None,
                 stamp(),
             ],
