@@ -361,3 +361,36 @@ def test_attachments_that_cannot_be_written_do_not_lose_the_reply(
     row = reply_row(db, reply_id)
     assert row["class"] == "signon" and row["error"].startswith("attachments not saved")
     assert response(db, world, "Atlantis") == ("signed", "reply", reply_id)
+
+
+def _nested(depth: int) -> bytes:
+    head = b"".join(
+        b'Content-Type: multipart/mixed; boundary="b%d"\r\n\r\n--b%d\r\n' % (i, i)
+        for i in range(depth)
+    )
+    return b"From: deep@example.net\r\nMIME-Version: 1.0\r\n" + head + b"\r\ntext\r\n"
+
+
+NASTY = {
+    "empty": b"",
+    "no headers": b"\r\n\r\njust a body",
+    "many parameters": b"From: p@example.net\r\nContent-Type: text/plain"
+    + b";" * 80_000
+    + b"\r\n\r\nhi",
+    "deep nesting": _nested(2000),
+    "unknown charset": b"From: c@example.net\r\nContent-Type: text/plain; charset=x-klingon\r\n\r\n\xff\xfe",
+    "bad base64": b"From: b@example.net\r\nContent-Transfer-Encoding: base64\r\n\r\n!!!not base64@@@",
+    "broken message-id": b"Message-ID: <[abc@\r\nFrom: m@example.net\r\n\r\nx",
+}
+
+
+@pytest.mark.parametrize("name", NASTY)
+def test_hostile_mail_is_kept_raw_and_the_import_goes_on(
+    db: Database, settings: Settings, world: World, tmp_path: Path, name: str
+) -> None:
+    (tmp_path / "a.eml").write_bytes(NASTY[name])
+    (tmp_path / "b.eml").write_bytes(signon(world))
+    summary = import_paths(db, settings, [tmp_path / "a.eml", tmp_path / "b.eml"])
+    assert summary.new == 2
+    assert db.execute("SELECT 1 FROM reply WHERE raw = ?", [NASTY[name]]).fetchone()
+    assert response(db, world, "Atlantis") is not None
