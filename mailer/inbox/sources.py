@@ -20,6 +20,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
+from mailer.config import redact
 from mailer.errors import ConfigError, NotFound, TransportError
 
 if TYPE_CHECKING:
@@ -138,18 +139,18 @@ class ImapAccount:
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
         if scheme not in ("imap", "imaps", "imap+starttls"):
-            raise ConfigError(f"[imap] url: unknown scheme {scheme!r} in {_redact(url)}")
+            raise ConfigError(f"[imap] url: unknown scheme {scheme!r} in {redact(url)}")
         if not parts.hostname or not parts.username:
-            raise ConfigError(f"[imap] url: expected imaps://user@host/FOLDER, got {_redact(url)}")
+            raise ConfigError(f"[imap] url: expected imaps://user@host/FOLDER, got {redact(url)}")
         if scheme == "imap" and parts.hostname not in LOOPBACK and not insecure:
             raise ConfigError(
-                f"[imap] url: {_redact(url)} would send the password unencrypted",
+                f"[imap] url: {redact(url)} would send the password unencrypted",
                 hint="Use imaps:// or imap+starttls://, or set [imap] insecure = true.",
             )
         try:
             port = parts.port or (993 if scheme == "imaps" else 143)
         except ValueError:
-            raise ConfigError(f"[imap] url: bad port in {_redact(url)}") from None
+            raise ConfigError(f"[imap] url: bad port in {redact(url)}") from None
         return cls(
             scheme=scheme,
             host=parts.hostname,
@@ -167,12 +168,6 @@ class ImapAccount:
     def mailbox(self) -> str:
         """The cursor's key: one per account and folder (any port or TLS mode reaches it)."""
         return f"{self.user}@{self.host}/{self.folder}"
-
-
-def _redact(url: str) -> str:
-    from mailer.config import redact
-
-    return redact(url)
 
 
 _FETCH_UID = re.compile(rb"UID (\d+)")
