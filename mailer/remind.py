@@ -9,6 +9,7 @@ exactly-once path as the first send.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -145,6 +146,7 @@ def remind(
     *,
     after_days: float = 3,
     on_event: EventSink | None = None,
+    prompt: Callable[[str], str] | None = None,
 ) -> tuple[ReminderPlan, SendSummary | None]:
     """Plan the next wave and send it with the engine ``send`` uses (Ctrl-C and
     SIGTERM stop it the same way); no summary when no one needs a reminder."""
@@ -171,6 +173,7 @@ def remind(
                 recipients=plan.recipients,
                 options=options,
                 on_event=on_event,
+                prompt=prompt,
                 stop=stop,
             )
         finally:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import click
 
 from mailer.cli import AppContext, cli, pass_app
 from mailer.db import command_context
+from mailer.errors import EXIT_INTERRUPTED, EXIT_TERMINATED, MailerError
 from mailer.output import print_json, table
 
 
@@ -51,15 +53,27 @@ def remind(
       mailer remind peace-2026 --after-days 7
     """
     from mailer.campaigns import get_campaign
+    from mailer.cli.send import Progress
     from mailer.remind import remind as remind_campaign
     from mailer.send import SendOptions
 
     campaign = get_campaign(app.db, slug)
     options = SendOptions(dry_run=dry_run, limit=limit)
-    with command_context("remind"):
-        plan, summary = remind_campaign(
-            app.db, app.settings, campaign, options, after_days=after_days
-        )
+    prompt = (lambda text: click.prompt(text, hide_input=True)) if sys.stdin.isatty() else None
+    progress = Progress()
+    try:
+        with command_context("remind"):
+            plan, summary = remind_campaign(
+                app.db,
+                app.settings,
+                campaign,
+                options,
+                after_days=after_days,
+                on_event=progress,
+                prompt=prompt,
+            )
+    finally:
+        progress.close()
     if as_json:
         print_json(
             {
@@ -72,37 +86,32 @@ def remind(
                 "send": summary.as_dict() if summary else None,
             }
         )
-        return
-    _print(slug, plan, summary, dry_run=dry_run)
+    else:
+        _print(slug, plan, summary, dry_run=dry_run)
+    if summary and summary.interrupted:
+        click.echo(f"Interrupted: run `mailer remind {slug}` again to continue.", err=True)
+        sys.exit(EXIT_TERMINATED if summary.interrupted == "SIGTERM" else EXIT_INTERRUPTED)
+    if summary and summary.error:
+        raise MailerError(
+            summary.error,
+            hint=f"{summary.not_attempted} message(s) were not attempted; "
+            f"run `mailer remind {slug}` again to continue.",
+        )
 
 
 def _print(slug: str, plan: Any, summary: Any, *, dry_run: bool) -> None:
+    from mailer.cli.send import _print as print_summary
+
     for reason, names in plan.skipped.items():
         click.echo(f"Not reminded, {reason}: {len(names)}")
-    if not plan.recipients:
+    if summary is None:
         click.echo("No organization needs a reminder now.")
         return
-    verb = "Would remind" if dry_run else "Reminding"
     what = "finishing reminder" if plan.resumed else "reminder"
     click.echo(
-        f"{verb} {len(plan.organizations)} organization(s) at {len(plan.recipients)} "
-        f"address(es): {what} wave {plan.wave} of {slug}."
+        f"{'Would remind' if dry_run else 'Reminding'} {len(plan.organizations)} organization(s)"
+        f" at {len(plan.recipients)} address(es): {what} wave {plan.wave}."
     )
     if dry_run:
-        table(
-            ["organization", "email"],
-            [[r.org.name, r.email] for r in plan.recipients],
-        )
-        click.echo("Dry run: nothing was sent.")
-        return
-    counts = summary.as_dict()
-    click.echo(
-        ", ".join(
-            f"{counts[k]} {k}" for k in ("sent", "deferred", "failed", "uncertain", "skipped")
-        )
-        + "."
-    )
-    if counts["not_attempted"]:
-        click.echo(f"{counts['not_attempted']} not attempted: run `mailer remind {slug}` again.")
-    if counts["interrupted"]:
-        raise SystemExit(143 if counts["interrupted"] == "SIGTERM" else 130)
+        table(["organization", "email"], [[r.org.name, r.email] for r in plan.recipients])
+    print_summary(summary)
