@@ -134,8 +134,8 @@ def _by_wave(facts: dict[int, _OrgFacts]) -> list[dict[str, Any]]:
             counts["replied"] += bool(classes & set(HUMAN_REPLIES))
             if _wave_of_response(f) == wave:
                 counts[f.response["kind"]] += 1  # type: ignore[index]
-            elif f.response is None and any(m["state"] == MessageState.SENT for m in mine):
-                counts["no_answer"] += not any(r["class"] in HUMAN_REPLIES for r in f.replies)
+            elif f.state() == "no_answer" and any(m["state"] == MessageState.SENT for m in mine):
+                counts["no_answer"] += 1
         rows.append(
             {
                 "wave": wave,
