@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import email
 import email.policy
+import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
+from email.header import decode_header, make_header
 from typing import Any
 
 from sqlite_utils import Database
@@ -195,7 +197,11 @@ def preview_message(
         message_id=f"<m.{PREVIEW_TOKEN}.preview@example.invalid>",
     )
     message = email.message_from_bytes(raw, policy=email.policy.default)
-    headers = [(k, str(v)) for k, v in message.items() if k.lower() not in HIDDEN_HEADERS]
+    headers = [
+        (k, _decoded(v))
+        for k, v in email.message_from_bytes(raw).items()  # compat32: undecoded values
+        if k.lower() not in HIDDEN_HEADERS
+    ]
     text = message.get_body(("plain",))
     html = message.get_body(("html",))
     assert text is not None and html is not None
@@ -209,6 +215,13 @@ def preview_message(
         placeholder_sender=not settings["sender.address"],
         transliterated_from=factory.plan_source(chosen).transliterated_from,
     )
+
+
+def _decoded(raw: str) -> str:
+    """A header as a reader sees it. ``make_header`` joins adjacent encoded words as
+    RFC 2047 says; CPython's address parser would put a space between them."""
+    unfolded = re.sub(r"\r?\n(?=[ \t])", "", raw)
+    return str(make_header(decode_header(unfolded)))
 
 
 def _preview_recipient(db: Database, campaign: dict[str, Any], org_ref: str | None) -> Recipient:
