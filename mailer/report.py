@@ -91,7 +91,8 @@ def _facts(db: Database, campaign: dict[str, Any]) -> dict[int, _OrgFacts]:
         of(m["org_id"]).messages.append(m)
     for r in db.query(
         "SELECT id, org_id, message_ref, class, coalesce(received_at, imported_at) AS at"
-        " FROM reply WHERE campaign_id = ? AND org_id IS NOT NULL ORDER BY id",
+        " FROM reply WHERE campaign_id = ? AND org_id IS NOT NULL AND coalesce(message_ref, 0)"
+        " NOT IN (SELECT id FROM message WHERE is_test = 1) ORDER BY id",
         [cid],
     ):
         of(r["org_id"]).replies.append(r)

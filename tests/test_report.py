@@ -125,7 +125,8 @@ def test_each_state_and_its_precedence(world: World) -> None:
 
 def test_test_messages_never_count(world: World) -> None:
     org = world.org("Only Tested")
-    world.send(org, test=True)
+    (test_message,) = world.send(org, test=True)
+    world.reply(org, "signon", message=test_message)
     s = campaign_status(world.db, world.campaign)
     assert s["messages"]["sent"] == 0 and s["waves"] == 0
     assert by_name(s)["Only Tested"]["state"] == "not_sent"
