@@ -248,13 +248,25 @@ class Signatory:
 
 
 def published_name(org: dict[str, Any], publish_name: str | None, lang: str) -> str:
-    """The ``sign --as`` name, else the name in ``lang`` if known, else the name."""
+    """The ``sign --as`` name, else the name in ``lang`` if known, else the name.
+
+    Serbian is one language in two scripts: a Serbian organization's name (or
+    its name in the other script) is transliterated for a list in sr-Latn or
+    sr-Cyrl, as a Serbian editor would; other names are never transliterated.
+    """
+    from mailer.lang import other_serbian_script, transliterate
+
     if publish_name:
         return publish_name
     names = json.loads(org["names"] or "{}")
     for tag in (lang, lang.split("-")[0]):
         if names.get(tag):
             return str(names[tag])
+    other = other_serbian_script(lang)
+    if other and names.get(other):
+        return transliterate(str(names[other]), lang)
+    if other and any(t.startswith("sr") for t in json.loads(org["languages"] or "[]")):
+        return transliterate(str(org["name"]), lang)
     return str(org["name"])
 
 

@@ -215,6 +215,19 @@ def test_signatories_once_each_withdrawn_out_published_names(world: World) -> No
     assert [x.n for x in by_country] == [1, 2, 3]
 
 
+def test_serbian_names_follow_the_script_of_the_list(world: World) -> None:
+    serbian = world.org("Radnička partija Severnog Brega", country="RS", languages=["sr-Latn"])
+    cyrillic_only = world.org("Savez", country="RS")
+    world.names(cyrillic_only, **{"sr-Cyrl": "Савез омладине"})
+    foreign = world.org("Workers' League", country="US", languages=["en"])
+    for org in (serbian, cyrillic_only, foreign):
+        world.answer(org)
+    cyr = [e.name for e in signatories(world.db, world.campaign, lang="sr-Cyrl")]
+    assert cyr == ["Радничка партија Северног Брега", "Савез омладине", "Workers' League"]
+    lat = [e.name for e in signatories(world.db, world.campaign, lang="sr-Latn")]
+    assert lat == ["Radnička partija Severnog Brega", "Savez omladine", "Workers' League"]
+
+
 def test_formats(world: World) -> None:
     org = world.org("Partido de los Trabajadores", country="ES")
     world.answer(org)
