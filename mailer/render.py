@@ -160,7 +160,7 @@ def _error_line(error: BaseException, where: str) -> int | None:
 
 def template_error(error: jinja2.TemplateError, where: str) -> TemplateError:
     line = _error_line(error, where)
-    kind = "not allowed in templates" if isinstance(error, jinja2.sandbox.SecurityError) else ""
+    kind = "not allowed in templates" if isinstance(error, jinja2.exceptions.SecurityError) else ""
     message = f"{where}:{line}" if line else where
     text = error.message or type(error).__name__
     if kind:

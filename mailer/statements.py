@@ -227,7 +227,10 @@ def _front_matter(path: Path, text: str) -> dict:
         mark = getattr(e, "problem_mark", None)
         line = mark.line + 2 if mark else 2
         problem = getattr(e, "problem", None) or str(e)
-        raise TemplateError(f"{path}:{line}: front matter is not valid YAML: {problem}") from None
+        raise TemplateError(
+            f"{path}:{line}: front matter is not valid YAML: {problem}",
+            hint='Put a value containing ": " in quotes: subject: "Joint statement: sign now"',
+        ) from None
     if not isinstance(meta, dict):
         raise TemplateError(f"{path}:2: front matter must be lines of key: value")
     unknown = sorted(str(k) for k in set(meta) - FRONT_MATTER_KEYS)

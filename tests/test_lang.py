@@ -40,7 +40,10 @@ def test_every_letter_both_ways_and_both_cases(cyr: str, lat: str) -> None:
         ("LJUBLJANA", "ЉУБЉАНА"),
         ("Njegoš i džep", "Његош и џеп"),
         ("Đurđevdan, ćup, čaša, žito, šuma", "Ђурђевдан, ћуп, чаша, жито, шума"),
-        ("nadživeti, podžupan, injekcija, konjugacija", "надживети, поджупан, инјекција, конјугација"),
+        (
+            "nadživeti, podžupan, injekcija, konjugacija",
+            "надживети, поджупан, инјекција, конјугација",
+        ),
         ("Wi-Fi 2026 xy", "Wи-Фи 2026 xy"),
     ],
 )
