@@ -18,12 +18,15 @@ from mailer.output import print_json, table
 @click.option(
     "--after-days",
     type=click.FloatRange(min=0),
+    metavar="DAYS",
     default=3,
     show_default=True,
     help="Remind only organizations whose last message is older than this many days.",
 )
 @click.option("--dry-run", is_flag=True, help="Show who would be reminded; send nothing.")
-@click.option("--limit", type=click.IntRange(min=1), help="Send at most N messages in this run.")
+@click.option(
+    "--limit", type=click.IntRange(min=1), metavar="N", help="Send at most N messages in this run."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @pass_app
 def remind(
@@ -39,7 +42,7 @@ def remind(
     A reminder goes to every organization of the campaign's audience that has
     no answer (signed, declined, acted, unsubscribed), is not opted out, has
     an address that works, got the first message, and whose last message is
-    older than --after-days. Auto-replies and replies that say nothing are not
+    older than --after-days. Auto-replies and replies classed "other" are not
     answers; replies still waiting in `mailer replies review` hold the
     reminder back. The text is reminder.<language>.md where the statement has
     one, else the statement with "Reminder:" before its subject. Sending is
