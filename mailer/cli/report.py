@@ -233,7 +233,11 @@ def _print_plan(plan: list[Any], *, dry_run: bool) -> None:
 
 @cli.command()
 @click.argument("slug")
-@click.option("--lang", help="Language of names, countries and heading (default: the statement's).")
+@click.option(
+    "--lang",
+    metavar="LANG",
+    help="Language of names, countries and heading (default: the statement's).",
+)
 @click.option(
     "--format",
     "fmt",
