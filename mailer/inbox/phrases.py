@@ -125,7 +125,7 @@ def _is_arabic(char: str) -> bool:
 
 def pick(table: dict[str, Sequence[str]], languages: Sequence[str] = ()) -> list[str]:
     """The phrases of ``languages`` first (base language, so sr-Latn → sr), then all others."""
-    wanted = [lang.split("-")[0].lower() for lang in languages]
+    wanted = list(dict.fromkeys(lang.split("-")[0].lower() for lang in languages))
     order = [lang for lang in wanted if lang in table] + [
         lang for lang in table if lang not in wanted
     ]
