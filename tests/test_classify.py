@@ -172,6 +172,13 @@ def test_acted_only_in_call_campaigns() -> None:
     assert classify(parse_message(raw), kind="signon").cls == ReplyClass.OTHER
 
 
+def test_every_language_list_works() -> None:
+    raw = _text("Potpisujemo izjavu.")
+    for languages in [(), ("sr-Latn", "sr-Cyrl", "sr"), ("en", "EN", "xx-Unknown"), LANGUAGES]:
+        result = classify(parse_message(raw), languages=languages)
+        assert result.cls == ReplyClass.SIGNON and result.confidence >= CONFIDENT
+
+
 def test_fold_joins_serbian_scripts() -> None:
     assert (
         fold("Потписујемо ИЗЈАВУ, ђак")

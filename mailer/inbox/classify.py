@@ -85,8 +85,18 @@ _BOUNCE_TEMPLATE = P.compile_phrases(P.BOUNCE_TEMPLATE)
 def classify(
     msg: ParsedMessage, *, languages: Sequence[str] = (), kind: str = "signon"
 ) -> Classification:
-    """Classify one reply. ``languages``: the campaign's and organizations' languages, tried first."""
-    return _bounce(msg) or _auto_reply(msg) or _human(msg, tuple(dict.fromkeys(languages)), kind)
+    """Classify one reply. ``languages``: the campaign's and organizations' languages, tried first.
+
+    Never raises: a message that trips a detector goes to review as ``other``.
+    """
+    try:
+        return (
+            _bounce(msg) or _auto_reply(msg) or _human(msg, tuple(dict.fromkeys(languages)), kind)
+        )
+    except Exception as exc:  # noqa: BLE001 (outsiders' mail must not stop an import)
+        return Classification(
+            ReplyClass.OTHER, 0.0, f"could not classify: {type(exc).__name__}"[:200]
+        )
 
 
 # --- bounces -------------------------------------------------------------------------------------
