@@ -1,0 +1,274 @@
+"""The tracking commands through the CLI: status, sign, signon import,
+signatories, remind; and the whole story end to end against a real SMTP
+server: send, replies imported, status, reminders only to non-responders,
+the published list."""
+
+from __future__ import annotations
+
+import json
+import mailbox
+import shutil
+from email import message_from_bytes
+from email.header import decode_header, make_header
+from pathlib import Path
+
+import pytest
+
+from mailer.db import open_db
+from tests.conftest import EXAMPLES, Run
+from tests.tracking import World
+
+SLUG = "peace-statement"  # the example statement, answered by the example replies
+SENDER = "intl@party.example.org"
+DATA = Path(__file__).resolve().parent / "data" / "signon"
+
+
+@pytest.fixture
+def campaign(with_orgs: Path, run: Run, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The example organizations and the example statement as a campaign."""
+    monkeypatch.setenv("MAILER_SENDER_ADDRESS", SENDER)
+    monkeypatch.setenv("MAILER_NOW", "2026-03-01T09:00:00")
+    shutil.copytree(EXAMPLES / "statements" / SLUG, with_orgs / "templates" / SLUG)
+    result = run("campaign", "new", SLUG, "--statement", f"templates/{SLUG}")
+    assert result.exit_code == 0, result.stderr
+    return with_orgs
+
+
+def world(project: Path) -> World:
+    db = open_db(project / "contacts.db")
+    row = next(iter(db.query("SELECT * FROM campaign WHERE slug = ?", [SLUG])))
+    return World(db, Path(row["statement_dir"]), campaign=row)
+
+
+def status(run: Run) -> dict:  # type: ignore[type-arg]
+    result = run("status", SLUG, "--json")
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def states(run: Run) -> dict[str, str]:
+    return {o["name"]: o["state"] for o in status(run)["by_org"]}
+
+
+def subject(data: bytes) -> str:
+    return str(make_header(decode_header(message_from_bytes(data)["Subject"])))
+
+
+# ---------------------------------------------------------------- the whole story
+
+
+def test_send_replies_status_remind_signatories(
+    campaign: Path,
+    run: Run,
+    smtpd,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+) -> None:
+    monkeypatch.setenv("MAILER_SMTP_URL", smtpd.url())
+    monkeypatch.setenv("MAILER_SMTP_RATE", "unlimited")
+    result = run("send", SLUG)
+    assert result.exit_code == 0, result.stderr
+    first_wave = len(smtpd.messages)
+    assert first_wave > 20
+
+    from mailer.demo import write_replies
+
+    db = open_db(campaign / "contacts.db")
+    replies = write_replies(db, campaign)
+    db.close()
+    result = run("inbox", "import", str(replies))
+    assert result.exit_code == 0, result.stderr
+
+    after_replies = states(run)
+    assert after_replies["Workers' League of the Plains"] == "signed"
+    assert after_replies["Union syndicale des Collines"] == "declined"
+    assert after_replies["Arbeiterbund am Fluss"] == "auto_replied"
+    assert after_replies["Frente Popular de la Sierra"] == "no_answer"
+    s = status(run)
+    assert s["waves"] == 1 and s["messages"]["sent"] == first_wave
+    assert s["responses"]["signed"] >= 5 and s["responses"]["declined"] == 1
+
+    answered = {n for n, st in after_replies.items() if st in ("signed", "declined", "bounced")}
+    orgs = {o["name"]: o for o in json.loads(run("org", "list", "--json").stdout)}
+
+    monkeypatch.setenv("MAILER_NOW", "2026-03-02T09:00:00")
+    result = run("remind", SLUG)
+    assert result.exit_code == 0, result.stderr
+    assert "No organization needs a reminder" in result.stdout  # one day is too early
+    assert len(smtpd.messages) == first_wave
+
+    monkeypatch.setenv("MAILER_NOW", "2026-03-05T09:00:00")
+    result = run("remind", SLUG, "--dry-run")
+    assert result.exit_code == 0 and "Dry run" in result.stdout
+    assert len(smtpd.messages) == first_wave
+
+    result = run("remind", SLUG)
+    assert result.exit_code == 0, result.stderr
+    reminders = smtpd.messages[first_wave:]
+    assert reminders
+    reminded = {rcpt for m in reminders for rcpt in m.rcpt_tos}
+    for name in answered:
+        assert not reminded & set(orgs[name]["emails"]), f"{name} answered but was reminded"
+    assert reminded & set(orgs["Arbeiterbund am Fluss"]["emails"])  # an auto-reply is no answer
+    assert reminded & set(orgs["Frente Popular de la Sierra"]["emails"])
+    hdu = [m for m in reminders if set(m.rcpt_tos) & set(orgs["Harbour Dockers' Union"]["emails"])]
+    assert hdu and all(subject(m.data).startswith("Reminder:") for m in hdu)
+    assert status(run)["waves"] == 2
+
+    result = run("remind", SLUG)  # again the same day: no one twice
+    assert result.exit_code == 0 and "No organization needs a reminder" in result.stdout
+    assert len(smtpd.messages) == first_wave + len(reminders)
+
+    result = run("sign", SLUG, "FPS", "--as", "Frente Popular de la Sierra (FPS)")
+    assert result.exit_code == 0 and "Recorded" in result.stdout
+    result = run("signatories", SLUG, "--format", "json")
+    listed = json.loads(result.stdout)
+    assert [e["n"] for e in listed] == list(range(1, len(listed) + 1))
+    assert "Frente Popular de la Sierra (FPS)" in [e["name"] for e in listed]
+    assert "Union syndicale des Collines" not in [e["name"] for e in listed]
+    assert len({e["org_id"] for e in listed}) == len(listed) == status(run)["responses"]["signed"]
+
+
+# ---------------------------------------------------------------- status
+
+
+def test_status_terminal_json_and_html(campaign: Path, run: Run) -> None:
+    w = world(campaign)
+    org = w.db.execute("SELECT id FROM organization WHERE short_name = 'WLP'").fetchone()[0]
+    w.send(org)
+    w.answer(org)
+    w.db.close()
+    result = run("status", SLUG, "--html", "report.html")
+    assert result.exit_code == 0, result.stderr
+    assert "Workers' League of the Plains" in result.stdout and "signed" in result.stdout
+    assert "Wrote report.html" in result.stdout
+    page = (campaign / "report.html").read_text(encoding="utf-8")
+    assert "<svg" in page and "http" not in page.replace('lang="en"', "")
+    data = status(run)
+    assert data["responses"]["signed"] == 1
+    assert {"org_id", "name", "country", "state", "messages"} <= set(data["by_org"][0])
+
+
+def test_status_of_an_unknown_campaign_is_one_clear_error(campaign: Path, run: Run) -> None:
+    result = run("status", "nope")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: no campaign named 'nope'")
+    assert "Traceback" not in result.stderr
+
+
+# ---------------------------------------------------------------- sign
+
+
+def test_sign_twice_and_withdraw(campaign: Path, run: Run) -> None:
+    first = run("sign", SLUG, "WLP")
+    assert first.exit_code == 0 and first.stdout.startswith("Recorded: Workers' League")
+    again = run("sign", SLUG, "international@wlp.example.org")
+    assert again.exit_code == 0 and "already signed" in again.stdout
+    assert json.loads(run("signatories", SLUG, "--format", "json").stdout)[0]["name"] == (
+        "Workers' League of the Plains"
+    )
+    withdrawn = run("sign", SLUG, "WLP", "--withdraw")
+    assert withdrawn.exit_code == 0 and withdrawn.stdout.startswith("Withdrawn")
+    assert json.loads(run("signatories", SLUG, "--format", "json").stdout) == []
+    nothing = run("sign", SLUG, "WLP", "--withdraw")
+    assert "nothing changed" in nothing.stdout
+    db = open_db(campaign / "contacts.db")
+    actions = [r[0] for r in db.execute("SELECT action FROM event WHERE entity = 'response'")]
+    assert actions == ["create", "withdraw"]
+
+
+def test_sign_ambiguous_or_unknown_org_is_an_error(campaign: Path, run: Run) -> None:
+    assert run("org", "add", "Harbour Dockers' Union", "--country", "IE").exit_code == 0
+    result = run("sign", SLUG, "Harbour Dockers' Union")
+    assert result.exit_code == 1
+    assert "matches 2 organizations" in result.stderr and "(GB)" in result.stderr
+    assert run("sign", SLUG, "Nobody At All").exit_code == 1
+
+
+# ---------------------------------------------------------------- signon import
+
+
+def test_signon_import_dry_run_then_create(campaign: Path, run: Run) -> None:
+    listing = campaign / "partner.txt"
+    listing.write_text(
+        "Our joint statement\n\nSigning Organizations\n\n"
+        "1. Workers’ League of the Plains – WLP\n"
+        "2. Radnicka partija Severnog Brega, Serbia\n"
+        "3. Brand New Front, Chile\n"
+        "4. WLP\n",
+        encoding="utf-8",
+    )
+    dry = run("signon", "import", SLUG, str(listing), "--dry-run")
+    assert dry.exit_code == 0, dry.stderr
+    assert "NOT MATCHED" in dry.stdout and "duplicate" in dry.stdout
+    assert "Dry run" in dry.stdout
+    assert "Line 1 is not a list item and was skipped: 'Our joint statement'" in dry.stdout
+    assert json.loads(run("signatories", SLUG, "--format", "json").stdout) == []
+    done = run("signon", "import", SLUG, str(listing), "--create")
+    assert done.exit_code == 0, done.stderr
+    names = [e["name"] for e in json.loads(run("signatories", SLUG, "--format", "json").stdout)]
+    assert names == [
+        "Workers' League of the Plains",
+        "Radnička partija Severnog Brega",
+        "Brand New Front",
+    ]
+    again = run("signon", "import", SLUG, str(listing))
+    assert again.exit_code == 0 and "(already signed)" in again.stdout
+
+
+def test_signon_import_of_the_realistic_list_reports_what_it_cannot_match(
+    campaign: Path, run: Run
+) -> None:
+    result = run("signon", "import", SLUG, str(DATA / "list_mixed.md"))
+    assert result.exit_code == 0, result.stderr
+    assert "13 entries" in result.stdout
+    assert "Radnička partija Severnog Brega [name]" in result.stdout
+
+
+# ---------------------------------------------------------------- signatories
+
+
+def test_signatories_formats_lang_and_warnings(campaign: Path, run: Run) -> None:
+    for ref in ("RPSB", "ССЈД", "PTV"):
+        assert run("sign", SLUG, ref).exit_code == 0
+    assert (
+        run("org", "add", "Partido de los Trabajadores del Vale", "--country", "ES").exit_code == 0
+    )
+    assert run("sign", SLUG, "Partido de los Trabajadores del Vale").exit_code == 0
+    txt = run("signatories", SLUG, "--lang", "sr-Latn", "--with-country", "--order", "alpha")
+    assert txt.exit_code == 0, txt.stderr
+    lines = txt.stdout.splitlines()
+    assert lines[0] == "Organizacije potpisnice"
+    assert "1. Partido de los Trabajadores del Vale, Španija" in lines
+    assert "look like the same organization" in txt.stderr
+    html = run("signatories", SLUG, "--format", "html", "--lang", "ru", "--with-country")
+    assert "<h2>Подписавшие организации</h2>" in html.stdout and "Сербия" in html.stdout
+    md = run("signatories", SLUG, "--format", "md", "--with-statement")
+    assert md.exit_code == 0, md.stderr
+    assert md.stdout.startswith("## For peace") and "## Signing organizations" in md.stdout
+    assert "{{" not in md.stdout and "We invite" not in md.stdout  # no per-recipient text
+    bad = run("signatories", SLUG, "--format", "csv", "--with-statement")
+    assert bad.exit_code == 2
+    assert run("signatories", SLUG, "--lang", "not a language").exit_code == 1
+
+
+def test_remind_before_any_send_is_a_clear_error(campaign: Path, run: Run) -> None:
+    result = run("remind", SLUG)
+    assert result.exit_code == 1
+    assert "has not been sent yet" in result.stderr and f"mailer send {SLUG}" in result.stderr
+
+
+def test_remind_json_dry_run(campaign: Path, run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    w = world(campaign)
+    ids = [r[0] for r in w.db.execute("SELECT id FROM organization ORDER BY id LIMIT 3")]
+    for org_id in ids:
+        w.send(org_id, at="2026-03-01T09:00:00+00:00")
+    w.answer(ids[0])
+    w.db.close()
+    monkeypatch.setenv("MAILER_NOW", "2026-03-06T09:00:00")
+    result = run("remind", SLUG, "--dry-run", "--json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["wave"] == 1 and [o["org_id"] for o in data["organizations"]] == ids[1:]
+    assert data["skipped"]["answered"]
+    outbox = campaign / "outbox"
+    assert not outbox.exists() or not list(mailbox.Maildir(str(outbox)).keys())
