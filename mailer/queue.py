@@ -8,6 +8,7 @@ while a claim is still committed before the connection sends MAIL FROM.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import socket
@@ -104,10 +105,13 @@ def existing_addresses(db: Database, campaign_id: int, wave: int) -> set[int]:
     }
 
 
-def insert_rows(db: Database, campaign_id: int, wave: int, rows: list[Row]) -> int:
-    """Add ``queued`` rows; an address already in the wave is ignored (unique index)."""
-    if not rows:
-        return 0
+def insert_rows(
+    db: Database, campaign_id: int, wave: int, rows: Iterable[Row], *, is_test: bool = False
+) -> int:
+    """Add ``queued`` rows; an address already in the wave is ignored (unique index).
+
+    ``rows`` may be a generator: thousands of rows are streamed, never held at once.
+    """
     at = stamp()
     with db.atomic():
         before = db.conn.total_changes
@@ -115,7 +119,7 @@ def insert_rows(db: Database, campaign_id: int, wave: int, rows: list[Row]) -> i
             "INSERT OR IGNORE INTO message (campaign_id, wave, org_id, address_id, email, language,"
             " message_id, token, state, is_test, queued_at, updated_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)",
-            [
+            (
                 (
                     campaign_id,
                     wave,
@@ -125,21 +129,22 @@ def insert_rows(db: Database, campaign_id: int, wave: int, rows: list[Row]) -> i
                     r.language,
                     r.message_id,
                     r.token,
-                    int(r.is_test),
+                    int(is_test),
                     at,
                     at,
                 )
                 for r in rows
-            ],
+            ),
         )
         added = db.conn.total_changes - before
-        log_event(
-            db,
-            "campaign",
-            campaign_id,
-            "queued",
-            new={"wave": wave, "messages": added, "test": rows[0].is_test},
-        )
+        if added:
+            log_event(
+                db,
+                "campaign",
+                campaign_id,
+                "queued",
+                new={"wave": wave, "messages": added, "test": is_test},
+            )
     return added
 
 
@@ -252,11 +257,13 @@ def sent_since(db: Database, since: datetime) -> int:
 
 
 class Ledger:
-    """Writes message transitions, batching outcomes into the next claim's transaction.
+    """Writes message transitions, grouping them into as few durable commits as possible.
 
-    An outcome noted with :meth:`note` is not durable until the next
-    :meth:`claim` or :meth:`flush`; until then the row stays ``sending`` on disk,
-    which a crash turns into ``uncertain`` (never into a resend).
+    An outcome noted with :meth:`note` is not durable until the next claim or
+    :meth:`flush`; until then the row stays ``sending`` on disk, which a crash
+    turns into ``uncertain`` (never into a resend). Claims made by several
+    connections in the same event-loop turn share one transaction (group
+    commit); each claim is still on disk before its connection sends MAIL FROM.
     """
 
     _SET = {
@@ -271,8 +278,13 @@ class Ledger:
     def __init__(self, db: Database, *, retry_uncertain: bool = False) -> None:
         self.db = db
         self._notes: list[tuple[str, Row, str, bool]] = []
-        self._claimable = (
+        self._claims: list[tuple[Row, asyncio.Future[str | None]]] = []
+        claimable = (
             "('queued', 'deferred', 'uncertain')" if retry_uncertain else "('queued', 'deferred')"
+        )
+        self._claim_sql = (
+            "UPDATE message SET state = 'sending', claimed_at = ?, updated_at = ?,"
+            f" attempts = attempts + 1 WHERE id = ? AND state IN {claimable} AND {_BLOCKED} IS NULL"
         )
 
     def note(self, row: Row, state: str, reply: str, *, invalid: bool = False) -> None:
@@ -281,38 +293,59 @@ class Ledger:
 
     def flush(self) -> None:
         if self._notes:
+            at = stamp()
             with self.db.atomic():
-                self._write_notes(stamp())
+                self._events(self._write_notes(at), at)
 
-    def claim(self, row: Row) -> str | None:
-        """Mark ``row`` sending, durably, with the pending outcomes.
+    async def claim(self, row: Row) -> str | None:
+        """Mark ``row`` sending, durably, together with the pending outcomes.
 
         Returns None when claimed, else why not (the address or organization
         changed since the snapshot, or another run took it).
         """
-        at = stamp()
-        with self.db.atomic():
-            self._write_notes(at)
-            blocked = None
-            if row.address_id is not None:
-                blocked = self.db.execute(
-                    f"SELECT {_BLOCKED} FROM message WHERE id = ?", [row.id]
-                ).fetchone()[0]
-            if blocked:
-                return blocked
-            cursor = self.db.execute(
-                "UPDATE message SET state = 'sending', claimed_at = ?, updated_at = ?,"
-                f" attempts = attempts + 1 WHERE id = ? AND state IN {self._claimable}",
-                [at, at, row.id],
-            )
-            if cursor.rowcount != 1:
-                return "no longer waiting to be sent"
-            self._events([(row.id, "sending", None)], at)
-        return None
+        future: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
+        self._claims.append((row, future))
+        if len(self._claims) == 1:
+            asyncio.get_running_loop().call_soon(self._commit_claims)
+        try:
+            return await future
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled() and future.result() is None:
+                self.note(row, "queued", "interrupted before it was sent")  # claimed, not sent
+            raise
 
-    def _write_notes(self, at: str) -> None:
+    def _commit_claims(self) -> None:
+        # A connection cancelled while waiting (Ctrl-C) must not leave a claim behind.
+        claims = [(row, f) for row, f in self._claims if not f.cancelled()]
+        self._claims = []
+        at = stamp()
+        results: list[str | None] = []
+        try:
+            with self.db.atomic():
+                events = self._write_notes(at)
+                for row, _ in claims:
+                    results.append(self._claim_one(row, at))
+                    if results[-1] is None:
+                        events.append((row.id, "sending", None))
+                self._events(events, at)
+        except Exception as e:
+            for _, future in claims:
+                future.set_exception(e)
+            return
+        for (_, future), result in zip(claims, results, strict=True):
+            future.set_result(result)
+
+    def _claim_one(self, row: Row, at: str) -> str | None:
+        if self.db.execute(self._claim_sql, [at, at, row.id]).rowcount == 1:
+            return None
+        blocked = self.db.execute(
+            f"SELECT {_BLOCKED} FROM message WHERE id = ?", [row.id]
+        ).fetchone()
+        return (blocked and blocked[0]) or "no longer waiting to be sent"
+
+    def _write_notes(self, at: str) -> list[tuple[int, str, str | None]]:
         notes, self._notes = self._notes, []
-        events = []
+        events: list[tuple[int, str, str | None]] = []
         for state, row, reply, invalid in notes:
             params: list[Any] = [reply, at]
             if state in ("sent", "deferred"):
@@ -334,7 +367,7 @@ class Ledger:
                     old="active",
                     new={"status": "invalid", "reply": reply},
                 )
-        self._events(events, at)
+        return events
 
     def _events(self, events: Iterable[tuple[int, str, str | None]], at: str) -> None:
         """Per-message events in one executemany: cheap enough for every transition."""

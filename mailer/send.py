@@ -380,7 +380,7 @@ class _Run:
             rows.append(row)
         self.orgs = {r.org.id: r.org for r in by_lang.values()}
         self._preflight(rows)
-        queue.insert_rows(self.db, self.campaign["id"], self.wave, rows)
+        queue.insert_rows(self.db, self.campaign["id"], self.wave, rows, is_test=True)
         rows = queue.test_row_ids(self.db, self.campaign["id"], [r.message_id for r in rows])
         await self._deliver_all(rows, transport, RateLimiter(None))
         return s
@@ -570,7 +570,7 @@ class _Worker:
         except TemplateError as e:
             run._record(row, "skipped", str(e))
             return
-        why_not = self.ledger.claim(row)
+        why_not = await self.ledger.claim(row)
         if why_not:
             run._record(row, "skipped", why_not)
             return

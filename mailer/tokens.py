@@ -20,7 +20,10 @@ _MSGID = re.compile(rf"<m\.({_TOKEN})\.[^@>]*@[^>]+>", re.IGNORECASE)
 
 
 def new_token() -> str:
-    return "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
+    # 5 random bits per letter of a 32-letter alphabet: uniform, and one call to
+    # the system's randomness instead of twelve (send snapshots thousands at once).
+    bits = secrets.randbits(5 * LENGTH)
+    return "".join(ALPHABET[(bits >> (5 * i)) & 31] for i in range(LENGTH))
 
 
 def _split(address: str) -> tuple[str, str]:
