@@ -261,9 +261,10 @@ class Ledger:
 
     An outcome noted with :meth:`note` is not durable until the next claim or
     :meth:`flush`; until then the row stays ``sending`` on disk, which a crash
-    turns into ``uncertain`` (never into a resend). Claims made by several
-    connections in the same event-loop turn share one transaction (group
-    commit); each claim is still on disk before its connection sends MAIL FROM.
+    turns into ``uncertain`` (never into a resend). Claims of several
+    connections share one transaction (group commit): a claim waits at most
+    ``window`` seconds for the other connections, or not at all when every
+    connection is waiting. Each claim is on disk before its MAIL FROM.
     """
 
     _SET = {
@@ -275,8 +276,13 @@ class Ledger:
         " first_deferred_at = COALESCE(first_deferred_at, ?)",
     }
 
-    def __init__(self, db: Database, *, retry_uncertain: bool = False) -> None:
+    def __init__(
+        self, db: Database, *, parties: int = 1, window: float = 0.0, retry_uncertain: bool = False
+    ) -> None:
         self.db = db
+        self.parties = parties  # connections that may claim
+        self.window = window
+        self._timer: asyncio.TimerHandle | None = None
         self._notes: list[tuple[str, Row, str, bool]] = []
         self._claims: list[tuple[Row, asyncio.Future[str | None]]] = []
         claimable = (
@@ -305,8 +311,10 @@ class Ledger:
         """
         future: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
         self._claims.append((row, future))
-        if len(self._claims) == 1:
-            asyncio.get_running_loop().call_soon(self._commit_claims)
+        if len(self._claims) >= self.parties:
+            self._commit_claims()
+        elif self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(self.window, self._commit_claims)
         try:
             return await future
         except asyncio.CancelledError:
@@ -314,7 +322,16 @@ class Ledger:
                 self.note(row, "queued", "interrupted before it was sent")  # claimed, not sent
             raise
 
+    def leave(self) -> None:
+        """A connection is done: the others no longer wait for its claim."""
+        self.parties -= 1
+        if self._claims and len(self._claims) >= self.parties:
+            self._commit_claims()
+
     def _commit_claims(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         # A connection cancelled while waiting (Ctrl-C) must not leave a claim behind.
         claims = [(row, f) for row, f in self._claims if not f.cancelled()]
         self._claims = []

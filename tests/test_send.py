@@ -84,6 +84,9 @@ async def test_every_address_gets_the_message_once(env):
     message = next(m for m in env.server.messages if m.rcpt_tos == [emails[0]])
     assert row["message_id"].encode() in message.data
     assert message.mail_from == SENDER
+    head = message.data.split(b"\r\n\r\n")[0]
+    assert b"\r\nList-Unsubscribe: <mailto:intl+unsub-" + row["token"].encode() in head
+    assert b"Auto-Submitted" not in head  # personal letters, not automatic replies
     # a re-run sends nothing and adds no rows
     again = await send(env)
     assert again.counts["sent"] == 0 and again.previously_sent == len(emails)

@@ -1,0 +1,308 @@
+"""Benchmark `mailer send` against mailmerge and a bare aiosmtplib loop (not a test).
+
+A 2-language statement goes to N fictional organizations (one address each,
+half English, half Serbian Latin) through an aiosmtpd sink running in a separate
+process on loopback. Three senders are timed on the same sink, same recipients:
+
+  mailer     the real `mailer send SLUG --rate unlimited` in a subprocess
+             (rendering, SQLite state with synchronous=FULL, everything);
+             its peak RSS is read with os.wait4.
+  mailmerge  the mailmerge package (template + CSV + config, no auth,
+             --no-dry-run --no-limit).
+  bare       aiosmtplib over 4 connections sending messages built beforehand.
+
+Usage: python bench/bench_send.py [--sizes 5000,20000] [--skip-mailmerge]
+Targets: mailer >= 5x mailmerge, >= 70 % of bare, peak RSS <= 100 MB at 20,000.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+STATEMENT = ROOT / "mailer" / "examples" / "statements" / "peace-statement"
+SENDER = "intl@party.example.org"
+
+
+# ----------------------------------------------------------------- the sink
+
+
+def sink(port: int) -> None:
+    """Accept everything, keep nothing: an MTA that costs as little as aiosmtpd can."""
+    from aiosmtpd.controller import Controller
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope) -> str:
+            return "250 2.0.0 OK"
+
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    print("ready", flush=True)
+    try:
+        sys.stdin.read()  # until the parent closes our stdin
+    finally:
+        controller.stop()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_sink() -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, __file__, "--sink", str(port)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout.readline().strip() == "ready"
+    return process, port
+
+
+# ----------------------------------------------------------- the recipients
+
+
+def make_project(folder: Path, n: int) -> list[tuple[str, str, str]]:
+    """mailer init, N organizations imported, a 2-language campaign 'bench'."""
+    env = {**os.environ, "MAILER_SENDER_ADDRESS": SENDER}
+    subprocess.run(
+        [sys.executable, "-m", "mailer", "init"],
+        cwd=folder,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    statement = folder / "templates" / "bench"
+    statement.mkdir(parents=True)
+    (statement / "statement.toml").write_text(
+        'title = "Joint statement for peace"\nkind = "signon"\ndefault_language = "en"\n'
+        "deadline = 2026-12-10\n"
+    )
+    for lang in ("en", "sr-Latn"):
+        shutil.copy(STATEMENT / f"{lang}.md", statement / f"{lang}.md")
+    people = [
+        (
+            f"Fictional Workers' Party {i}",
+            f"intl{i}@org{i}.example.org",
+            "en" if i % 2 else "sr-Latn",
+        )
+        for i in range(n)
+    ]
+    with open(folder / "orgs.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["name", "country", "languages", "emails"])
+        for name, email, lang in people:
+            w.writerow([name, "GR", lang, email])
+    for args in (
+        ["org", "import", "orgs.csv"],
+        ["campaign", "new", "bench", "--statement", "templates/bench"],
+    ):
+        subprocess.run(
+            [sys.executable, "-m", "mailer", *args],
+            cwd=folder,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+    return people
+
+
+# ---------------------------------------------------------------- the runs
+
+
+# Measures its child alone: a child forked straight from this (big) process would
+# report this process's peak too, since Linux keeps the larger of the two over exec.
+PEAK_WRAPPER = (
+    "import os, subprocess, sys; p = subprocess.Popen(sys.argv[2:]);"
+    " _, status, usage = os.wait4(p.pid, 0);"
+    " open(sys.argv[1], 'w').write(str(usage.ru_maxrss));"
+    " sys.exit(os.waitstatus_to_exitcode(status))"
+)
+
+
+def run_mailer(folder: Path, port: int) -> tuple[float, float, dict]:
+    """Seconds, peak RSS in MB and the --json summary of `mailer send`."""
+    env = {
+        **os.environ,
+        "MAILER_SENDER_ADDRESS": SENDER,
+        "MAILER_SMTP_URL": f"smtp://127.0.0.1:{port}",
+    }
+    peak_file = folder / "peak.txt"
+    started = time.perf_counter()
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            PEAK_WRAPPER,
+            str(peak_file),
+            sys.executable,
+            "-m",
+            "mailer",
+            "send",
+            "bench",
+            "--rate",
+            "unlimited",
+            "--json",
+        ],
+        cwd=folder,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        check=True,
+    )
+    seconds = time.perf_counter() - started
+    return seconds, int(peak_file.read_text()) / 1024, json.loads(done.stdout)
+
+
+def run_mailmerge(folder: Path, port: int, people: list[tuple[str, str, str]]) -> float:
+    work = folder / "mailmerge"
+    work.mkdir()
+    (work / "server.conf").write_text(
+        f"[smtp_server]\nhost = 127.0.0.1\nport = {port}\nsecurity = Never\n"
+    )
+    body_en = (
+        (STATEMENT / "en.md")
+        .read_text()
+        .split("---", 2)[2]
+        .replace("{{ org.name }}", "{{name}}")
+        .replace("{{ campaign.deadline }}", "10 December 2026")
+    )
+    (work / "template.txt").write_text(
+        f"TO: {{{{email}}}}\nSUBJECT: Joint statement for peace\nFROM: {SENDER}\n"
+        f"Content-Language: {{{{lang}}}}\n\nDear comrades of {{{{name}}}},\n{body_en}"
+    )
+    with open(work / "db.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["email", "name", "lang"])
+        for name, email, lang in people:
+            w.writerow([email, name, lang])
+    started = time.perf_counter()
+    subprocess.run(
+        [
+            "mailmerge",
+            "--template",
+            "template.txt",
+            "--database",
+            "db.csv",
+            "--config",
+            "server.conf",
+            "--no-dry-run",
+            "--no-limit",
+            "--output-format",
+            "raw",
+        ],
+        cwd=work,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    return time.perf_counter() - started
+
+
+def prebuilt_messages(folder: Path, people: list[tuple[str, str, str]]) -> list[bytes]:
+    """The same messages mailer sends, rendered before the clock starts."""
+    from mailer.campaigns import audience, get_campaign
+    from mailer.config import load_settings
+    from mailer.db import open_db
+    from mailer.render import build_factory
+    from mailer.tokens import message_id, new_token
+
+    settings = load_settings(cwd=folder, env={"MAILER_SENDER_ADDRESS": SENDER})
+    db = open_db(settings.path("db.path"))
+    campaign = get_campaign(db, "bench")
+    factory = build_factory(settings, campaign)
+    out = []
+    for r in audience(db, campaign):
+        token = new_token()
+        out.append(
+            factory.build(
+                r,
+                lang=factory.language_for(r.org),
+                token=token,
+                message_id=message_id(token, "bench", SENDER),
+            )
+        )
+    db.close()
+    return out
+
+
+def run_bare(port: int, messages: list[bytes], recipients: list[str]) -> float:
+    import aiosmtplib
+
+    async def connection(share: list[tuple[bytes, str]]) -> None:
+        smtp = aiosmtplib.SMTP(
+            hostname="127.0.0.1", port=port, start_tls=False, local_hostname="bench.localhost"
+        )
+        await smtp.connect()
+        for body, rcpt in share:
+            await smtp.sendmail(SENDER, [rcpt], body)
+        await smtp.quit()
+
+    async def main() -> None:
+        pairs = list(zip(messages, recipients, strict=True))
+        await asyncio.gather(*(connection(pairs[i::4]) for i in range(4)))
+
+    started = time.perf_counter()
+    asyncio.run(main())
+    return time.perf_counter() - started
+
+
+# ------------------------------------------------------------------- main
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sink", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--sizes", default="5000,20000")
+    parser.add_argument("--skip-mailmerge", action="store_true")
+    args = parser.parse_args()
+    if args.sink:
+        sink(args.sink)
+        return
+    sys.path.insert(0, str(ROOT))
+    rows = []
+    sink_process, port = start_sink()
+    try:
+        for n in [int(s) for s in args.sizes.split(",")]:
+            with tempfile.TemporaryDirectory(prefix="bench-send-") as tmp:
+                folder = Path(tmp)
+                people = make_project(folder, n)
+                seconds, peak, summary = run_mailer(folder, port)
+                assert summary["sent"] == n, summary
+                messages = prebuilt_messages(folder, people)
+                bare = run_bare(port, messages, [p[1] for p in people])
+                del messages
+                merge = None if args.skip_mailmerge else run_mailmerge(folder, port, people)
+                rows.append((n, n / seconds, n / merge if merge else None, n / bare, peak))
+    finally:
+        sink_process.stdin.close()
+        sink_process.wait()
+    print(
+        f"{'recipients':>10} {'mailer/s':>9} {'mailmerge/s':>11} {'bare/s':>8} "
+        f"{'x mailmerge':>11} {'% of bare':>9} {'peak MB':>8}"
+    )
+    for n, mailer, merge, bare, peak in rows:
+        ratio = f"{mailer / merge:.1f}" if merge else "-"
+        merge_text = f"{merge:.0f}" if merge else "-"
+        print(
+            f"{n:>10} {mailer:>9.0f} {merge_text:>11} {bare:>8.0f} {ratio:>11} "
+            f"{100 * mailer / bare:>8.0f}% {peak:>8.1f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
