@@ -35,7 +35,11 @@ def help_text(path: list[str]) -> str:
     from mailer.cli import cli
 
     command: click.Command = cli
-    ctx = click.Context(cli, info_name="mailer", terminal_width=80, max_content_width=80)
+    # Built as `mailer` builds them (with -h), and independent of any earlier
+    # invocation: Click caches a command's help option once it has made it.
+    ctx = click.Context(
+        cli, info_name="mailer", terminal_width=80, max_content_width=80, **cli.context_settings
+    )
     for name in path:
         assert isinstance(command, click.Group)
         command = command.commands[name]
