@@ -151,34 +151,19 @@ def remind(
 ) -> tuple[ReminderPlan, SendSummary | None]:
     """Plan the next wave and send it with the engine ``send`` uses (Ctrl-C and
     SIGTERM stop it the same way); no summary when no one needs a reminder."""
-    import asyncio
-    import signal
-
-    from mailer.send import Stop, run_wave
+    from mailer.send import send_wave
 
     plan = plan_reminders(db, campaign, after_days=after_days)
     if not plan.recipients:
         return plan, None
-
-    async def main() -> SendSummary:
-        stop = Stop()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.request, sig.name)
-        try:
-            return await run_wave(
-                db,
-                settings,
-                campaign,
-                wave=plan.wave,
-                recipients=plan.recipients,
-                options=options,
-                on_event=on_event,
-                prompt=prompt,
-                stop=stop,
-            )
-        finally:
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.remove_signal_handler(sig)
-
-    return plan, asyncio.run(main())
+    summary = send_wave(
+        db,
+        settings,
+        campaign,
+        options,
+        wave=plan.wave,
+        recipients=plan.recipients,
+        on_event=on_event,
+        prompt=prompt,
+    )
+    return plan, summary

@@ -172,10 +172,27 @@ def send_campaign(
     on_event: EventSink | None = None,
     prompt: Callable[[str], str] | None = None,
 ) -> SendSummary:
-    """``mailer send``: wave 0 of the campaign, with Ctrl-C/SIGTERM handled."""
+    """``mailer send``: wave 0 of the campaign's audience."""
     from mailer.campaigns import get_campaign
 
-    campaign = get_campaign(db, slug)
+    return send_wave(
+        db, settings, get_campaign(db, slug), options, on_event=on_event, prompt=prompt
+    )
+
+
+def send_wave(
+    db: Database,
+    settings: Settings,
+    campaign: dict[str, Any],
+    options: SendOptions,
+    *,
+    wave: int = 0,
+    recipients: list[Recipient] | None = None,
+    on_event: EventSink | None = None,
+    prompt: Callable[[str], str] | None = None,
+) -> SendSummary:
+    """:func:`run_wave` in its own event loop, with Ctrl-C and SIGTERM turned
+    into a clean stop; what ``send`` and ``remind`` both run."""
 
     async def main() -> SendSummary:
         stop = Stop()
@@ -187,8 +204,8 @@ def send_campaign(
                 db,
                 settings,
                 campaign,
-                wave=0,
-                recipients=None,
+                wave=wave,
+                recipients=recipients,
                 options=options,
                 on_event=on_event,
                 prompt=prompt,

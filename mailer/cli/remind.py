@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import click
 
 from mailer.cli import AppContext, cli, pass_app
 from mailer.db import command_context
-from mailer.errors import EXIT_INTERRUPTED, EXIT_TERMINATED, MailerError
 from mailer.output import print_json, table
 
 
@@ -56,27 +54,22 @@ def remind(
       mailer remind peace-2026 --after-days 7
     """
     from mailer.campaigns import get_campaign
-    from mailer.cli.send import Progress
+    from mailer.cli.send import Progress, finish, terminal_prompt
     from mailer.remind import remind as remind_campaign
     from mailer.send import SendOptions
 
     campaign = get_campaign(app.db, slug)
     options = SendOptions(dry_run=dry_run, limit=limit)
-    prompt = (lambda text: click.prompt(text, hide_input=True)) if sys.stdin.isatty() else None
-    progress = Progress()
-    try:
-        with command_context("remind"):
-            plan, summary = remind_campaign(
-                app.db,
-                app.settings,
-                campaign,
-                options,
-                after_days=after_days,
-                on_event=progress,
-                prompt=prompt,
-            )
-    finally:
-        progress.close()
+    with command_context("remind"), Progress() as progress:
+        plan, summary = remind_campaign(
+            app.db,
+            app.settings,
+            campaign,
+            options,
+            after_days=after_days,
+            on_event=progress,
+            prompt=terminal_prompt(),
+        )
     if as_json:
         print_json(
             {
@@ -91,19 +84,12 @@ def remind(
         )
     else:
         _print(slug, plan, summary, dry_run=dry_run)
-    if summary and summary.interrupted:
-        click.echo(f"Interrupted: run `mailer remind {slug}` again to continue.", err=True)
-        sys.exit(EXIT_TERMINATED if summary.interrupted == "SIGTERM" else EXIT_INTERRUPTED)
-    if summary and summary.error:
-        raise MailerError(
-            summary.error,
-            hint=f"{summary.not_attempted} message(s) were not attempted; "
-            f"run `mailer remind {slug}` again to continue.",
-        )
+    if summary:
+        finish(summary, f"mailer remind {slug}")
 
 
 def _print(slug: str, plan: Any, summary: Any, *, dry_run: bool) -> None:
-    from mailer.cli.send import _print as print_summary
+    from mailer.cli.send import print_summary
 
     for reason, names in plan.skipped.items():
         click.echo(f"Not reminded, {reason}: {len(names)}")

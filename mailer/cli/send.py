@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -98,31 +99,38 @@ def send(
         concurrency=concurrency,
         retry_uncertain=retry_uncertain,
     )
-    prompt = (lambda text: click.prompt(text, hide_input=True)) if sys.stdin.isatty() else None
-    progress = Progress()
-    try:
-        with command_context("send"):
-            summary = send_campaign(
-                app.db, app.settings, slug, options, on_event=progress, prompt=prompt
-            )
-    finally:
-        progress.close()
+    with command_context("send"), Progress() as progress:
+        summary = send_campaign(
+            app.db, app.settings, slug, options, on_event=progress, prompt=terminal_prompt()
+        )
     if as_json:
         print_json(summary.as_dict())
     else:
-        _print(summary)
+        print_summary(summary)
+    finish(summary, f"mailer send {slug}")
+
+
+def terminal_prompt() -> Callable[[str], str] | None:
+    """A hidden password prompt when a person is at a terminal, else None."""
+    if not sys.stdin.isatty():
+        return None
+    return lambda text: click.prompt(text, hide_input=True)
+
+
+def finish(summary: Any, rerun: str) -> None:
+    """Exit 130/143 after an interruption; exit 1 when the run could not do its job."""
     if summary.interrupted:
-        click.echo(f"Interrupted: run `mailer send {slug}` again to continue.", err=True)
+        click.echo(f"Interrupted: run `{rerun}` again to continue.", err=True)
         sys.exit(EXIT_TERMINATED if summary.interrupted == "SIGTERM" else EXIT_INTERRUPTED)
     if summary.error:
         raise MailerError(
             summary.error,
             hint=f"{summary.not_attempted} message(s) were not attempted; "
-            f"run `mailer send {slug}` again to continue.",
+            f"run `{rerun}` again to continue.",
         )
 
 
-def _print(summary: Any) -> None:
+def print_summary(summary: Any) -> None:
     data = summary.as_dict()
     if summary.dry_run:
         click.echo(f"Dry run for {summary.campaign}: nothing was sent ({summary.transport}).")
@@ -180,7 +188,9 @@ class Progress:
             click.echo(f"{event.kind} {event.email}: {event.reply}", err=True)
         elif self.done >= self._next_line or self.done == self.total:
             click.echo(f"{self.done}/{self.total} done, {self.failures} not sent", err=True)
-            self._next_line = self.done + max(1, self.total // 10)
+            # A line per tenth of the run (at least 100 messages apart) keeps
+            # logs readable; the last message always gets its line.
+            self._next_line = self.done + max(100, self.total // 10)
 
     def _start(self) -> None:
         if not sys.stderr.isatty() or not self.total:
@@ -212,6 +222,12 @@ class Progress:
         )
         self._task = self._bar.add_task("send", total=self.total, failures=0)
         self._bar.start()
+
+    def __enter__(self) -> Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def close(self) -> None:
         if self._bar is not None:
