@@ -97,7 +97,7 @@ def create_campaign(
     select_orgs(db, row)  # the condition must run, not just parse
     trial_render(settings, row)
     with db.atomic():
-        campaign_id = db["campaign"].insert(row).last_pk
+        campaign_id = db.table("campaign").insert(row).last_pk
         log_event(db, "campaign", campaign_id, "create", new=row)
     return get_campaign(db, slug)
 

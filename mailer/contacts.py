@@ -233,7 +233,7 @@ def _follow_merges(db: Database, orgs: list[dict[str, Any]]) -> list[dict[str, A
         seen = set()
         while org["merged_into"] is not None and org["id"] not in seen:
             seen.add(org["id"])
-            org = db["organization"].get(org["merged_into"])
+            org = db.table("organization").get(org["merged_into"])
         result[org["id"]] = org
     return list(result.values())
 
@@ -344,7 +344,7 @@ def edit_org(
     }
     with db.atomic():
         if diff:
-            db["organization"].update(
+            db.table("organization").update(
                 org["id"],
                 {
                     k: json.dumps(new_v, ensure_ascii=False)
@@ -441,8 +441,10 @@ def merge_orgs(db: Database, keep_ref: str, other_ref: str) -> dict[str, Any]:
             "country": keep["country"] or other["country"],
             "updated_at": stamp(),
         }
-        db["organization"].update(keep["id"], union)
-        db["organization"].update(other["id"], {"merged_into": keep["id"], "updated_at": stamp()})
+        db.table("organization").update(keep["id"], union)
+        db.table("organization").update(
+            other["id"], {"merged_into": keep["id"], "updated_at": stamp()}
+        )
         db.execute(
             "UPDATE organization SET merged_into = ? WHERE merged_into = ?",
             [keep["id"], other["id"]],
@@ -484,7 +486,7 @@ def optout(db: Database, ref: str) -> str:
     org = resolve_org(db, ref)
     with db.atomic():
         if not org["do_not_contact"]:
-            db["organization"].update(org["id"], {"do_not_contact": 1, "updated_at": stamp()})
+            db.table("organization").update(org["id"], {"do_not_contact": 1, "updated_at": stamp()})
             log_event(
                 db,
                 "organization",
@@ -520,7 +522,7 @@ def undo_optout(db: Database, ref: str) -> str:
     org = resolve_org(db, ref)
     with db.atomic():
         if org["do_not_contact"]:
-            db["organization"].update(org["id"], {"do_not_contact": 0, "updated_at": stamp()})
+            db.table("organization").update(org["id"], {"do_not_contact": 0, "updated_at": stamp()})
             log_event(
                 db,
                 "organization",

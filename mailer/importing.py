@@ -309,8 +309,8 @@ def plan_import(db: Database, rows: list[Row], source: str) -> tuple[list[_Targe
                 )
             )
             continue
-        for e in data.emails:
-            seen_email.setdefault(e, (key, row.line))
+        for addr in data.emails:
+            seen_email.setdefault(addr, (key, row.line))
         named.setdefault((_fold(data.name), data.country), key)
         if key not in targets:
             base = stored.get(key) if isinstance(key, int) else None
@@ -370,7 +370,7 @@ def _update(db: Database, org_id: int, old: OrgInput, new: OrgInput) -> None:
     if "do_not_contact" in columns:
         columns["do_not_contact"] = 1  # an import only ever sets it
     if columns:
-        db["organization"].update(org_id, columns | {"updated_at": stamp()})
+        db.table("organization").update(org_id, columns | {"updated_at": stamp()})
     for email in new.emails:
         if email not in old.emails:
             add_address(db, org_id, email, unsubscribed=email in new.unsubscribed)

@@ -92,7 +92,9 @@ def _country_codes() -> frozenset[str]:
     from babel import Locale
 
     return frozenset(
-        code for code in Locale("en").territories if len(code) == 2 and code.isalpha()
+        code
+        for code in Locale("en").territories
+        if isinstance(code, str) and len(code) == 2 and code.isalpha()
     ) - {"ZZ", "QO", "EU", "EZ", "UN"}
 
 

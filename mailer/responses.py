@@ -68,10 +68,10 @@ def record(
             "withdrawn_at": None,
         }
         if old:
-            db["response"].update(old["id"], values)
+            db.table("response").update(old["id"], values)
             log_event(db, "response", old["id"], "change", old=old, new=values)
         else:
-            new_id = db["response"].insert(values).last_pk
+            new_id = db.table("response").insert(values).last_pk
             log_event(db, "response", new_id, "create", new=values)
     return True
 
@@ -82,7 +82,7 @@ def withdraw(db: Database, campaign_id: int, org_id: int) -> bool:
         old = current(db, campaign_id, org_id)
         if not old or old["withdrawn_at"] is not None:
             return False
-        db["response"].update(old["id"], {"withdrawn_at": stamp()})
+        db.table("response").update(old["id"], {"withdrawn_at": stamp()})
         log_event(db, "response", old["id"], "withdraw", old=old, new={"withdrawn_at": stamp()})
     return True
 
@@ -90,7 +90,7 @@ def withdraw(db: Database, campaign_id: int, org_id: int) -> bool:
 def remove(db: Database, response_id: int) -> None:
     """Undo an answer that was recorded by mistake (e.g. a misread reply)."""
     with db.atomic():
-        old = db["response"].get(response_id)
+        old = db.table("response").get(response_id)
         db.execute("DELETE FROM response WHERE id = ?", [response_id])
         log_event(db, "response", response_id, "delete", old=dict(old))
 

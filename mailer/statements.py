@@ -111,7 +111,8 @@ def load_statement(folder: Path) -> Statement:
             hint="A statement folder holds statement.toml and one <language>.md per language.",
         )
     meta = _read_toml(toml_path)
-    languages, reminders = {}, {}
+    languages: dict[str, LanguageText] = {}
+    reminders: dict[str, LanguageText] = {}
     for path in sorted(folder.glob("*.md")):
         stem = path.name[: -len(".md")]
         is_reminder = stem.startswith("reminder.")

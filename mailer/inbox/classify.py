@@ -141,9 +141,11 @@ def _bounce_cues(msg: ParsedMessage) -> tuple[list[str], list[str]]:
 
 
 def _returns_original(msg: ParsedMessage) -> bool:
-    if msg.mime is None or not msg.mime.is_multipart():
+    if msg.mime is None:
         return False
     parts = msg.mime.get_payload()
+    if not isinstance(parts, list):  # what is_multipart() tests
+        return False
     return any(
         isinstance(part, Message)
         and part.get_content_type() in ("message/rfc822", "text/rfc822-headers")

@@ -121,7 +121,7 @@ def _bounce(
         "diagnostic": (bounce.diagnostic or "")[:1000] if bounce else None,
         "at": stamp(),
     }
-    bounce_id = db["bounce"].insert(row).last_pk
+    bounce_id = db.table("bounce").insert(row).last_pk
     log_event(db, "bounce", bounce_id, "create", new=row)
     effects: list[dict[str, Any]] = [{"effect": "bounce", "id": bounce_id}]
     status, soft = db.execute(
@@ -168,7 +168,7 @@ def undo(db: Database, reply: dict[str, Any]) -> None:
     for effect in reversed(effects):
         kind = effect["effect"]
         if kind == "bounce":
-            old = db["bounce"].get(effect["id"])
+            old = db.table("bounce").get(effect["id"])
             db.execute("DELETE FROM bounce WHERE id = ?", [effect["id"]])
             log_event(db, "bounce", effect["id"], "delete", old=dict(old))
         elif kind == "address":

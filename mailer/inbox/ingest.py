@@ -290,9 +290,10 @@ class Ingester:
         )
         reply_id = cursor.lastrowid
         assert reply_id is not None
-        row = {"id": reply_id, "campaign_id": campaign_id, "org_id": org_id}
+        row: dict[str, Any] = {"id": reply_id, "campaign_id": campaign_id, "org_id": org_id}
         row["from_addr"] = parsed.from_addr if parsed else None
-        status, done = effects.REVIEW, []
+        status = effects.REVIEW
+        done: list[dict[str, Any]] = []
         if verdict:
             status, done = effects.apply(
                 self.db,

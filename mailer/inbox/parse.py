@@ -21,6 +21,7 @@ from email.header import decode_header
 from email.message import Message
 from email.policy import compat32
 from html.parser import HTMLParser
+from itertools import islice
 
 from mailer.inbox.quotes import strip_reply
 
@@ -219,7 +220,7 @@ def decode_header_value(value: object, limit: int = MAX_HEADER_CHARS) -> str:
 
 def _from_headers(msg: Message, notes: list[str]) -> ParsedMessage:
     headers: dict[str, str] = {}
-    for name, value in msg._headers[:MAX_HEADERS]:  # noqa: SLF001 (get_all per name is quadratic)
+    for name, value in islice(msg.raw_items(), MAX_HEADERS):  # get_all per name is quadratic
         key = _unsurrogate(str(name)).strip().lower()
         if key not in headers:
             headers[key] = decode_header_value(value)
@@ -297,7 +298,7 @@ def _date(value: str | None) -> datetime | None:
 def payload_bytes(part: Message, notes: list[str]) -> bytes:
     """The decoded payload of a leaf part; bad base64 decodes as far as it is valid, and says so."""
     # The private _payload: compat32's get_payload() already decodes 8-bit text with 'replace'.
-    payload = part._payload  # noqa: SLF001
+    payload = part._payload  # type: ignore[attr-defined]  # private, so typeshed omits it
     if not isinstance(payload, str):
         return b""
     try:
@@ -370,7 +371,8 @@ class _Walker:
         if isinstance(payload, list):
             is_message = part.get_content_maintype() == "message"
             if is_message and not embedded and _is_attachment(part) and part.get_filename():
-                self._attach(part, ctype, payload[0].as_bytes() if payload else b"")
+                first = payload[0] if payload else None
+                self._attach(part, ctype, first.as_bytes() if isinstance(first, Message) else b"")
             return [
                 (child, embedded or is_message) for child in payload if isinstance(child, Message)
             ]
@@ -439,8 +441,9 @@ def _is_attachment(part: Message) -> bool:
 
 def _header_block(part: Message) -> str:
     return "\n".join(
-        f"{name}: {decode_header_value(value, 2000)}" for name, value in part._headers[:MAX_HEADERS]
-    )  # noqa: SLF001
+        f"{name}: {decode_header_value(value, 2000)}"
+        for name, value in islice(part.raw_items(), MAX_HEADERS)
+    )
 
 
 def _fields(chunk: str) -> dict[str, str]:

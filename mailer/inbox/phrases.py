@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 # Serbian Cyrillic to Serbian Latin (without diacritics), plus the Russian and Ukrainian letters.
 _CYRILLIC = {
@@ -123,7 +123,7 @@ def _is_arabic(char: str) -> bool:
     return "\u0600" <= char <= "\u06ff"
 
 
-def pick(table: dict[str, Sequence[str]], languages: Sequence[str] = ()) -> list[str]:
+def pick(table: Mapping[str, Sequence[str]], languages: Sequence[str] = ()) -> list[str]:
     """The phrases of ``languages`` first (base language, so sr-Latn → sr), then all others."""
     wanted = list(dict.fromkeys(lang.split("-")[0].lower() for lang in languages))
     order = [lang for lang in wanted if lang in table] + [
@@ -707,6 +707,6 @@ BOUNCE_BODY = [
 
 
 def table_pattern(
-    table: dict[str, Sequence[str]], languages: Sequence[str] = ()
+    table: Mapping[str, Sequence[str]], languages: Sequence[str] = ()
 ) -> re.Pattern[str]:
     return compile_phrases(pick(table, languages))

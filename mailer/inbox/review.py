@@ -132,7 +132,7 @@ def mark_reply(db: Database, reply_id: int, decision: str) -> dict[str, Any]:
             "effects": json.dumps(done, ensure_ascii=False, default=str),
             "evidence": f"marked {decision} by hand on {stamp()}",
         }
-        db["reply"].update(reply_id, changes)
+        db.table("reply").update(reply_id, changes)
         log_event(
             db,
             "reply",
@@ -222,7 +222,7 @@ def _reclassify(db: Database, ingester: Ingester, reply: dict[str, Any], found: 
                 "effects": json.dumps(done, ensure_ascii=False, default=str),
             }
         )
-    db["reply"].update(reply["id"], changes)
+    db.table("reply").update(reply["id"], changes)
 
 
 def _latest_sent(db: Database, org_id: int, campaign_id: int | None) -> dict[str, Any] | None:
