@@ -237,9 +237,11 @@ class SmtpConnection:
     async def _send_content(self, smtp: SMTP, body: bytes) -> Outcome:
         """The message, then the final dot: only a silence after the dot is uncertain.
 
-        The content is flushed to the kernel before the dot is written, so a
+        A large message is flushed to the kernel before the dot is written, so a
         connection that breaks while the content is still going out is known to
-        have never seen the dot (safe to retry).
+        have never seen the dot (safe to retry). A message that fits the kernel's
+        send buffer is taken whole at once, so there the flush tells nothing and
+        content and dot go out in one write.
         """
         protocol = smtp.protocol
         if protocol is None or protocol.transport is None:
@@ -249,9 +251,12 @@ class SmtpConnection:
         if not content.endswith(b"\r\n"):
             content += b"\r\n"
         try:
-            protocol.write(content)
-            await _flushed(transport, self.t.timeout)  # type: ignore[arg-type]
-            protocol.write(b".\r\n")
+            if len(content) <= ONE_WRITE:
+                protocol.write(content + b".\r\n")
+            else:
+                protocol.write(content)
+                await _flushed(transport, self.t.timeout)  # type: ignore[arg-type]
+                protocol.write(b".\r\n")
         except (aiosmtplib.SMTPException, OSError) as e:
             return self._lost(f"connection lost while sending the message, before its end ({e})")
         if transport.is_closing():
@@ -302,6 +307,10 @@ class SmtpConnection:
             await smtp.quit(timeout=5)
         except (aiosmtplib.SMTPException, OSError):
             smtp.close()
+
+
+# Linux gives every TCP socket at least this much send buffer (tcp_wmem).
+ONE_WRITE = 16 * 1024
 
 
 async def _flushed(transport: asyncio.WriteTransport, timeout: float | None) -> None:
