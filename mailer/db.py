@@ -14,13 +14,12 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database, Migrations
 
+from mailer.audit import current_command
 from mailer.clock import stamp
 from mailer.errors import MailerError
 
@@ -254,23 +253,6 @@ def log_event(
             None if new is None else json.dumps(new, ensure_ascii=False, default=str),
         ],
     )
-
-
-_command: list[str] = []
-
-
-def current_command() -> str | None:
-    return _command[-1] if _command else None
-
-
-@contextmanager
-def command_context(name: str) -> Iterator[None]:
-    """Name the command whose changes the event log records."""
-    _command.append(name)
-    try:
-        yield
-    finally:
-        _command.pop()
 
 
 @MIGRATIONS()

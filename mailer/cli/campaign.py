@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from mailer.audit import command_context
 from mailer.cli import AppContext, cli, pass_app
-from mailer.db import command_context
 from mailer.output import print_json, table, warn
 
 if TYPE_CHECKING:

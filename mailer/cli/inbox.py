@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 import click
 from click_default_group import DefaultGroup
 
+from mailer.audit import command_context
 from mailer.cli import AppContext, cli, pass_app
-from mailer.db import command_context
 from mailer.output import print_json, table
 
 if TYPE_CHECKING:

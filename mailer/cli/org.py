@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 from click_default_group import DefaultGroup
 
+from mailer.audit import command_context
 from mailer.cli import AppContext, cli, pass_app
-from mailer.db import command_context
 from mailer.errors import MailerError
 from mailer.output import print_json, table
 
