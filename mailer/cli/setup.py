@@ -70,19 +70,25 @@ def demo(folder: Path) -> None:
         ["remind", SLUG],
         ["signatories", SLUG, "--with-country"],
     ]
-    for args in steps:
-        if args[0] == "inbox":
-            with open_db(Path("contacts.db")) as db:
-                write_replies(db, Path("."))
-            click.secho("\n(example replies answering the sent messages: replies.mbox)", dim=True)
-        if args[0] == "remind":
-            os.environ["MAILER_NOW"] = stamp(now() + timedelta(days=4))
-            click.secho("\n(four days later…)", dim=True)
-        click.secho(f"\n$ mailer {' '.join(args)}", bold=True)
-        code = cli.main(args, prog_name="mailer", standalone_mode=False)
-        if code:
-            raise MailerError(f"the demo stopped at `mailer {' '.join(args)}`")
-    os.environ.pop("MAILER_NOW", None)
+    previous_now = os.environ.get("MAILER_NOW")
+    try:
+        for args in steps:
+            if args[0] == "inbox":
+                with open_db(Path("contacts.db")) as db:
+                    write_replies(db, Path("."))
+                click.secho(
+                    "\n(example replies answering the sent messages: replies.mbox)", dim=True
+                )
+            if args[0] == "remind":  # the clock every command reads (see mailer.clock)
+                os.environ["MAILER_NOW"] = stamp(now() + timedelta(days=4))
+                click.secho("\n(four days later…)", dim=True)
+            click.secho(f"\n$ mailer {' '.join(args)}", bold=True)
+            if cli.main(args, prog_name="mailer", standalone_mode=False):
+                raise MailerError(f"the demo stopped at `mailer {' '.join(args)}`")
+    finally:
+        os.environ.pop("MAILER_NOW", None)
+        if previous_now is not None:
+            os.environ["MAILER_NOW"] = previous_now
     click.secho(
         f"\nDone. The demo folder is {Path.cwd()}: the sent mail is in outbox/, "
         "the database in contacts.db. Try `mailer status peace-statement` there.",

@@ -1,0 +1,52 @@
+"""`mailer demo`: the README's first command runs the whole story on example
+data and leaves a folder the other commands keep working in."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from tests.conftest import Run
+
+
+def test_demo_runs_the_whole_story_and_leaves_a_usable_folder(project: Path, run: Run) -> None:
+    result = run("demo", "story")
+    assert result.exit_code == 0, result.stderr + result.stdout
+    out = result.stdout
+    for step in (
+        "org import",
+        "campaign new",
+        "check",
+        "send",
+        "inbox import",
+        "status",
+        "remind",
+        "signatories",
+    ):
+        assert f"$ mailer {step}" in out
+    folder = project / "story"
+    assert os.getcwd() == str(folder)
+    sent = list((folder / "outbox" / "new").iterdir())
+    assert len(sent) >= 34  # the first wave to every address, then reminders
+
+    status = json.loads(run("status", "peace-statement", "--json").stdout)
+    assert status["responses"]["signed"] == 7
+    assert status["responses"]["declined"] == 1
+    assert status["bounced"] == 1 and status["auto_replied"] == 1
+    assert status["waves"] == 2  # the reminder wave went out
+
+    signatories = json.loads(run("signatories", "peace-statement", "--format", "json").stdout)
+    assert [s["n"] for s in signatories] == list(range(1, 8))
+    states = {o["name"]: o["state"] for o in status["by_org"]}
+    assert states["Union syndicale des Collines"] == "declined"
+    assert states["Solidaritätskomitee Bergland"] == "bounced"
+
+
+def test_demo_refuses_a_folder_in_use(project: Path, run: Run) -> None:
+    (project / "busy").mkdir()
+    (project / "busy" / "notes.txt").write_text("mine")
+    result = run("demo", "busy")
+    assert result.exit_code == 1
+    assert "already exists and is not empty" in result.stderr
+    assert (project / "busy" / "notes.txt").read_text() == "mine"
