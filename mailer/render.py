@@ -262,7 +262,9 @@ class _TextBlocks:
     """Collects paragraphs, list items and quotes, each re-wrapped as one block."""
 
     def __init__(self, width: int) -> None:
-        self.width, self.out, self.words, self.lead = width, [], [], ""
+        self.width, self.lead = width, ""
+        self.out: list[str] = []
+        self.words: list[str] = []
 
     def flush(self) -> None:
         if self.words:

@@ -44,9 +44,10 @@ GROUP_COMMIT_WINDOW = 0.001
 
 
 class MessageFactory(Protocol):
-    """What mailer.render.build_factory returns (see INTERFACES)."""
+    """What mailer.render.build_factory returns."""
 
-    sender: str
+    @property
+    def sender(self) -> str: ...
 
     def language_for(self, org: Org) -> str: ...
 
@@ -134,7 +135,7 @@ class Stop:
     def __init__(self) -> None:
         self.event = asyncio.Event()
         self.signal: str | None = None
-        self.cut: Callable[[], None] | None = None
+        self.cut: Callable[[], object] | None = None
 
     def request(self, name: str = "SIGINT") -> None:
         if self.event.is_set():  # a second Ctrl-C: do not wait for the grace period
@@ -256,7 +257,9 @@ async def run_wave(
         stop=stop or Stop(),
     )
     if options.dry_run:
-        return run.dry_run(recipients, transport or _describe_transport(settings))
+        return run.dry_run(
+            recipients, transport.description if transport else _describe_transport(settings)
+        )
     if transport is None:
         transport = open_transport(settings, prompt=prompt)
     if options.test_email:

@@ -80,7 +80,9 @@ class Connection(Protocol):
 class Transport(Protocol):
     description: str  # safe to print: no password
     rate_limited: bool  # the Maildir outbox writes at full speed
-    max_connections: int | None
+
+    @property
+    def max_connections(self) -> int | None: ...  # None: as many as configured
 
     def connection(self) -> Connection: ...
 
