@@ -462,73 +462,49 @@ def merge_orgs(db: Database, keep_ref: str, other_ref: str) -> dict[str, Any]:
 
 def optout(db: Database, ref: str) -> str:
     """Opt out an organization (``do_not_contact``) or, for an email, one address."""
-    ref = ref.strip()
-    if "@" in ref:
-        row = db.execute(
-            "SELECT id, status, org_id FROM address WHERE email = ?", [ref.lower()]
-        ).fetchone()
-        if row:
-            with db.atomic():
-                if row[1] != "unsubscribed":
-                    db.execute(
-                        "UPDATE address SET status = 'unsubscribed', updated_at = ? WHERE id = ?",
-                        [stamp(), row[0]],
-                    )
-                    log_event(
-                        db,
-                        "address",
-                        row[0],
-                        "optout",
-                        old={"status": row[1]},
-                        new={"status": "unsubscribed"},
-                    )
-            return f"{ref.lower()} is unsubscribed and will not be mailed again"
-    org = resolve_org(db, ref)
-    with db.atomic():
-        if not org["do_not_contact"]:
-            db.table("organization").update(org["id"], {"do_not_contact": 1, "updated_at": stamp()})
-            log_event(
-                db,
-                "organization",
-                org["id"],
-                "optout",
-                old={"do_not_contact": False},
-                new={"do_not_contact": True},
-            )
-    return f"{org['name']} is marked do-not-contact and will not be mailed again"
+    return _set_optout(db, ref, opted_out=True)
 
 
 def undo_optout(db: Database, ref: str) -> str:
     """The one explicit way to contact an opted-out organization or address again."""
+    return _set_optout(db, ref, opted_out=False)
+
+
+def _set_optout(db: Database, ref: str, *, opted_out: bool) -> str:
     ref = ref.strip()
+    action = "optout" if opted_out else "optin"
     if "@" in ref:
         row = db.execute("SELECT id, status FROM address WHERE email = ?", [ref.lower()]).fetchone()
         if row:
+            # Undo only reverses an unsubscribe: a bounced or invalid address stays so.
+            new = "unsubscribed" if opted_out else "active"
+            changes = row[1] != "unsubscribed" if opted_out else row[1] == "unsubscribed"
             with db.atomic():
-                if row[1] == "unsubscribed":
+                if changes:
                     db.execute(
-                        "UPDATE address SET status = 'active', updated_at = ? WHERE id = ?",
-                        [stamp(), row[0]],
+                        "UPDATE address SET status = ?, updated_at = ? WHERE id = ?",
+                        [new, stamp(), row[0]],
                     )
                     log_event(
-                        db,
-                        "address",
-                        row[0],
-                        "optin",
-                        old={"status": "unsubscribed"},
-                        new={"status": "active"},
+                        db, "address", row[0], action, old={"status": row[1]}, new={"status": new}
                     )
+            if opted_out:
+                return f"{ref.lower()} is unsubscribed and will not be mailed again"
             return f"{ref.lower()} may be mailed again"
     org = resolve_org(db, ref)
     with db.atomic():
-        if org["do_not_contact"]:
-            db.table("organization").update(org["id"], {"do_not_contact": 0, "updated_at": stamp()})
+        if bool(org["do_not_contact"]) != opted_out:
+            db.table("organization").update(
+                org["id"], {"do_not_contact": int(opted_out), "updated_at": stamp()}
+            )
             log_event(
                 db,
                 "organization",
                 org["id"],
-                "optin",
-                old={"do_not_contact": True},
-                new={"do_not_contact": False},
+                action,
+                old={"do_not_contact": not opted_out},
+                new={"do_not_contact": opted_out},
             )
+    if opted_out:
+        return f"{org['name']} is marked do-not-contact and will not be mailed again"
     return f"{org['name']} may be mailed again"

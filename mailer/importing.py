@@ -25,19 +25,20 @@ from mailer.db import log_event
 from mailer.errors import MailerError, Problem, ValidationError
 from mailer.lang import split_list
 
-COLUMNS = {
+# Export writes these columns in this order; import also reads "email".
+EXPORT_COLUMNS = [
     "name",
     "short_name",
     "country",
     "languages",
-    "email",
     "emails",
     "tags",
     "notes",
     "names",
     "do_not_contact",
     "unsubscribed",
-}
+]
+COLUMNS = {*EXPORT_COLUMNS, "email"}
 LIST_SEPS = {"languages": ";,", "emails": ";,", "tags": ";", "unsubscribed": ";,"}
 # A cell a spreadsheet would run as a formula is exported behind a quote; the
 # quote is removed again on import (one level only, so the round trip is exact).
@@ -403,20 +404,8 @@ def export_orgs(db: Database, fmt: str = "csv") -> str:
             + "\n"
         )
     out = io.StringIO()
-    columns = [
-        "name",
-        "short_name",
-        "country",
-        "languages",
-        "emails",
-        "tags",
-        "notes",
-        "names",
-        "do_not_contact",
-        "unsubscribed",
-    ]
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
+    writer.writerow(EXPORT_COLUMNS)
     for o in orgs.values():
         cells = [
             o.name,

@@ -29,6 +29,22 @@ def db(tmp_path: Path) -> Database:
     return open_db(tmp_path / "c.db")
 
 
+def campaign(db: Database) -> int:
+    """A bare campaign row (id 1) for answers to point at."""
+    db.table("campaign").insert(
+        {
+            "id": 1,
+            "slug": "c",
+            "title": "t",
+            "kind": "signon",
+            "statement_dir": "x",
+            "default_language": "en",
+            "created_at": "t",
+        }
+    )
+    return 1
+
+
 def org(db: Database, name: str, **kw: object) -> int:
     return add_org(db, OrgInput.clean(name=name, **kw))
 
@@ -120,17 +136,7 @@ def test_edit_with_bad_value_changes_nothing(db: Database) -> None:
 def test_merge_moves_everything_and_keeps_the_other_name_resolvable(db: Database) -> None:
     keep = org(db, "Party of Labour", tags=["a"], emails=["k@p.example.org"])
     other = org(db, "Party of Labor", tags=["b"], emails=["o@p.example.org"])
-    db["campaign"].insert(
-        {
-            "id": 1,
-            "slug": "c",
-            "title": "t",
-            "kind": "signon",
-            "statement_dir": "x",
-            "default_language": "en",
-            "created_at": "t",
-        }
-    )
+    campaign(db)
     record(db, 1, other, "signed", source="manual")
     optout(db, "Party of Labor")
     merge_orgs(db, "Party of Labour", "Party of Labor")
@@ -146,17 +152,7 @@ def test_merge_moves_everything_and_keeps_the_other_name_resolvable(db: Database
 def test_merge_keeps_the_kept_organizations_own_answer(db: Database) -> None:
     keep = org(db, "K")
     other = org(db, "O")
-    db["campaign"].insert(
-        {
-            "id": 1,
-            "slug": "c",
-            "title": "t",
-            "kind": "signon",
-            "statement_dir": "x",
-            "default_language": "en",
-            "created_at": "t",
-        }
-    )
+    campaign(db)
     record(db, 1, keep, "declined", source="manual")
     record(db, 1, other, "signed", source="manual")
     merge_orgs(db, "K", "O")
