@@ -396,3 +396,12 @@ class Ledger:
                 for message_id, state, reply in events
             ],
         )
+
+
+def mark_campaign_sent(db: Database, campaign_id: int) -> None:
+    """A campaign with mail out is no longer a draft (`campaign list` shows it)."""
+    with db.atomic():
+        if db.execute(
+            "UPDATE campaign SET status = 'sent' WHERE id = ? AND status = 'draft'", [campaign_id]
+        ).rowcount:
+            log_event(db, "campaign", campaign_id, "status", old="draft", new="sent")

@@ -433,6 +433,8 @@ class _Run:
         if ready:
             self._preflight(ready)
             await self._deliver_all(ready, transport, self._limiter(transport))
+        if s.counts["sent"] or s.previously_sent:
+            queue.mark_campaign_sent(self.db, cid)
         return s
 
     def _allowance(self, count: int) -> int:

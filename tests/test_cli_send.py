@@ -27,6 +27,7 @@ def audience_size(run) -> int:
 
 
 def test_send_to_the_outbox_by_default_then_nothing_twice(campaign, run, project):
+    assert json.loads(run("campaign", "show", campaign, "--json").stdout)["status"] == "draft"
     result = run("send", campaign)
     assert result.exit_code == 0, result.stderr
     assert "the outbox" in result.stdout and "sent" in result.stdout
@@ -37,6 +38,7 @@ def test_send_to_the_outbox_by_default_then_nothing_twice(campaign, run, project
     data = json.loads(again.stdout)
     assert (data["sent"], data["previously_sent"]) == (0, count)
     assert len(mailbox.Maildir(project / "outbox")) == count
+    assert json.loads(run("campaign", "show", campaign, "--json").stdout)["status"] == "sent"
 
 
 def test_json_summary_over_smtp(campaign, run, smtpd, monkeypatch):
