@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from email.header import Header
 from email.utils import format_datetime, formataddr
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -104,10 +104,17 @@ def address_header(name: str, display: str, address: str) -> str:
         line = f"{name}: {formataddr((display, address))}"
         if len(line) <= 78:
             return line + "\r\n"
-    encoded = Header(display, "utf-8", header_name=name).encode(linesep="\r\n", maxlinelen=78)
+    encoded = _encoded_display(name, display)
     last = encoded.rsplit("\r\n", 1)[-1]
     sep = " " if len(name) + len(last) + len(address) + 5 <= 78 else "\r\n "
     return f"{name}: {encoded}{sep}<{address}>\r\n"
+
+
+@lru_cache(maxsize=4096)
+def _encoded_display(name: str, display: str) -> str:
+    """RFC 2047 words for a display name: the same sender name (Reply-To) and
+    organization names recur on every message, and encoding them is costly."""
+    return Header(display, "utf-8", header_name=name).encode(linesep="\r\n", maxlinelen=78)
 
 
 def _transfer_encode(text: str) -> tuple[str, bytes]:
