@@ -139,6 +139,14 @@ def replies_list(
     if as_json:
         print_json(found)
         return
+    if not found:
+        if unmatched:
+            click.echo("No unmatched replies: each one belongs to a campaign and organization.")
+        elif slug or cls:
+            click.echo("No replies match.")
+        else:
+            click.echo("No replies yet: `mailer inbox import PATH` or `mailer inbox fetch`.")
+        return
     table(
         [
             "ID",
