@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,6 +58,30 @@ class OrgInput:
     unsubscribed: list[str] = field(default_factory=list)
 
     @classmethod
+    def from_row(cls, org: dict[str, Any], addresses: Sequence[tuple[str, str]] = ()) -> OrgInput:
+        """What is stored, as an input: (email, status) pairs give emails and opt-outs."""
+        return cls(
+            name=org["name"],
+            short_name=org["short_name"],
+            country=org["country"],
+            languages=json.loads(org["languages"]),
+            emails=[e for e, _ in addresses],
+            tags=json.loads(org["tags"]),
+            notes=org["notes"],
+            names=json.loads(org["names"]),
+            do_not_contact=bool(org["do_not_contact"]),
+            unsubscribed=[e for e, status in addresses if status == "unsubscribed"],
+        )
+
+    @classmethod
+    def parse(cls, **raw: Any) -> OrgInput:
+        """:meth:`clean` for a user's input: a bad field is one error naming the organization."""
+        try:
+            return cls.clean(**raw)
+        except ValueError as e:
+            raise MailerError(f"organization {raw.get('name')!r}: {e}") from None
+
+    @classmethod
     def clean(cls, **raw: Any) -> OrgInput:
         """Validate and normalise every field; ValueError names the first bad one."""
         name = check_text(raw.get("name") or "", "name")
@@ -104,11 +128,8 @@ def _unique(items: Iterable[str]) -> list[str]:
 # ---------------------------------------------------------------- reading
 
 
-def org_record(db: Database, org: dict[str, Any]) -> dict[str, Any]:
+def _record(org: dict[str, Any], emails: list[str]) -> dict[str, Any]:
     """The §4a ``org list --json`` shape of one organization row."""
-    addresses = list(
-        db.query("SELECT email, status FROM address WHERE org_id = ? ORDER BY id", [org["id"]])
-    )
     return {
         "id": org["id"],
         "name": org["name"],
@@ -116,10 +137,8 @@ def org_record(db: Database, org: dict[str, Any]) -> dict[str, Any]:
         "country": org["country"],
         "languages": json.loads(org["languages"]),
         "tags": json.loads(org["tags"]),
-        "emails": [a["email"] for a in addresses],
+        "emails": emails,
         "do_not_contact": bool(org["do_not_contact"]),
-        "names": json.loads(org["names"]),
-        "notes": org["notes"],
     }
 
 
@@ -136,42 +155,33 @@ def list_orgs(
     if tag:
         where.append("EXISTS (SELECT 1 FROM json_each(organization.tags) WHERE value = ?)")
         params.append(tag)
-    if country:
-        where.append("country = ?")
-        params.append(normalize_country(country))
-    if lang:
-        where.append("EXISTS (SELECT 1 FROM json_each(organization.languages) WHERE value = ?)")
-        params.append(normalize_language(lang))
+    try:
+        if country:
+            where.append("country = ?")
+            params.append(normalize_country(country))
+        if lang:
+            where.append("EXISTS (SELECT 1 FROM json_each(organization.languages) WHERE value = ?)")
+            params.append(normalize_language(lang))
+    except ValueError as e:
+        raise MailerError(str(e)) from None
     sql = f"SELECT * FROM organization WHERE {' AND '.join(where)} ORDER BY name COLLATE NOCASE, id"
-    orgs = list(db.query(sql, params))
     emails: dict[int, list[str]] = {}
     for a in db.query("SELECT org_id, email FROM address ORDER BY id"):
         emails.setdefault(a["org_id"], []).append(a["email"])
-    return [
-        {
-            "id": o["id"],
-            "name": o["name"],
-            "short_name": o["short_name"],
-            "country": o["country"],
-            "languages": json.loads(o["languages"]),
-            "tags": json.loads(o["tags"]),
-            "emails": emails.get(o["id"], []),
-            "do_not_contact": bool(o["do_not_contact"]),
-        }
-        for o in orgs
-    ]
+    return [_record(o, emails.get(o["id"], [])) for o in db.query(sql, params)]
 
 
 def show_org(db: Database, ref: str) -> dict[str, Any]:
     """One organization with addresses, responses and the recent history."""
     org = resolve_org(db, ref)
-    record = org_record(db, org)
-    record["addresses"] = list(
+    addresses = list(
         db.query(
             "SELECT email, status, role, soft_bounces FROM address WHERE org_id = ? ORDER BY id",
             [org["id"]],
         )
     )
+    record = _record(org, [a["email"] for a in addresses])
+    record |= {"names": json.loads(org["names"]), "notes": org["notes"], "addresses": addresses}
     record["responses"] = list(
         db.query(
             "SELECT c.slug AS campaign, r.kind, r.source, r.at, r.publish_name, r.withdrawn_at"
@@ -245,13 +255,19 @@ def add_org(db: Database, data: OrgInput) -> int:
     """Create an organization with its addresses; an email already known is an error."""
     with db.atomic():
         for email in data.emails:
-            owner = db.execute(
-                "SELECT o.name FROM address a JOIN organization o ON o.id = a.org_id WHERE a.email = ?",
-                [email],
-            ).fetchone()
-            if owner:
-                raise MailerError(f"{email} already belongs to {owner[0]!r}")
+            _refuse_taken(db, email, None)
         return create_org(db, data)
+
+
+def _refuse_taken(db: Database, email: str, org_id: int | None) -> None:
+    """An address belongs to one organization: name the one that has it."""
+    owner = db.execute(
+        "SELECT o.id, o.name FROM address a JOIN organization o ON o.id = a.org_id"
+        " WHERE a.email = ?",
+        [email],
+    ).fetchone()
+    if owner and owner[0] != org_id:
+        raise MailerError(f"{email} already belongs to {owner[1]!r} (id {owner[0]})")
 
 
 def create_org(db: Database, data: OrgInput) -> int:
@@ -319,24 +335,13 @@ def edit_org(
 ) -> dict[str, Any]:
     """Change fields of one organization; returns {field: (old, new)} of what changed."""
     org = resolve_org(db, ref)
-    current = OrgInput.clean(
-        name=org["name"],
-        short_name=org["short_name"],
-        country=org["country"],
-        languages=json.loads(org["languages"]),
-        tags=json.loads(org["tags"]),
-        notes=org["notes"],
-        names=json.loads(org["names"]),
-    )
+    current = OrgInput.from_row(org)
     merged = {**current.__dict__, **{k: v for k, v in changes.items() if v is not None}}
     merged["tags"] = _unique([*current.tags, *add_tags])
     merged["tags"] = [t for t in merged["tags"] if t not in set(remove_tags)]
     merged["names"] = {**current.names, **(names or {})}
-    try:
-        new = OrgInput.clean(**merged)
-        new_emails = [normalize_email(e) for e in add_emails]
-    except ValueError as e:
-        raise MailerError(f"organization {org['name']!r}: {e}") from None
+    new = OrgInput.parse(**{**merged, "emails": add_emails})  # validates the new addresses too
+    new_emails = new.emails
     diff = {
         k: (getattr(current, k), getattr(new, k))
         for k in (*EDITABLE, "tags", "names")
@@ -364,8 +369,7 @@ def edit_org(
             )
         for email in new_emails:
             row = db.execute("SELECT org_id FROM address WHERE email = ?", [email]).fetchone()
-            if row and row[0] != org["id"]:
-                raise MailerError(f"{email} already belongs to organization {row[0]}")
+            _refuse_taken(db, email, org["id"])
             if not row:
                 add_address(db, org["id"], email)
                 diff.setdefault("emails added", ([], []))[1].append(email)

@@ -209,7 +209,10 @@ def open_db(path: Path, *, create: bool = True) -> Database:
     """Open (creating if allowed) and migrate the database at ``path``."""
     path = Path(path)
     if not path.exists() and not create:
-        raise MailerError(f"no database at {path}", hint="Run `mailer init` to create one here.")
+        raise MailerError(
+            f"no database at {path}",
+            hint="Run `mailer init` first, or pass --db to name the database file.",
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     old_umask = os.umask(0o077)
     try:

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-EXIT_OK = 0
-EXIT_ERROR = 1
-EXIT_USAGE = 2
+EXIT_ERROR = 1  # 0 = done, 2 = usage error (Click's own)
 EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143
 
@@ -48,10 +46,6 @@ class TemplateError(MailerError):
 
 class TransportError(MailerError):
     """The mail server cannot be reached or refuses us at the start."""
-
-
-class NotBuilt(MailerError):
-    """A command that exists in the design but is not implemented yet."""
 
 
 @dataclass(frozen=True)

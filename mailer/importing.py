@@ -227,22 +227,10 @@ def _stored_inputs(db: Database) -> dict[int, OrgInput]:
     addresses: dict[int, list[tuple[str, str]]] = {}
     for a in db.query("SELECT org_id, email, status FROM address ORDER BY id"):
         addresses.setdefault(a["org_id"], []).append((a["email"], a["status"]))
-    stored = {}
-    for o in db.query("SELECT * FROM organization WHERE merged_into IS NULL"):
-        addrs = addresses.get(o["id"], [])
-        stored[o["id"]] = OrgInput(
-            name=o["name"],
-            short_name=o["short_name"],
-            country=o["country"],
-            languages=json.loads(o["languages"]),
-            emails=[e for e, _ in addrs],
-            tags=json.loads(o["tags"]),
-            notes=o["notes"],
-            names=json.loads(o["names"]),
-            do_not_contact=bool(o["do_not_contact"]),
-            unsubscribed=[e for e, s in addrs if s == "unsubscribed"],
-        )
-    return stored
+    return {
+        o["id"]: OrgInput.from_row(o, addresses.get(o["id"], []))
+        for o in db.query("SELECT * FROM organization WHERE merged_into IS NULL")
+    }
 
 
 def _apply(state: OrgInput, row: OrgInput) -> OrgInput:

@@ -49,7 +49,6 @@ def skeleton_dir() -> Path:
 
 def init_project(folder: Path, *, force: bool = False) -> list[str]:
     """Write the files; returns what was written. Never replaces a database."""
-    folder.mkdir(parents=True, exist_ok=True)
     config = folder / CONFIG_NAME
     templates = folder / "templates"
     db_path = folder / "contacts.db"
@@ -59,16 +58,12 @@ def init_project(folder: Path, *, force: bool = False) -> list[str]:
             f"{folder}: {' and '.join(existing)} already exist{'s' if len(existing) == 1 else ''}",
             hint="Pass --force to rewrite them (the database is always kept).",
         )
-    written = []
-    config.write_text(config_text(), encoding="utf-8")
-    written.append(str(config))
-    source = skeleton_dir() / "templates"
-    if source.is_dir():
-        shutil.copytree(source, templates, dirs_exist_ok=True)
-    else:
-        templates.mkdir(exist_ok=True)
-    written.append(str(templates) + "/")
     existed = db_path.exists()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        config.write_text(config_text(), encoding="utf-8")
+        shutil.copytree(skeleton_dir() / "templates", templates, dirs_exist_ok=True)
+    except OSError as e:
+        raise MailerError(f"cannot set up {folder}: {e.strerror} ({e.filename})") from None
     open_db(db_path).close()
-    written.append(f"{db_path} (kept)" if existed else str(db_path))
-    return written
+    return [str(config), f"{templates}/", f"{db_path} (kept)" if existed else str(db_path)]

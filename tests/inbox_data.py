@@ -17,6 +17,10 @@ from sqlite_utils import Database
 from mailer.tokens import message_id, new_token, reply_address, unsubscribe_address
 
 SENDER = "intl@party.example.org"
+# The first address of each organization in sent_campaign().
+AWP = "intl@awp.example.org"
+RPB = "medjunarodno@rpb.example.org"
+POS = "internacional@pos.example.org"
 NOW = "2025-03-01T10:00:00+00:00"
 
 
@@ -136,9 +140,9 @@ def sent_campaign(db: Database, slug: str = "peace-2025", *, kind: str = "signon
     campaign_id = add_campaign(db, slug, kind=kind, languages=("en", "sr-Latn"))
     orgs, mails = {}, {}
     for name, emails, langs in [
-        ("Atlantis Workers Party", ["intl@awp.example.org", "press@awp.example.org"], ["en"]),
-        ("Radnička partija Brega", ["medjunarodno@rpb.example.org"], ["sr-Latn", "en"]),
-        ("Partido Obrero del Sur", ["internacional@pos.example.org"], ["es"]),
+        ("Atlantis Workers Party", [AWP, "press@awp.example.org"], ["en"]),
+        ("Radnička partija Brega", [RPB], ["sr-Latn", "en"]),
+        ("Partido Obrero del Sur", [POS], ["es"]),
     ]:
         org_id, address_ids = add_org(db, name, emails, langs)
         orgs[name.split()[0]] = org_id

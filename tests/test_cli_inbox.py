@@ -12,6 +12,9 @@ from mailer.db import open_db
 from tests.conftest import Run
 from tests.fixtures.imap import Dovecot
 from tests.inbox_data import (
+    AWP,
+    POS,
+    RPB,
     SENDER,
     World,
     auto_reply_mail,
@@ -22,9 +25,6 @@ from tests.inbox_data import (
     with_attachment,
 )
 
-AWP = "intl@awp.example.org"
-RPB = "medjunarodno@rpb.example.org"
-POS = "internacional@pos.example.org"
 REPLY_KEYS = {"id", "message_id", "from", "org_id", "org", "campaign", "class", "confidence"}
 REPLY_KEYS |= {"text", "attachments"}
 

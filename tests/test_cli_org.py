@@ -145,3 +145,30 @@ def test_help_lists_every_command_group(project: Path, run: Run) -> None:
         "demo",
     ):
         assert f"  {name} " in text
+
+
+def test_an_address_of_another_organization_is_refused_by_name(with_orgs: Path, run: Run) -> None:
+    result = run("org", "edit", "NWPA", "--add-email", "medjunarodno@rpsb.example.org")
+    assert result.exit_code == 1
+    assert "already belongs to 'Radnička partija Severnog Brega' (id 2)" in result.stderr
+    assert "medjunarodno@rpsb.example.org" not in run("org", "show", "NWPA").stdout
+
+
+def test_init_into_a_file_is_one_clear_error(project: Path, run: Run) -> None:
+    (project / "taken").write_text("a file")
+    assert run("init", "--dir", "taken").exit_code == 2  # Click: "is a file"
+    result = run("init", "--dir", "taken/inside")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: cannot set up taken/inside:")
+    assert "internal error" not in result.stderr
+
+
+def test_bad_filters_and_options_are_clear(with_orgs: Path, run: Run) -> None:
+    bad_country = run("org", "list", "--country", "Atlantis")
+    assert bad_country.exit_code == 1
+    assert "country 'Atlantis' is not an ISO 3166 code" in bad_country.stderr
+    bad_name = run("org", "edit", "NWPA", "--name-in", "broken")
+    assert bad_name.exit_code == 2 and "expected LANG=NAME" in bad_name.stderr
+    for path in ("/dev/null", str(Path(__file__))):
+        result = run("org", "import", path)
+        assert result.exit_code == 1 and result.stderr.startswith("Error: ")

@@ -21,6 +21,9 @@ from mailer.inbox.ingest import Ingester, import_paths
 from mailer.inbox.review import assign_reply, list_replies, mark_reply
 from mailer.inbox.sources import RawMessage
 from tests.inbox_data import (
+    AWP,
+    POS,
+    RPB,
     SENDER,
     World,
     auto_reply_mail,
@@ -31,9 +34,6 @@ from tests.inbox_data import (
     with_attachment,
 )
 
-AWP = "intl@awp.example.org"
-RPB = "medjunarodno@rpb.example.org"
-POS = "internacional@pos.example.org"
 
 
 @pytest.fixture

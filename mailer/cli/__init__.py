@@ -8,7 +8,6 @@ exceptions into one ``Error: …`` line and an exit code.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from mailer import __version__
-from mailer.errors import EXIT_INTERRUPTED, MailerError, ValidationError
+from mailer.errors import EXIT_ERROR, EXIT_INTERRUPTED, MailerError, ValidationError
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -29,7 +28,6 @@ class AppContext:
     """Opens configuration and database lazily: --help and init need neither."""
 
     db_path: Path | None = None
-    debug: bool = False
     overrides: dict[str, Any] = field(default_factory=dict)
     _settings: Settings | None = None
     _db: Database | None = None
@@ -50,13 +48,7 @@ class AppContext:
         if self._db is None:
             from mailer.db import open_db
 
-            path = self.settings.path("db.path")
-            if not path.exists():
-                raise MailerError(
-                    f"no database at {path}",
-                    hint="Run `mailer init` first, or pass --db to name the database file.",
-                )
-            self._db = open_db(path)
+            self._db = open_db(self.settings.path("db.path"), create=False)
             click.get_current_context().call_on_close(self._db.close)
         return self._db
 
@@ -77,14 +69,14 @@ class MailerGroup(click.Group):
     """A group whose invoke is the error boundary for every command below it."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        debug = "--debug" in sys.argv or bool(ctx.params.get("debug"))
+        debug = bool(ctx.params.get("debug"))
         try:
             return super().invoke(ctx)
         except MailerError as e:
             if debug:
                 raise
             _report(e)
-            ctx.exit(1)
+            ctx.exit(EXIT_ERROR)
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             ctx.exit(EXIT_INTERRUPTED)
@@ -101,7 +93,7 @@ class MailerGroup(click.Group):
                 f"internal error: {type(e).__name__}: {e} (run with --debug for the traceback)",
                 err=True,
             )
-            ctx.exit(1)
+            ctx.exit(EXIT_ERROR)
 
 
 @click.group(cls=MailerGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -128,16 +120,7 @@ def cli(ctx: click.Context, db_path: Path | None, debug: bool) -> None:
       mailer inbox import ~/Mail/replies.mbox
       mailer status my-call
     """
-    ctx.obj = AppContext(db_path=db_path, debug=debug)
-
-
-def not_built(name: str, issue: str) -> Callable[..., None]:
-    """The body of a command the design lists but this version lacks."""
-
-    def body(**_: Any) -> None:
-        raise MailerError(f"`mailer {name}` is not built yet ({issue})")
-
-    return body
+    ctx.obj = AppContext(db_path=db_path)
 
 
 def _register() -> None:

@@ -9,12 +9,13 @@ from click_default_group import DefaultGroup
 
 from mailer.audit import command_context
 from mailer.cli import AppContext, cli, pass_app
-from mailer.errors import MailerError
+from mailer.lang import split_list
 from mailer.output import print_json, table
 
 
 def _split(values: tuple[str, ...]) -> list[str]:
-    return [part.strip() for v in values for part in v.replace(";", ",").split(",") if part.strip()]
+    """Repeatable options that also take lists: --lang el,en --lang fr."""
+    return [part for value in values for part in split_list(value, ";,")]
 
 
 def _names(values: tuple[str, ...]) -> dict[str, str]:
@@ -64,19 +65,16 @@ def org_add(
     """
     from mailer.contacts import OrgInput, add_org
 
-    try:
-        data = OrgInput.clean(
-            name=name,
-            short_name=short_name,
-            country=country,
-            emails=list(emails),
-            languages=_split(langs),
-            tags=list(tags),
-            notes=notes,
-            names=_names(names),
-        )
-    except ValueError as e:
-        raise MailerError(f"organization {name!r}: {e}") from None
+    data = OrgInput.parse(
+        name=name,
+        short_name=short_name,
+        country=country,
+        emails=list(emails),
+        languages=_split(langs),
+        tags=list(tags),
+        notes=notes,
+        names=_names(names),
+    )
     with command_context("org add"):
         org_id = add_org(app.db, data)
     click.echo(f"Added {data.name} (id {org_id}).")
@@ -94,10 +92,7 @@ def org_list(
     """List organizations."""
     from mailer.contacts import list_orgs
 
-    try:
-        orgs = list_orgs(app.db, tag=tag, country=country, lang=lang)
-    except ValueError as e:
-        raise MailerError(str(e)) from None
+    orgs = list_orgs(app.db, tag=tag, country=country, lang=lang)
     if as_json:
         print_json(orgs)
         return
@@ -285,11 +280,11 @@ def org_import(app: AppContext, file: Path, dry_run: bool, skip_invalid: bool) -
             click.echo(f"line {change.line}: would {change.action} {change.name} ({fields})")
     for problem in result.skipped:
         click.echo(f"skipped {problem}", err=True)
-    verb = "would be" if dry_run else "were"
+    skipped = f", {len(result.skipped)} invalid rows skipped" if result.skipped else ""
+    done = "dry run: nothing written" if dry_run else "saved"
     click.echo(
         f"{result.created} created, {result.updated} updated, {result.unchanged} unchanged"
-        f"{', ' + str(len(result.skipped)) + ' invalid rows skipped' if result.skipped else ''}"
-        f" ({'dry run: nothing written' if dry_run else 'saved'}).".replace("were", verb)
+        f"{skipped} ({done})."
     )
 
 

@@ -131,6 +131,9 @@ def _parse(raw: bytes, notes: list[str]) -> ParsedMessage:
     except RecursionError:
         notes.append("MIME structure nested too deeply; only the headers were read")
         return _headers_only(raw, notes)
+    if not msg.keys():  # a binary or text file that is not mail: nothing to classify
+        notes.append("no mail headers: this is not an e-mail message")
+        return _headers_only(raw, notes)
     walker = _Walker(notes)
     walker.walk(msg)
     parsed = _from_headers(msg, notes)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from mailer.config import redact
-from mailer.errors import ConfigError, NotFound, TransportError
+from mailer.errors import ConfigError, MailerError, NotFound, TransportError
 
 if TYPE_CHECKING:
     from imap_tools import BaseMailBox
@@ -75,7 +75,13 @@ def read_paths(paths: Sequence[Path]) -> Iterator[RawMessage]:
         if not path.exists():
             raise NotFound(f"{path}: no such file or folder")
     for path in paths:
-        yield from _read_path(path.resolve())
+        try:
+            yield from _read_path(path.resolve())
+        except OSError as e:  # unreadable (permissions, I/O): name the file, not a traceback
+            raise MailerError(
+                f"{e.filename or path}: cannot read it ({e.strerror or e})",
+                hint="Messages read before it were saved; importing again skips them.",
+            ) from None
 
 
 def _read_path(path: Path) -> Iterator[RawMessage]:
@@ -95,8 +101,10 @@ def _read_path(path: Path) -> Iterator[RawMessage]:
         head = f.read(5)
     if head == b"From ":
         yield from _read_mbox(path)
-    else:
-        yield _raw(path.read_bytes(), str(path))
+        return
+    data = path.read_bytes()
+    if data.strip():  # an empty file (or empty mbox) holds no message
+        yield _raw(data, str(path))
 
 
 def _read_mbox(path: Path) -> Iterator[RawMessage]:
@@ -136,7 +144,10 @@ class ImapAccount:
                 "no IMAP server is configured",
                 hint='Set [imap] url = "imaps://user@host/INBOX" in mailer.toml or MAILER_IMAP_URL.',
             )
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+        except ValueError as e:  # e.g. an unclosed [IPv6 bracket
+            raise ConfigError(f"[imap] url: {e} in {redact(url)}") from None
         scheme = parts.scheme.lower()
         if scheme not in ("imap", "imaps", "imap+starttls"):
             raise ConfigError(f"[imap] url: unknown scheme {scheme!r} in {redact(url)}")
