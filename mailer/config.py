@@ -44,19 +44,33 @@ def _bool(value: Any) -> bool:
     raise ValueError("expected true or false")
 
 
-def _positive_int(value: Any) -> int:
-    if isinstance(value, bool):
+def _whole(value: Any, least: int) -> int:
+    if isinstance(value, bool) or isinstance(value, float) and not value.is_integer():
         raise ValueError("expected a whole number")
-    number = int(value)
-    if number < 1:
-        raise ValueError("expected a whole number of at least 1")
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ValueError("expected a whole number") from None
+    if number < least:
+        raise ValueError(f"expected a whole number of at least {least}")
     return number
 
 
+def _positive_int(value: Any) -> int:
+    return _whole(value, 1)
+
+
+def _count(value: Any) -> int:
+    return _whole(value, 0)
+
+
 def _non_negative_float(value: Any) -> float:
-    if isinstance(value, bool):
+    try:
+        number = float(value) if not isinstance(value, bool) else float("nan")
+    except (TypeError, ValueError):
+        number = float("nan")
+    if number != number:  # NaN: not a number at all
         raise ValueError("expected a number")
-    number = float(value)
     if number < 0:
         raise ValueError("expected a number of 0 or more")
     return number
@@ -112,7 +126,7 @@ KEYS: dict[str, Key] = {
         ),
         Key("smtp.rate", _rate, "30/min", "Most messages per period: N/s, N/min, N/hour."),
         Key("smtp.concurrency", _positive_int, 4, "SMTP connections used at once."),
-        Key("smtp.daily_cap", lambda v: int(v), 0, "Most messages a day (0 = no cap)."),
+        Key("smtp.daily_cap", _count, 0, "Most messages a day (0 = no cap)."),
         Key(
             "smtp.data_timeout",
             _non_negative_float,

@@ -249,16 +249,37 @@ def _apply(state: OrgInput, row: OrgInput) -> OrgInput:
     )
 
 
+def _target(
+    data: OrgInput,
+    owner: dict[str, int],
+    named: dict[tuple[str, str | None], Any],
+    by_key: dict[tuple[str, str | None], list[int]],
+) -> Any:
+    """Which organization a row is about: by its addresses, then by name and country
+    (earlier rows of this file first, then the database); a str is a problem."""
+    owners = {owner[e] for e in data.emails if e in owner}
+    if len(owners) > 1:
+        return "its emails belong to different organizations already"
+    if owners:
+        return owners.pop()
+    name_key = (_fold(data.name), data.country)
+    if name_key in named:
+        return named[name_key]
+    candidates = by_key.get(name_key, [])
+    if len(candidates) > 1:
+        return f"{data.name!r} matches several organizations"
+    return candidates[0] if candidates else ("new", *name_key)
+
+
 def plan_import(db: Database, rows: list[Row], source: str) -> tuple[list[_Target], list[Problem]]:
     stored = _stored_inputs(db)
     owner = {e: oid for oid, s in stored.items() for e in s.emails}
-    merged_owner = {r["email"]: r["org_id"] for r in db.query("SELECT email, org_id FROM address")}
     by_key: dict[tuple[str, str | None], list[int]] = {}
     for oid, s in stored.items():
         by_key.setdefault((_fold(s.name), s.country), []).append(oid)
     targets: dict[Any, _Target] = {}
     named: dict[tuple[str, str | None], Any] = {}  # name+country seen in this file → target
-    seen_email: dict[str, tuple[Any, int]] = {}
+    seen_email: dict[str, tuple[Any, int]] = {}  # email → (target, line) in this file
     problems: list[Problem] = []
     for row in rows:
         where = f"{source}:{row.line}"
@@ -267,47 +288,28 @@ def plan_import(db: Database, rows: list[Row], source: str) -> tuple[list[_Targe
         except ValueError as e:
             problems.append(Problem(where, str(e)))
             continue
-        owners = {owner.get(e, merged_owner.get(e)) for e in data.emails} - {None}
-        key: Any
-        if len(owners) > 1:
-            problems.append(Problem(where, "its emails belong to different organizations already"))
+        key = _target(data, owner, named, by_key)
+        if isinstance(key, str):
+            problems.append(Problem(where, key))
             continue
-        if owners:
-            key = owners.pop()
-        elif (_fold(data.name), data.country) in named:
-            key = named[(_fold(data.name), data.country)]
-        else:
-            candidates = by_key.get((_fold(data.name), data.country), [])
-            if len(candidates) > 1:
-                problems.append(Problem(where, f"{data.name!r} matches several organizations"))
-                continue
-            key = candidates[0] if candidates else ("new", _fold(data.name), data.country)
-        clash = next(
-            (
-                (e, seen_email[e][1])
-                for e in data.emails
-                if e in seen_email and seen_email[e][0] != key
-            ),
-            None,
-        )
+        clash = next((e for e in data.emails if seen_email.get(e, (key,))[0] != key), None)
         if clash:
+            line = seen_email[clash][1]
             problems.append(
                 Problem(
-                    where,
-                    f"email {clash[0]} already appears on line {clash[1]} for another organization",
+                    where, f"email {clash} already appears on line {line} for another organization"
                 )
             )
             continue
         for addr in data.emails:
             seen_email.setdefault(addr, (key, row.line))
         named.setdefault((_fold(data.name), data.country), key)
-        if key not in targets:
-            base = stored.get(key) if isinstance(key, int) else None
-            targets[key] = _Target(
-                row.line, key if isinstance(key, int) else None, base, _apply(base or data, data)
-            )
-        else:
+        if key in targets:
             targets[key].state = _apply(targets[key].state, data)
+        else:
+            base = stored.get(key) if isinstance(key, int) else None
+            org_id = key if isinstance(key, int) else None
+            targets[key] = _Target(row.line, org_id, base, _apply(base or data, data))
     return list(targets.values()), problems
 
 

@@ -109,3 +109,17 @@ def test_init_writes_a_config_that_loads_with_every_key(initialized: Path) -> No
     for key in KEYS:
         assert key.split(".", 1)[1] in text
     assert load_settings(cwd=initialized, env={}).file == initialized / "mailer.toml"
+
+
+@pytest.mark.parametrize("value", ['"many"', "-1", "2.5", "true"])
+def test_daily_cap_must_be_a_whole_number_of_zero_or_more(tmp_path: Path, value: str) -> None:
+    write(tmp_path / "mailer.toml", f"[smtp]\ndaily_cap = {value}\n")
+    with pytest.raises(ConfigError, match=r"\[smtp\] daily_cap: expected a whole number"):
+        load_settings(cwd=tmp_path, env={})
+
+
+def test_a_duration_that_is_not_a_number_says_so(tmp_path: Path) -> None:
+    with pytest.raises(
+        ConfigError, match=r"MAILER_SMTP_TIMEOUT: \[smtp\] timeout: expected a number"
+    ):
+        load_settings(cwd=tmp_path, env={"MAILER_SMTP_TIMEOUT": "soon"})
