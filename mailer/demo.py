@@ -10,7 +10,8 @@ from __future__ import annotations
 import mailbox
 import shutil
 from email.header import Header
-from email.utils import format_datetime
+from email.parser import HeaderParser
+from email.utils import format_datetime, parseaddr
 from importlib import resources
 from pathlib import Path
 
@@ -92,7 +93,4 @@ def _answered_address(text: str) -> str:
     for line in text.splitlines():
         if line.startswith("Final-Recipient:"):
             return line.split(";", 1)[1].strip().lower()
-    for line in text.splitlines():
-        if line.startswith("From:"):
-            return line.rsplit("<", 1)[1].rstrip(">").strip().lower()
-    raise MailerError("an example reply has no From line")
+    return parseaddr(HeaderParser().parsestr(text, headersonly=True)["From"] or "")[1].lower()
