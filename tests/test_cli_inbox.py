@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import pytest
@@ -103,7 +104,7 @@ def test_unmatched_listing_shows_attachments(run: Run, inbox: Path) -> None:
 
 def test_replies_of_an_unknown_campaign(run: Run, initialized: Path) -> None:
     result = run("replies", "no-such")
-    assert result.exit_code == 1 and "no campaign 'no-such'" in result.stderr
+    assert result.exit_code == 1 and "no campaign named 'no-such'" in result.stderr
 
 
 def test_review_asks_for_each_uncertain_reply(run: Run, inbox: Path, world: World) -> None:
@@ -161,3 +162,106 @@ def test_fetch_over_imaps(run: Run, world: World, imapd: Dovecot) -> None:
     assert json.loads(result.stdout)["classes"] == {"signon": 1}
     assert imapd.password not in result.stdout + result.stderr
     assert run("inbox", "fetch", env=env).stdout.startswith("0 new")
+
+
+# ---------------------------------------------------------------- bad input, one sentence each
+
+
+def test_import_of_a_folder_without_mail(run: Run, initialized: Path) -> None:
+    (initialized / "empty").mkdir()
+    result = run("inbox", "import", "empty")
+    assert result.exit_code == 1 and "neither a Maildir folder" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_import_of_empty_files_records_nothing(run: Run, initialized: Path) -> None:
+    (initialized / "empty.eml").write_bytes(b"")
+    (initialized / "empty.mbox").write_bytes(b"")
+    result = run("inbox", "import", "empty.eml", "empty.mbox", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["new"] == 0
+    assert run("replies", "--json").stdout.strip() == "[]"
+
+
+def test_import_of_a_binary_file_keeps_it_as_unparsable(run: Run, initialized: Path) -> None:
+    blob = bytes(range(256)) * 8
+    (initialized / "photo.jpg").write_bytes(blob)
+    result = run("inbox", "import", "photo.jpg", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["classes"] == {"unparsable": 1}
+    (row,) = json.loads(run("replies", "--json").stdout)
+    assert row["class"] == "unparsable" and "not an e-mail message" in row["error"]
+
+
+def test_import_of_an_unreadable_file_names_it(
+    run: Run, initialized: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Tests run as root, whom file permissions do not stop: refuse the read as the kernel would.
+    (initialized / "locked.eml").write_bytes(b"From: a@b.org\n\nhi")
+    real_open = Path.open
+
+    def refuse(self: Path, *args: object, **kwargs: object) -> object:
+        if self.name == "locked.eml":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(Path, "open", refuse)
+    result = run("inbox", "import", "locked.eml")
+    assert result.exit_code == 1
+    assert "locked.eml: cannot read it (Permission denied)" in result.stderr
+    assert "internal error" not in result.stderr
+
+
+def test_fetch_with_a_malformed_url(run: Run, initialized: Path) -> None:
+    env = {"MAILER_IMAP_URL": "imaps://u:pw@[::1/INBOX", "MAILER_IMAP_PASSWORD": "pw"}
+    result = run("inbox", "fetch", env=env)
+    assert result.exit_code == 1 and "[imap] url: Invalid IPv6 URL" in result.stderr
+    assert ":pw@" not in result.stderr
+
+
+def test_fetch_from_a_closed_port(run: Run, initialized: Path) -> None:
+    with socket.socket() as s:  # a port that was free a moment ago: nothing listens there
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {"MAILER_IMAP_URL": f"imaps://u@127.0.0.1:{port}/INBOX", "MAILER_IMAP_PASSWORD": "pw"}
+    result = run("inbox", "fetch", env=env)
+    assert result.exit_code == 1 and f"127.0.0.1:{port}: cannot connect" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("reply", "assign", "x", "1"), ("reply", "mark", "x", "signed"), ("replies", "--class", "no")],
+)
+def test_malformed_arguments_are_usage_errors(
+    run: Run, initialized: Path, args: tuple[str]
+) -> None:
+    result = run(*args)
+    assert result.exit_code == 2 and "Invalid value" in result.stderr
+
+
+def test_assign_of_an_unknown_reply(run: Run, world: World) -> None:
+    result = run("reply", "assign", "99", "Partido")
+    assert result.exit_code == 1 and "no reply 99" in result.stderr
+
+
+def test_assign_to_an_ambiguous_org_or_unknown_campaign(
+    run: Run, inbox: Path, world: World
+) -> None:
+    run("inbox", "import", str(inbox))
+    (stranger,) = json.loads(run("replies", "--unmatched", "--json").stdout)
+    rid = str(stranger["id"])
+    added = run("org", "add", "Partido Obrero del Sur", "--country", "AR", "--email", "x@pos.ar")
+    assert added.exit_code == 0, added.stderr
+    twice = run("reply", "assign", rid, "Partido Obrero del Sur")
+    assert twice.exit_code == 1 and "matches 2 organizations" in twice.stderr
+    nowhere = run("reply", "assign", rid, POS, "--campaign", "no-such")
+    assert nowhere.exit_code == 1 and "no campaign named 'no-such'" in nowhere.stderr
+    unknown = run("reply", "assign", rid, "Nobody at all")
+    assert unknown.exit_code == 1 and "no organization matches" in unknown.stderr
+    (still,) = json.loads(run("replies", "--unmatched", "--json").stdout)
+    assert still["id"] == stranger["id"]
+
+
+def test_review_of_an_unknown_campaign(run: Run, initialized: Path) -> None:
+    result = run("replies", "review", "no-such")
+    assert result.exit_code == 1 and "no campaign named 'no-such'" in result.stderr

@@ -26,14 +26,15 @@ from tests.inbox_data import (
     RPB,
     SENDER,
     World,
+    add_org,
     auto_reply_mail,
     bounce_mail,
     mbox,
     reply_mail,
+    send,
     sent_campaign,
     with_attachment,
 )
-
 
 
 @pytest.fixture
@@ -372,7 +373,6 @@ def _nested(depth: int) -> bytes:
 
 
 NASTY = {
-    "empty": b"",
     "no headers": b"\r\n\r\njust a body",
     "many parameters": b"From: p@example.net\r\nContent-Type: text/plain"
     + b";" * 80_000
@@ -382,6 +382,25 @@ NASTY = {
     "bad base64": b"From: b@example.net\r\nContent-Transfer-Encoding: base64\r\n\r\n!!!not base64@@@",
     "broken message-id": b"Message-ID: <[abc@\r\nFrom: m@example.net\r\n\r\nx",
 }
+
+
+def test_a_file_that_is_not_mail_is_unparsable(db: Database, settings: Settings) -> None:
+    (reply_id,) = feed(db, settings, bytes(range(256)) * 4).ids
+    row = reply_row(db, reply_id)
+    assert row["class"] == "unparsable" and row["status"] == "review"
+    assert "not an e-mail message" in row["error"]
+
+
+def test_a_sender_writing_its_domain_in_punycode_is_recognised(
+    db: Database, settings: Settings, world: World
+) -> None:
+    org_id, (address_id,) = add_org(db, "Bücherpartei", ["intl@bücher.example"], ["de"])
+    send(db, world.campaign_id, world.slug, org_id, address_id)
+    raw = reply_mail("Intl@xn--bcher-kva.example", SENDER, "We sign the statement.")
+    (reply_id,) = feed(db, settings, raw).ids
+    row = reply_row(db, reply_id)
+    assert (row["org_id"], row["campaign_id"]) == (org_id, world.campaign_id)
+    assert row["from_addr"] == "intl@bücher.example" and row["class"] == "signon"
 
 
 @pytest.mark.parametrize("name", NASTY)

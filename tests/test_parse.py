@@ -128,6 +128,18 @@ def test_empty_message() -> None:
     assert parsed.text == "" and parsed.from_addr is None and parsed.recipients == []
 
 
+def test_bytes_without_headers_are_not_mail() -> None:
+    parsed = parse_message(bytes(range(256)) * 4)
+    assert parsed.mime is None and "not an e-mail message" in (parsed.error or "")
+
+
+def test_sender_address_is_stored_as_contacts_stores_it() -> None:
+    parsed = parse_message(b"From: Intl <Intl@xn--bcher-kva.example>\n\nhi")
+    assert parsed.from_addr == "intl@bücher.example"
+    odd = parse_message(b"From: Someone@LocalHost\n\nhi")  # refused by the validator, kept
+    assert odd.from_addr == "someone@localhost"
+
+
 _MIME_BITS = st.sampled_from(
     [
         b"From: a@b.org\n",

@@ -55,6 +55,13 @@ def test_a_folder_without_mail_is_named(tmp_path: Path) -> None:
         list(read_paths([tmp_path]))
 
 
+def test_empty_files_hold_no_message(tmp_path: Path) -> None:
+    (tmp_path / "empty.eml").write_bytes(b"")
+    (tmp_path / "blank.eml").write_bytes(b"\r\n\n  ")
+    (tmp_path / "empty.mbox").write_bytes(b"")
+    assert list(read_paths(sorted(tmp_path.iterdir()))) == []
+
+
 def test_an_oversized_message_is_kept_truncated_with_an_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -96,7 +103,13 @@ def test_plain_imap_to_a_remote_host_needs_insecure() -> None:
 
 
 @pytest.mark.parametrize(
-    "url", ["", "imaps://:hunter2@mail.example.org/INBOX", "pop3://me:hunter2@h.example.org"]
+    "url",
+    [
+        "",
+        "imaps://:hunter2@mail.example.org/INBOX",
+        "pop3://me:hunter2@h.example.org",
+        "imaps://me:hunter2@[::1/INBOX",
+    ],
 )
 def test_bad_imap_urls_are_config_errors_without_the_password(url: str) -> None:
     with pytest.raises(ConfigError) as e:

@@ -11,21 +11,13 @@ from click_default_group import DefaultGroup
 
 from mailer.audit import command_context
 from mailer.cli import AppContext, cli, pass_app
+from mailer.models import ReplyClass
 from mailer.output import print_json, table
 
 if TYPE_CHECKING:
     from mailer.inbox.ingest import Summary
 
-CLASSES = (
-    "bounce",
-    "auto_reply",
-    "unsubscribe",
-    "signon",
-    "decline",
-    "acted",
-    "other",
-    "unparsable",
-)
+CLASSES = tuple(c.value for c in ReplyClass)
 DECISIONS = ("signed", "declined", "acted", "other")
 
 

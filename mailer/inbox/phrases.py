@@ -13,38 +13,11 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 
-# Serbian Cyrillic to Serbian Latin (without diacritics), plus the Russian and Ukrainian letters.
-_CYRILLIC = {
-    "а": "a",
-    "б": "b",
-    "в": "v",
-    "г": "g",
-    "д": "d",
-    "ђ": "dj",
-    "е": "e",
-    "ж": "z",
-    "з": "z",
-    "и": "i",
-    "ј": "j",
-    "к": "k",
-    "л": "l",
-    "љ": "lj",
-    "м": "m",
-    "н": "n",
-    "њ": "nj",
-    "о": "o",
-    "п": "p",
-    "р": "r",
-    "с": "s",
-    "т": "t",
-    "ћ": "c",
-    "у": "u",
-    "ф": "f",
-    "х": "h",
-    "ц": "c",
-    "ч": "c",
-    "џ": "dz",
-    "ш": "s",
+from mailer.lang import cyrillic_to_latin
+
+# Serbian Cyrillic is added after fold() from mailer.lang's transliteration; these are the
+# other Cyrillic letters of ru, uk and mk.
+_OTHER_CYRILLIC = {
     "щ": "sc",
     "ъ": "",
     "ы": "y",
@@ -61,9 +34,11 @@ _CYRILLIC = {
     "ќ": "k",
     "ѕ": "dz",
 }
+
+
 _FOLD_MAP = str.maketrans(
     {
-        **_CYRILLIC,
+        **_OTHER_CYRILLIC,
         "đ": "dj",
         "ł": "l",
         "ø": "o",
@@ -105,6 +80,15 @@ def fold(text: str) -> str:
     if not text.isascii():
         text = _MARKS.sub("", unicodedata.normalize("NFKD", text))
     return text.translate(_FOLD_MAP)
+
+
+def _serbian_cyrillic() -> dict[str, str]:
+    """Each lower-case Serbian Cyrillic letter as mailer.lang writes it, folded (ž → z, đ → dj)."""
+    letters = map(chr, range(0x430, 0x460))  # а..џ: the Serbian alphabet lies inside
+    return {c: fold(lat) for c in letters if (lat := cyrillic_to_latin(c)) != c}
+
+
+_FOLD_MAP.update(str.maketrans(_serbian_cyrillic()))
 
 
 def compile_phrases(phrases: Iterable[str]) -> re.Pattern[str]:

@@ -14,6 +14,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from mailer import contacts
+from mailer.campaigns import get_campaign
 from mailer.clock import stamp
 from mailer.config import Settings
 from mailer.db import log_event
@@ -77,7 +78,7 @@ def list_replies(
     where, params = [], []
     if slug is not None:
         where.append("r.campaign_id = ?")
-        params.append(campaign_by_slug(db, slug)["id"])
+        params.append(get_campaign(db, slug)["id"])
     if unmatched:
         where.append("r.campaign_id IS NULL")
     if cls is not None:
@@ -93,13 +94,6 @@ def list_replies(
 def review_queue(db: Database, slug: str) -> list[dict[str, Any]]:
     """The campaign's replies that wait for a person's decision."""
     return list_replies(db, slug=slug, status=effects.REVIEW)
-
-
-def campaign_by_slug(db: Database, slug: str) -> dict[str, Any]:
-    rows = list(db.query("SELECT * FROM campaign WHERE slug = ?", [slug]))
-    if not rows:
-        raise NotFound(f"no campaign {slug!r}", hint="`mailer campaign list` shows the campaigns.")
-    return rows[0]
 
 
 def _reply(db: Database, reply_id: int) -> dict[str, Any]:
@@ -154,7 +148,7 @@ def assign_reply(
     reply = _reply(db, reply_id)
     org = contacts.resolve_org(db, org_ref)
     if campaign is not None:
-        campaign_id = campaign_by_slug(db, campaign)["id"]
+        campaign_id = get_campaign(db, campaign)["id"]
         sent = _latest_sent(db, org["id"], campaign_id)
     else:
         sent = _latest_sent(db, org["id"], None)
