@@ -19,11 +19,22 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
+from rapidfuzz import fuzz
 from sqlite_utils import Database
 
-from mailer.models import MessageState
+from mailer.campaigns import audience
+from mailer.errors import MailerError
+from mailer.lang import (
+    country_name,
+    is_rtl,
+    negotiate,
+    normalize_language,
+    other_serbian_script,
+    transliterate,
+)
+from mailer.models import MessageState, ReplyClass
 from mailer.responses import KINDS
-from mailer.signon import HEADINGS, fold
+from mailer.signon import HEADINGS, fold, kept_id
 
 # An organization's state in a campaign, strongest first (the first that applies wins):
 #   a current (not withdrawn) response: signed, declined, acted, unsubscribed;
@@ -33,7 +44,12 @@ from mailer.signon import HEADINGS, fold
 #   no_answer: at least one message was sent;
 #   not_sent: nothing was sent yet (or nothing got out).
 STATES = (*KINDS, "bounced", "replied", "auto_replied", "no_answer", "not_sent")
-HUMAN_REPLIES = ("signon", "decline", "acted", "other", "unsubscribe")
+# Replies a person wrote (an answer, or one still waiting for review).
+HUMAN_REPLIES = frozenset(ReplyClass) - {
+    ReplyClass.BOUNCE,
+    ReplyClass.AUTO_REPLY,
+    ReplyClass.UNPARSABLE,
+}
 
 
 @dataclass
@@ -50,7 +66,7 @@ class _OrgFacts:
         if self.address_states and all(s in ("bounced", "invalid") for s in self.address_states):
             return "bounced"
         classes = {r["class"] for r in self.replies}
-        if classes & set(HUMAN_REPLIES):
+        if classes & HUMAN_REPLIES:
             return "replied"
         if "auto_reply" in classes:
             return "auto_replied"
@@ -59,24 +75,13 @@ class _OrgFacts:
         return "not_sent"
 
 
-def _kept(orgs: dict[int, dict[str, Any]], org_id: int) -> int:
-    """The organization an id stands for after merges."""
-    seen = set()
-    while orgs[org_id]["merged_into"] is not None and org_id not in seen:
-        seen.add(org_id)
-        org_id = orgs[org_id]["merged_into"]
-    return org_id
-
-
 def _facts(db: Database, campaign: dict[str, Any]) -> dict[int, _OrgFacts]:
-    from mailer.campaigns import audience
-
     cid = campaign["id"]
     orgs = {o["id"]: o for o in db.query("SELECT * FROM organization")}
     facts: dict[int, _OrgFacts] = {}
 
     def of(org_id: int) -> _OrgFacts:
-        kept = _kept(orgs, org_id)
+        kept = kept_id(orgs, org_id)
         if kept not in facts:
             facts[kept] = _OrgFacts(orgs[kept], [], [], None, [])
         return facts[kept]
@@ -101,7 +106,7 @@ def _facts(db: Database, campaign: dict[str, Any]) -> dict[int, _OrgFacts]:
     ):
         of(r["org_id"]).response = r
     for a in db.query("SELECT org_id, status FROM address"):
-        kept = _kept(orgs, a["org_id"])
+        kept = kept_id(orgs, a["org_id"])
         if kept in facts:
             facts[kept].address_states.append(a["status"])
     return facts
@@ -132,7 +137,7 @@ def _by_wave(facts: dict[int, _OrgFacts]) -> list[dict[str, Any]]:
             classes = {r["class"] for r in f.replies if r["message_ref"] in ids}
             counts["bounced"] += "bounce" in classes
             counts["auto_replied"] += "auto_reply" in classes
-            counts["replied"] += bool(classes & set(HUMAN_REPLIES))
+            counts["replied"] += bool(classes & HUMAN_REPLIES)
             if _wave_of_response(f) == wave:
                 counts[f.response["kind"]] += 1  # type: ignore[index]
             elif f.state() == "no_answer" and any(m["state"] == MessageState.SENT for m in mine):
@@ -221,10 +226,6 @@ def campaign_status(db: Database, campaign: dict[str, Any]) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- signatories
 
-ORDERS = ("signed", "alpha", "country")
-FORMATS = ("txt", "md", "html", "csv", "json")
-RTL = ("ar", "he", "fa", "ur")
-
 
 def sort_key(text: str) -> str:
     """Alphabetical order that ignores case and accents (no ICU needed)."""
@@ -233,8 +234,8 @@ def sort_key(text: str) -> str:
 
 
 def heading(lang: str) -> str:
-    """ "Signing organizations" in ``lang`` (its base language, else English)."""
-    return HEADINGS.get(lang) or HEADINGS.get(lang.split("-")[0]) or HEADINGS["en"]
+    """ "Signing organizations" in ``lang`` (``sr`` takes sr-Latn, ``pt-BR`` pt; else English)."""
+    return HEADINGS[negotiate([lang], list(HEADINGS), "en")]
 
 
 @dataclass(frozen=True)
@@ -254,8 +255,6 @@ def published_name(org: dict[str, Any], publish_name: str | None, lang: str) -> 
     its name in the other script) is transliterated for a list in sr-Latn or
     sr-Cyrl, as a Serbian editor would; other names are never transliterated.
     """
-    from mailer.lang import other_serbian_script, transliterate
-
     if publish_name:
         return publish_name
     names = json.loads(org["names"] or "{}")
@@ -274,8 +273,6 @@ def signatories(
     db: Database, campaign: dict[str, Any], *, lang: str = "en", order: str = "signed"
 ) -> list[Signatory]:
     """Every organization with a current signature, once, numbered 1..n in ``order``."""
-    from mailer.lang import country_name
-
     orgs = {o["id"]: o for o in db.query("SELECT * FROM organization")}
     signed: dict[int, dict[str, Any]] = {}
     for r in db.query(
@@ -283,7 +280,7 @@ def signatories(
         " AND withdrawn_at IS NULL ORDER BY at, id",
         [campaign["id"]],
     ):
-        signed.setdefault(_kept(orgs, r["org_id"]), r)  # the earliest signature of a merged pair
+        signed.setdefault(kept_id(orgs, r["org_id"]), r)  # the earliest signature of a merged pair
     rows = []
     for org_id, r in signed.items():
         org = orgs[org_id]
@@ -307,8 +304,6 @@ def signatories(
 
 def near_duplicates(entries: list[Signatory], threshold: float = 90.0) -> list[tuple[str, str]]:
     """Pairs of published names so alike they may be one organization twice."""
-    from rapidfuzz import fuzz
-
     keys = [(fold(e.name), e.name) for e in entries]
     return [
         (a[1], b[1])
@@ -350,7 +345,7 @@ def format_signatories(
         return out.getvalue()
     title = heading(lang)
     if fmt == "html":
-        direction = ' dir="rtl"' if lang.split("-")[0] in RTL else ""
+        direction = ' dir="rtl"' if is_rtl(lang) else ""
         items = "\n".join(f"  <li>{html.escape(_label(e, with_country))}</li>" for e in entries)
         parts = [f'<section lang="{html.escape(lang)}"{direction}>']
         if statement:
@@ -363,29 +358,57 @@ def format_signatories(
     return (f"{statement.strip()}\n\n{body}" if statement else body) + "\n"
 
 
+def publishable_list(
+    db: Database,
+    campaign: dict[str, Any],
+    *,
+    lang: str | None = None,
+    fmt: str = "txt",
+    order: str = "signed",
+    with_country: bool = False,
+    with_statement: bool = False,
+) -> tuple[str, list[tuple[str, str]]]:
+    """``mailer signatories``: the list as text in ``fmt``, and the pairs of names so
+    alike they may be one organization twice. ``lang`` defaults to the campaign's."""
+    if lang is None:
+        lang = str(campaign["default_language"])
+    else:
+        try:
+            lang = normalize_language(lang)
+        except ValueError as e:
+            raise MailerError(str(e)) from None
+    entries = signatories(db, campaign, lang=lang, order=order)
+    statement = statement_for(campaign, lang, fmt=fmt) if with_statement else None
+    text = format_signatories(
+        entries, fmt=fmt, lang=lang, with_country=with_country, statement=statement
+    )
+    return text, near_duplicates(entries)
+
+
 _PERSONAL = re.compile(r"\{[{%][^}]*\b(org|recipient)\b")
 
 
 def statement_for(campaign: dict[str, Any], lang: str, *, fmt: str) -> str:
-    """The statement in ``lang`` (else its default language) to print above the list.
+    """The statement in ``lang`` (else its closest language, else its default) to print
+    above the list.
 
     Written for the public, not for one recipient: paragraphs that name the
     recipient (``{{ org.name }}``…) are left out, campaign variables are
     filled in, and the email subject (often "please sign by…") is not used.
+    A name that only an email has (``sender``, ``unsubscribe``…) prints as
+    nothing; a broken template is an error naming its file and line.
     """
-    from pathlib import Path
-
     from jinja2 import ChainableUndefined
     from jinja2.sandbox import SandboxedEnvironment
     from markdown_it import MarkdownIt
 
     from mailer.lang import format_date
-    from mailer.render import markdown_to_text
-    from mailer.statements import load_statement
+    from mailer.render import compile_template, markdown_to_text, render
+    from mailer.render import statement_for as load_campaign_statement
 
-    statement = load_statement(Path(campaign["statement_dir"]))
-    text = statement.text(lang) or statement.text(statement.default_language)
-    assert text is not None  # load_statement guarantees the default language
+    statement = load_campaign_statement(campaign)
+    text = statement.text(negotiate([lang], statement.available, statement.default_language))
+    assert text is not None  # negotiate picks one of statement.available
     deadline = campaign.get("deadline") or statement.deadline
     day = date.fromisoformat(str(deadline)) if deadline else None
     context = {
@@ -396,9 +419,13 @@ def statement_for(campaign: dict[str, Any], lang: str, *, fmt: str) -> str:
             "deadline_iso": day.isoformat() if day else "",
         }
     }
-    public = "\n\n".join(p for p in re.split(r"\n\s*\n", text.body) if not _PERSONAL.search(p))
+    # Personal paragraphs become blank lines, so errors still name the file's lines.
+    parts = re.split(r"(\n\s*\n)", text.padded_body)
+    public = "".join("\n" * p.count("\n") if _PERSONAL.search(p) else p for p in parts)
+    where = str(text.path)
     env = SandboxedEnvironment(undefined=ChainableUndefined)
-    body = env.from_string(public).render(context).strip()
+    body = render(compile_template(env, public, where), context, where)
+    body = re.sub(r"\n\s*\n\s*", "\n\n", body).strip()
     if fmt == "html":
         return MarkdownIt("commonmark").render(body)
     return body if fmt == "md" else markdown_to_text(body)

@@ -82,8 +82,9 @@ def withdraw(db: Database, campaign_id: int, org_id: int) -> bool:
         old = current(db, campaign_id, org_id)
         if not old or old["withdrawn_at"] is not None:
             return False
-        db.table("response").update(old["id"], {"withdrawn_at": stamp()})
-        log_event(db, "response", old["id"], "withdraw", old=old, new={"withdrawn_at": stamp()})
+        change = {"withdrawn_at": stamp()}
+        db.table("response").update(old["id"], change)
+        log_event(db, "response", old["id"], "withdraw", old=old, new=change)
     return True
 
 

@@ -13,6 +13,7 @@ import html
 import json
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -24,6 +25,7 @@ from sqlite_utils import Database
 from mailer import responses
 from mailer.db import log_event
 from mailer.errors import MailerError
+from mailer.lang import cyrillic_to_latin, normalize_country
 
 # The heading of a signatories list, by language: written by `signatories`
 # and skipped when a list is read back.
@@ -84,46 +86,28 @@ _MORE_HEADINGS = (
     "الموقعون",
 )
 
-_QUOTES = str.maketrans(
-    {
-        "\u2018": "'",
-        "\u2019": "'",
-        "\u201a": "'",
-        "\u201b": "'",
-        "\u02bc": "'",
-        "`": "'",
-        "\u00b4": "'",
-        "\u201c": '"',
-        "\u201d": '"',
-        "\u201e": '"',
-        "\u201f": '"',
-        "\u00ab": '"',
-        "\u00bb": '"',
-        "\u2039": '"',
-        "\u203a": '"',
-    }
-)
+# Apostrophes are dropped inside words ("Workers’" = "Workers'" = "Workers"); other
+# punctuation, quotes included, becomes a space.
+_APOSTROPHES = str.maketrans("", "", "'`\u00b4\u02bc\u2018\u2019\u201a\u201b")
 
-# Cyrillic folded to Latin for matching only (Serbian and Russian letters), so a
-# list written in one script finds an organization stored in the other.
-_CYRILLIC = str.maketrans(
+# Cyrillic letters Serbian does not have, folded to Latin for matching only, so a
+# Russian list finds an organization stored in Latin letters. Serbian letters go
+# through the project's transliteration (mailer.lang); its đ has no accent to drop.
+_MORE_CYRILLIC = str.maketrans(
     {
-        "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "ђ": "dj", "е": "e", "ё": "e",
-        "ж": "z", "з": "z", "и": "i", "й": "j", "ј": "j", "к": "k", "л": "l", "љ": "lj",
-        "м": "m", "н": "n", "њ": "nj", "о": "o", "п": "p", "р": "r", "с": "s", "т": "t",
-        "ћ": "c", "у": "u", "ф": "f", "х": "h", "ц": "c", "ч": "c", "џ": "dz", "ш": "s",
-        "щ": "sc", "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "ju", "я": "ja", "đ": "dj",
+        "ё": "e", "й": "j", "щ": "sc", "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "ju",
+        "я": "ja", "đ": "dj",
     }
 )  # fmt: skip
 
 
 def fold(text: str) -> str:
     """A matching key: case, accents, quotes, punctuation and script ignored."""
-    text = unicodedata.normalize("NFKC", text).translate(_QUOTES).casefold()
-    text = text.translate(_CYRILLIC)
+    text = unicodedata.normalize("NFKC", text).casefold().translate(_APOSTROPHES)
+    text = cyrillic_to_latin(text).translate(_MORE_CYRILLIC)
     decomposed = unicodedata.normalize("NFKD", text)
     kept = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(re.sub(r"[^\w]+", " ", kept.replace("'", "")).split())
+    return " ".join(re.sub(r"[^\w]+", " ", kept).split())
 
 
 @cache
@@ -146,8 +130,6 @@ def _country_index() -> dict[str, str]:
 
 def country_code(text: str) -> str | None:
     """ISO code for a country written as a code, an English or a localized name."""
-    from mailer.lang import normalize_country
-
     text = text.strip().strip(".")
     if not text or len(text) > 60:
         return None
@@ -275,13 +257,25 @@ def parse_list(text: str) -> ParsedList:
 
 
 def read_list(path: Path) -> ParsedList:
+    """The entries of a list file; a file that is not text or lists no one is an error."""
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise MailerError(f"{path}: not UTF-8 text (byte {e.start})") from None
+        data = Path(path).read_bytes()
     except OSError as e:
         raise MailerError(f"{path}: cannot read the list ({e.strerror})") from None
-    return parse_list(text)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise MailerError(f"{path}:{line}: not UTF-8 text; save the file as UTF-8") from None
+    if "\x00" in text:
+        raise MailerError(f"{path}: not a text file (it contains NUL bytes)")
+    parsed = parse_list(text)
+    if not parsed.entries:
+        raise MailerError(
+            f"{path}: no organization found in the file; nothing was imported",
+            hint='Write one organization per line, e.g. "1. Workers\' Party of Atlantis, Greece".',
+        )
+    return parsed
 
 
 # ---------------------------------------------------------------- matching
@@ -321,15 +315,21 @@ class _Index:
     fuzzy_orgs: list[int]
 
 
+def kept_id(orgs: dict[int, dict[str, Any]], org_id: int) -> int:
+    """The organization an id stands for after merges (``orgs``: every organization by id)."""
+    seen = set()
+    while orgs[org_id]["merged_into"] is not None and org_id not in seen:
+        seen.add(org_id)
+        org_id = orgs[org_id]["merged_into"]
+    return org_id
+
+
 def _build_index(db: Database) -> _Index:
     rows = {r["id"]: r for r in db.query("SELECT * FROM organization")}
     kept: dict[int, dict[str, Any]] = {}
     index = _Index({}, {}, {}, [], [])
     for org in rows.values():
-        target, seen = org, set()
-        while target["merged_into"] is not None and target["id"] not in seen:
-            seen.add(target["id"])
-            target = rows[target["merged_into"]]
+        target = rows[kept_id(rows, org["id"])]
         kept[target["id"]] = target
         keys = [(org["name"], "name")]
         keys += [(n, f"name in {lang}") for lang, n in json.loads(org["names"] or "{}").items()]
@@ -448,7 +448,7 @@ def import_list(
                 match.recorded = responses.record(
                     db, campaign["id"], match.org_id, "signed", source="import"
                 )
-        counts = {s: sum(m.status == s for m in plan) for s in {m.status for m in plan}}
+        counts = Counter(m.status for m in plan)
         log_event(
             db, "campaign", campaign["id"], "signon import", new={"file": str(path), **counts}
         )

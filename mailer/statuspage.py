@@ -7,10 +7,12 @@ URL) so it opens offline and can be mailed to comrades as one file.
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment
 
+from mailer.errors import MailerError
 from mailer.responses import KINDS
 
 COLORS = {
@@ -156,3 +158,13 @@ def status_page(status: dict[str, Any], *, today: date) -> str:
         today=today.isoformat(),
         chart=Markup(_chart(status["timeline"])),
     )
+
+
+def write_status_page(path: Path, status: dict[str, Any]) -> None:
+    """``status --html``: the page for today, written to ``path``."""
+    from mailer.clock import now
+
+    try:
+        path.write_text(status_page(status, today=now().date()), encoding="utf-8")
+    except OSError as e:
+        raise MailerError(f"{path}: cannot write the report ({e.strerror})") from None

@@ -43,13 +43,12 @@ def status(app: AppContext, slug: str, as_json: bool, html_file: Path | None) ->
       mailer status peace-2026 --html status.html
     """
     from mailer.campaigns import get_campaign
-    from mailer.clock import now
     from mailer.report import campaign_status
-    from mailer.statuspage import status_page
+    from mailer.statuspage import write_status_page
 
     result = campaign_status(app.db, get_campaign(app.db, slug))
     if html_file is not None:
-        html_file.write_text(status_page(result, today=now().date()), encoding="utf-8")
+        write_status_page(html_file, result)
     if as_json:
         print_json(result)
         return
@@ -282,25 +281,19 @@ def signatories(
       mailer signatories peace-2026 --format md --with-statement > statement.md
     """
     from mailer.campaigns import get_campaign
-    from mailer.errors import MailerError
-    from mailer.lang import normalize_language
-    from mailer.report import format_signatories, near_duplicates, statement_for
-    from mailer.report import signatories as list_signatories
+    from mailer.report import publishable_list
 
-    campaign = get_campaign(app.db, slug)
-    try:
-        lang = normalize_language(lang) if lang else campaign["default_language"]
-    except ValueError as e:
-        raise MailerError(str(e)) from None
     if with_statement and fmt in ("csv", "json"):
         raise click.UsageError("--with-statement works with --format txt, md or html.")
-    entries = list_signatories(app.db, campaign, lang=lang, order=order)
-    statement = statement_for(campaign, lang, fmt=fmt) if with_statement else None
-    click.echo(
-        format_signatories(
-            entries, fmt=fmt, lang=lang, with_country=with_country, statement=statement
-        ),
-        nl=False,
+    text, alike = publishable_list(
+        app.db,
+        get_campaign(app.db, slug),
+        lang=lang,
+        fmt=fmt,
+        order=order,
+        with_country=with_country,
+        with_statement=with_statement,
     )
-    for a, b in near_duplicates(entries):
+    click.echo(text, nl=False)
+    for a, b in alike:
         warn(f"{a!r} and {b!r} look like the same organization (`mailer org merge` joins them)")
