@@ -78,14 +78,7 @@ def start_sink() -> tuple[subprocess.Popen, int]:
 
 def make_project(folder: Path, n: int) -> list[tuple[str, str, str]]:
     """mailer init, N organizations imported, a 2-language campaign 'bench'."""
-    env = {**os.environ, "MAILER_SENDER_ADDRESS": SENDER}
-    subprocess.run(
-        [sys.executable, "-m", "mailer", "init"],
-        cwd=folder,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
+    run_cli(folder, "init")
     statement = folder / "templates" / "bench"
     statement.mkdir(parents=True)
     (statement / "statement.toml").write_text(
@@ -107,18 +100,20 @@ def make_project(folder: Path, n: int) -> list[tuple[str, str, str]]:
         w.writerow(["name", "country", "languages", "emails"])
         for name, email, lang in people:
             w.writerow([name, "GR", lang, email])
-    for args in (
-        ["org", "import", "orgs.csv"],
-        ["campaign", "new", "bench", "--statement", "templates/bench"],
-    ):
-        subprocess.run(
-            [sys.executable, "-m", "mailer", *args],
-            cwd=folder,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
+    run_cli(folder, "org", "import", "orgs.csv")
+    run_cli(folder, "campaign", "new", "bench", "--statement", "templates/bench")
     return people
+
+
+def run_cli(folder: Path, *args: str) -> None:
+    """Run one set-up command of the CLI in ``folder``."""
+    subprocess.run(
+        [sys.executable, "-m", "mailer", *args],
+        cwd=folder,
+        env={**os.environ, "MAILER_SENDER_ADDRESS": SENDER},
+        check=True,
+        capture_output=True,
+    )
 
 
 # ---------------------------------------------------------------- the runs

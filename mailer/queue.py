@@ -148,8 +148,8 @@ def insert_rows(
     return added
 
 
-def test_row_ids(db: Database, campaign_id: int, message_ids: list[str]) -> list[Row]:
-    """The rows just inserted for a test send, by their Message-IDs."""
+def test_rows(db: Database, campaign_id: int, message_ids: list[str]) -> list[Row]:
+    """The rows just inserted for a test send (with their ids), by their Message-IDs."""
     marks = ",".join("?" * len(message_ids))
     return [
         Row(*r)
@@ -163,44 +163,32 @@ def test_row_ids(db: Database, campaign_id: int, message_ids: list[str]) -> list
 
 def recover_sending(db: Database, campaign_id: int) -> int:
     """Rows a dead run left ``sending`` become ``uncertain``: never resent silently."""
+    where = "campaign_id = ? AND state = 'sending'"
     with db.atomic():
-        ids = [
-            r[0]
-            for r in db.execute(
-                "SELECT id FROM message WHERE campaign_id = ? AND state = 'sending'", [campaign_id]
-            )
-        ]
-        at = stamp()
+        ids = [r[0] for r in db.execute(f"SELECT id FROM message WHERE {where}", [campaign_id])]
+        db.execute(
+            "UPDATE message SET state = 'uncertain', updated_at = ?,"
+            f" last_reply = 'the run sending it stopped before the server answered' WHERE {where}",
+            [stamp(), campaign_id],
+        )
         for message_id in ids:
-            db.execute(
-                "UPDATE message SET state = 'uncertain', updated_at = ?,"
-                " last_reply = 'the run sending it stopped before the server answered'"
-                " WHERE id = ?",
-                [at, message_id],
-            )
             log_event(db, "message", message_id, "uncertain", old="sending", new="uncertain")
     return len(ids)
 
 
 def expire_deferred(db: Database, campaign_id: int, wave: int, days: float) -> int:
     """Deferred rows first deferred more than ``days`` ago give up: ``failed``."""
-    cutoff = stamp(now() - timedelta(days=days))
+    where = "campaign_id = ? AND wave = ? AND state = 'deferred' AND first_deferred_at < ?"
+    params = [campaign_id, wave, stamp(now() - timedelta(days=days))]
     with db.atomic():
-        ids = [
-            r[0]
-            for r in db.execute(
-                "SELECT id FROM message WHERE campaign_id = ? AND wave = ? AND state = 'deferred'"
-                " AND first_deferred_at < ?",
-                [campaign_id, wave, cutoff],
-            )
-        ]
+        ids = [r[0] for r in db.execute(f"SELECT id FROM message WHERE {where}", params)]
+        db.execute(
+            "UPDATE message SET state = 'failed', updated_at = ?,"
+            " last_reply = 'still deferred after [smtp] defer_days: ' || COALESCE(last_reply, '')"
+            f" WHERE {where}",
+            [stamp(), *params],
+        )
         for message_id in ids:
-            db.execute(
-                "UPDATE message SET state = 'failed', updated_at = ?,"
-                " last_reply = 'still deferred after [smtp] defer_days: ' || COALESCE(last_reply, '')"
-                " WHERE id = ?",
-                [stamp(), message_id],
-            )
             log_event(db, "message", message_id, "failed", old="deferred", new="failed")
     return len(ids)
 
@@ -392,7 +380,13 @@ class Ledger:
         self.db.conn.executemany(
             "INSERT INTO event (at, command, entity, entity_id, action, new) VALUES (?, ?, 'message', ?, ?, ?)",
             [
-                (at, command, message_id, state, json.dumps({"state": state, "reply": reply}))
+                (
+                    at,
+                    command,
+                    message_id,
+                    state,
+                    json.dumps({"state": state, "reply": reply}, ensure_ascii=False),
+                )
                 for message_id, state, reply in events
             ],
         )

@@ -42,6 +42,18 @@ class ReminderPlan:
     def organizations(self) -> list[Org]:
         return list({r.org.id: r.org for r in self.recipients}.values())
 
+    def as_dict(self, slug: str, summary: SendSummary | None) -> dict[str, Any]:
+        """The ``remind --json`` document; ``send`` is the wave's ``send --json``."""
+        return {
+            "campaign": slug,
+            "wave": self.wave,
+            "resumed": self.resumed,
+            "organizations": [{"org_id": o.id, "name": o.name} for o in self.organizations],
+            "addresses": len(self.recipients),
+            "skipped": self.skipped,
+            "send": summary.as_dict() if summary else None,
+        }
+
 
 def _when(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
@@ -142,7 +154,7 @@ def plan_reminders(
 def remind(
     db: Database,
     settings: Settings,
-    campaign: dict[str, Any],
+    slug: str,
     options: SendOptions,
     *,
     after_days: float = 3,
@@ -151,8 +163,10 @@ def remind(
 ) -> tuple[ReminderPlan, SendSummary | None]:
     """Plan the next wave and send it with the engine ``send`` uses (Ctrl-C and
     SIGTERM stop it the same way); no summary when no one needs a reminder."""
+    from mailer.campaigns import get_campaign
     from mailer.send import send_wave
 
+    campaign = get_campaign(db, slug)
     plan = plan_reminders(db, campaign, after_days=after_days)
     if not plan.recipients:
         return plan, None

@@ -27,8 +27,9 @@ from sqlite_utils import Database
 from mailer import queue
 from mailer.clock import now
 from mailer.config import Settings, parse_rate
+from mailer.contacts import normalize_email
 from mailer.dkim import Signer, signer_from_settings
-from mailer.errors import ConfigError, MailerError, TemplateError, TransportError
+from mailer.errors import MailerError, TemplateError, TransportError
 from mailer.models import Org, Recipient
 from mailer.queue import Ledger, Row
 from mailer.ratelimit import RateLimiter
@@ -45,6 +46,8 @@ GRACE_SECONDS = 10.0  # after Ctrl-C, how long messages in flight may still fini
 # which beat committing each claim alone by as much again. A real server's
 # round trips are tens of milliseconds, so the wait costs nothing there.
 GROUP_COMMIT_WINDOW = 0.003
+# What can become of a message in one run, in the order summaries show them.
+STATES = ("sent", "deferred", "failed", "uncertain", "skipped")
 
 
 class MessageFactory(Protocol):
@@ -80,8 +83,7 @@ class SendOptions:
 class SendEvent:
     """One thing that happened, for a progress display.
 
-    kind: "start" (total = messages to send), "sent", "retry", "deferred",
-    "failed", "uncertain", "skipped", "stopping".
+    kind: "start" (total = messages to send), "retry", or one of ``STATES``.
     """
 
     kind: str
@@ -109,7 +111,7 @@ class SendSummary:
 
     @property
     def not_attempted(self) -> int:
-        done = sum(self.counts[k] for k in ("sent", "deferred", "failed", "uncertain", "skipped"))
+        done = sum(self.counts[k] for k in STATES)
         return max(0, self.total - done)
 
     def as_dict(self) -> dict[str, Any]:
@@ -121,7 +123,7 @@ class SendSummary:
             "dry_run": self.dry_run,
             "test": self.test,
             "total": self.total,
-            **{k: self.counts[k] for k in ("sent", "deferred", "failed", "uncertain", "skipped")},
+            **{k: self.counts[k] for k in STATES},
             "not_attempted": self.not_attempted,
             "previously_sent": self.previously_sent,
             "found_uncertain": self.found_uncertain,
@@ -260,24 +262,15 @@ async def run_wave(
         on_event=on_event or (lambda e: None),
         stop=stop or Stop(),
     )
-    if options.dry_run:
-        return run.dry_run(
-            recipients, transport.description if transport else _describe_transport(settings)
-        )
+    test_email = check_test_address(options.test_email) if options.test_email else None
     if transport is None:
-        transport = open_transport(settings, prompt=prompt)
-    if options.test_email:
-        email = check_test_address(options.test_email)
-        return await run.test_send(recipients, transport, email)
+        transport = open_transport(settings, prompt=prompt, login=not options.dry_run)
+    if options.dry_run:
+        return run.dry_run(recipients, transport.description)
+    if test_email:
+        return await run.test_send(recipients, transport, test_email)
     with queue.send_lock(db, campaign):
         return await run.send(recipients, transport)
-
-
-def _describe_transport(settings: Settings) -> str:
-    from mailer.config import redact
-
-    url = settings["smtp.url"]
-    return redact(url) if url else f"the outbox {settings.path('outbox.path')}"
 
 
 # --------------------------------------------------------------------- the run
@@ -326,12 +319,10 @@ class _Run:
             is_test=is_test,
         )
 
-    def _snapshot(self, recipients: list[Recipient]) -> None:
+    def _fresh_rows(self, recipients: list[Recipient]) -> list[Row]:
+        """New rows for the recipients that have none in this wave yet."""
         have = queue.existing_addresses(self.db, self.campaign["id"], self.wave)
-        fresh = [r for r in recipients if r.address_id not in have]
-        queue.insert_rows(
-            self.db, self.campaign["id"], self.wave, [self._new_row(r) for r in fresh]
-        )
+        return [self._new_row(r) for r in recipients if r.address_id not in have]
 
     def _build(self, row: Row) -> bytes:
         org = self.orgs.get(row.org_id or 0) or Org(id=0, name="")
@@ -370,9 +361,8 @@ class _Run:
         ready, blocked = queue.pending(
             self.db, self.campaign["id"], self.wave, retry_uncertain=self.options.retry_uncertain
         )
-        have = queue.existing_addresses(self.db, self.campaign["id"], self.wave)
-        ready += [self._new_row(r) for r in recipients if r.address_id not in have]
-        ready = ready[: self.options.limit] if self.options.limit else ready
+        ready += self._fresh_rows(recipients)
+        ready = ready[: self._allowance(len(ready))]
         self._load_orgs(recipients, ready)
         s.total = len(ready) + len(blocked)
         s.previously_sent = queue.count_states(self.db, self.campaign["id"], self.wave).get(
@@ -411,9 +401,10 @@ class _Run:
             rows.append(row)
             self.orgs[org.id] = org
         s.total = len(rows)
+        self.emit(SendEvent("start", total=s.total))
         self._preflight(rows)
         queue.insert_rows(self.db, self.campaign["id"], self.wave, rows, is_test=True)
-        rows = queue.test_row_ids(self.db, self.campaign["id"], [r.message_id for r in rows])
+        rows = queue.test_rows(self.db, self.campaign["id"], [r.message_id for r in rows])
         await self._deliver_all(rows, transport, RateLimiter(None))
         return s
 
@@ -422,7 +413,7 @@ class _Run:
         s.transport = transport.description
         cid = self.campaign["id"]
         s.found_uncertain = queue.recover_sending(self.db, cid)
-        self._snapshot(recipients)
+        queue.insert_rows(self.db, cid, self.wave, self._fresh_rows(recipients))
         queue.expire_deferred(self.db, cid, self.wave, float(self.settings["smtp.defer_days"]))
         ready, blocked = queue.pending(
             self.db, cid, self.wave, retry_uncertain=self.options.retry_uncertain
@@ -458,11 +449,8 @@ class _Run:
     def _limiter(self, transport: Transport) -> RateLimiter:
         if not transport.rate_limited:
             return RateLimiter(None)
-        text = self.options.rate or self.settings["smtp.rate"]
-        try:
-            rate = parse_rate(text)
-        except ValueError as e:
-            raise ConfigError(f"--rate: {e}, got {text!r}") from None
+        # Both sources were checked already: --rate by the CLI, [smtp] rate on loading.
+        rate = parse_rate(self.options.rate or self.settings["smtp.rate"])
         if rate is None:
             return RateLimiter(None)
         return RateLimiter(rate[0], rate[1], sleep=self.stop.sleep)
@@ -647,9 +635,7 @@ class _Worker:
 
 def check_test_address(email: str) -> str:
     """The --test address, validated like any address we store."""
-    from email_validator import EmailNotValidError, validate_email
-
     try:
-        return validate_email(email, check_deliverability=False).normalized
-    except EmailNotValidError as e:
-        raise MailerError(f"--test {email!r}: {e}") from None
+        return normalize_email(email)
+    except ValueError as e:
+        raise MailerError(f"--test: {e}") from None

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
-from urllib.parse import unquote, urlsplit
+from urllib.parse import SplitResult, unquote, urlsplit
 
 import aiosmtplib
 from aiosmtplib import SMTP, SMTPResponse
@@ -129,7 +129,7 @@ class SmtpTransport:
             )
         self.scheme = parts.scheme
         self.host = parts.hostname
-        self.port = parts.port or DEFAULT_PORTS[parts.scheme]
+        self.port = _port(parts, url)
         self.user = unquote(parts.username) if parts.username else None
         self.password = password
         self.timeout = timeout or None
@@ -164,6 +164,19 @@ class SmtpTransport:
 
     def connection(self) -> SmtpConnection:
         return SmtpConnection(self)
+
+
+def _port(parts: SplitResult, url: str) -> int:
+    """The port of the URL, or the scheme's usual one; a clear error for a bad one."""
+    try:
+        port = parts.port
+    except ValueError:  # not a number, or above 65535
+        port = 0
+    if port is None:
+        return DEFAULT_PORTS[parts.scheme]
+    if not port:
+        raise ConfigError(f"[smtp] url {redact(url)!r}: the port must be a number from 1 to 65535")
+    return port
 
 
 class SmtpConnection:
@@ -418,22 +431,25 @@ class MaildirConnection:
         self._box = None
 
 
-def open_transport(settings: Settings, *, prompt: Callable[[str], str] | None = None) -> Transport:
+def open_transport(
+    settings: Settings, *, prompt: Callable[[str], str] | None = None, login: bool = True
+) -> Transport:
     """The transport [smtp] url selects; the Maildir outbox when it is empty.
 
     ``prompt`` asks for a password on a terminal (None when there is none).
+    ``login=False`` (``--dry-run``) checks the URL but asks for no password.
     """
     url = settings["smtp.url"]
     if not url:
         return MaildirTransport(settings.path("outbox.path"))
-    probe = SmtpTransport(url, insecure=settings["smtp.insecure"])
-    password = (
-        secret("smtp", service=probe.host, user=probe.user, prompt=prompt) if probe.user else None
-    )
-    return SmtpTransport(
+    transport = SmtpTransport(
         url,
-        password=password,
         timeout=settings["smtp.timeout"],
         data_timeout=settings["smtp.data_timeout"],
         insecure=settings["smtp.insecure"],
     )
+    if login and transport.user:
+        transport.password = secret(
+            "smtp", service=transport.host, user=transport.user, prompt=prompt
+        )
+    return transport

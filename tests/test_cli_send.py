@@ -87,6 +87,7 @@ def test_test_copy_per_language(campaign, run, smtpd, monkeypatch):
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["test"] is True
     assert smtpd.received() == {"me@party.example.org": 3}
+    assert "3/3 done, 0 not sent" in result.stderr  # progress knows the total
     bad = run("send", campaign, "--test", "not an address")
     assert bad.exit_code == 1 and "--test" in bad.stderr
 
@@ -145,3 +146,62 @@ def test_the_password_is_never_printed_or_stored(
 def test_unknown_campaign(with_orgs, run):
     result = run("send", "nope")
     assert result.exit_code == 1 and "nope" in result.stderr
+
+
+def test_limit_caps_the_run_and_the_dry_run_alike(campaign, run, project):
+    dry = json.loads(run("send", campaign, "--limit", "2", "--dry-run", "--json").stdout)
+    assert dry["total"] == sum(dry["languages"].values()) == 2
+    result = run("send", campaign, "--limit", "2", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["sent"] == 2 == len(mailbox.Maildir(project / "outbox"))
+    zero = run("send", campaign, "--limit", "0")
+    assert zero.exit_code == 2 and "--limit" in zero.stderr
+
+
+def test_the_daily_cap_shows_in_the_dry_run(campaign, run, monkeypatch):
+    monkeypatch.setenv("MAILER_SMTP_DAILY_CAP", "3")
+    result = run("send", campaign, "--dry-run")
+    assert result.exit_code == 0, result.stderr
+    assert "daily cap of 3 messages" in result.stdout and "leaves 3 for today" in result.stdout
+
+
+def test_dry_run_and_test_together_is_a_usage_error(campaign, run, project):
+    result = run("send", campaign, "--dry-run", "--test", "me@party.example.org")
+    assert result.exit_code == 2 and "--dry-run and --test" in result.stderr
+    assert not (project / "outbox").exists()
+
+
+def test_a_bad_test_address_is_refused_before_asking_for_a_password(campaign, run, monkeypatch):
+    monkeypatch.setenv("MAILER_SMTP_URL", f"smtps://{USER}@127.0.0.1:{free_port()}")
+    result = run("send", campaign, "--test", "me@")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: --test: email 'me@' is not valid")
+    assert "PASSWORD" not in result.stderr
+
+
+@pytest.mark.parametrize("port", ["abc", "99999", "0"])
+@pytest.mark.parametrize("dry_run", [(), ("--dry-run",)])
+def test_a_bad_port_in_the_smtp_url_is_one_sentence(campaign, run, monkeypatch, port, dry_run):
+    monkeypatch.setenv("MAILER_SMTP_URL", f"smtp://127.0.0.1:{port}")
+    result = run("send", campaign, *dry_run)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: [smtp] url 'smtp://127.0.0.1:{port}': the port must")
+    assert "internal error" not in result.stderr
+
+
+def test_uncertain_messages_go_again_only_with_retry_uncertain(campaign, run, project):
+    from mailer.config import load_settings
+    from mailer.db import open_db
+
+    assert run("send", campaign, "--limit", "3").exit_code == 0
+    db = open_db(load_settings().path("db.path"))
+    db.execute("UPDATE message SET state = 'uncertain' WHERE id = (SELECT min(id) FROM message)")
+    db.close()
+    again = json.loads(run("send", campaign, "--limit", "1", "--json").stdout)
+    assert (again["sent"], again["previously_sent"]) == (1, 2)  # a new one, not the uncertain
+    assert len(mailbox.Maildir(project / "outbox")) == 4
+    result = run("send", campaign, "--retry-uncertain", "--limit", "1", "--json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert (data["sent"], data["previously_sent"]) == (1, 3)
+    assert len(mailbox.Maildir(project / "outbox")) == 5  # 3, 1 new, the uncertain one again

@@ -4,6 +4,8 @@ twice the same day; an interrupted reminder wave is finished, not restarted."""
 
 from __future__ import annotations
 
+import json
+import mailbox
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ from mailer.contacts import optout
 from mailer.db import open_db
 from mailer.errors import MailerError
 from mailer.remind import plan_reminders
+from tests.conftest import Run
 from tests.tracking import World, write_statement
 
 DAY1 = "2026-03-01T09:00:00+00:00"
@@ -121,3 +124,50 @@ def test_nothing_sent_yet_is_an_error_naming_the_next_command(world: World) -> N
     with pytest.raises(MailerError, match="has not been sent yet") as info:
         plan_reminders(world.db, world.campaign)
     assert info.value.hint == "Run `mailer send peace` first."
+
+
+# ------------------------------------------------------------ through the CLI
+
+
+@pytest.fixture
+def sent(with_orgs: Path, run: Run, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Campaign `call`: its first message sent to 4 addresses on DAY1, to the outbox."""
+    monkeypatch.setenv("MAILER_SENDER_ADDRESS", "intl@party.example.org")
+    assert run("campaign", "new", "call", "--statement", "templates/example-call").exit_code == 0
+    monkeypatch.setenv("MAILER_NOW", DAY1)
+    assert run("send", "call", "--limit", "4").exit_code == 0
+    return "call"
+
+
+def remind_json(run: Run, *args: str) -> dict:
+    result = run("remind", "call", "--json", *args)
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_cli_after_days_and_limit(
+    sent: str, run: Run, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MAILER_NOW", DAY4)
+    assert remind_json(run, "--dry-run", "--after-days", "4")["send"] is None  # too early
+    plan = remind_json(run, "--dry-run", "--after-days", "2")
+    assert plan["wave"] == 1 and plan["addresses"] == 4 and plan["send"]["dry_run"]
+    first = remind_json(run, "--after-days", "2", "--limit", "1")
+    assert first["send"]["sent"] == 1
+    rest = remind_json(run, "--after-days", "2")  # finishes the same wave
+    assert (rest["wave"], rest["resumed"], rest["send"]["sent"]) == (1, True, 3)
+    assert len(mailbox.Maildir(project / "outbox")) == 8
+    assert remind_json(run, "--after-days", "2")["send"] is None  # no one twice the same day
+
+
+@pytest.mark.parametrize("days", ["-1", "abc", "nan", "inf", "1e9"])
+def test_cli_bad_after_days_is_a_usage_error(sent: str, run: Run, days: str) -> None:
+    result = run("remind", "call", "--after-days", days)
+    assert result.exit_code == 2 and "--after-days" in result.stderr
+
+
+def test_cli_unknown_campaign_and_bad_limit(sent: str, run: Run) -> None:
+    unknown = run("remind", "nope")
+    assert unknown.exit_code == 1 and "no campaign named 'nope'" in unknown.stderr
+    zero = run("remind", "call", "--limit", "0")
+    assert zero.exit_code == 2 and "--limit" in zero.stderr

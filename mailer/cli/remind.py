@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from typing import TYPE_CHECKING
 
 import click
 
@@ -10,12 +11,25 @@ from mailer.audit import command_context
 from mailer.cli import AppContext, cli, pass_app
 from mailer.output import print_json, table
 
+if TYPE_CHECKING:
+    from mailer.remind import ReminderPlan
+    from mailer.send import SendSummary
+
+MAX_DAYS = 36500  # a century: beyond any campaign, and within what dates can hold
+
+
+def _days(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    if math.isnan(value):  # FloatRange lets "nan" through
+        raise click.BadParameter("expected a number of days, got 'nan'")
+    return value
+
 
 @cli.command()
 @click.argument("slug")
 @click.option(
     "--after-days",
-    type=click.FloatRange(min=0),
+    type=click.FloatRange(min=0, max=MAX_DAYS),
+    callback=_days,
     metavar="DAYS",
     default=3,
     show_default=True,
@@ -53,42 +67,30 @@ def remind(
       mailer remind peace-2026 --dry-run
       mailer remind peace-2026 --after-days 7
     """
-    from mailer.campaigns import get_campaign
     from mailer.cli.send import Progress, finish, terminal_prompt
     from mailer.remind import remind as remind_campaign
     from mailer.send import SendOptions
 
-    campaign = get_campaign(app.db, slug)
     options = SendOptions(dry_run=dry_run, limit=limit)
     with command_context("remind"), Progress() as progress:
         plan, summary = remind_campaign(
             app.db,
             app.settings,
-            campaign,
+            slug,
             options,
             after_days=after_days,
             on_event=progress,
             prompt=terminal_prompt(),
         )
     if as_json:
-        print_json(
-            {
-                "campaign": slug,
-                "wave": plan.wave,
-                "resumed": plan.resumed,
-                "organizations": [{"org_id": o.id, "name": o.name} for o in plan.organizations],
-                "addresses": len(plan.recipients),
-                "skipped": plan.skipped,
-                "send": summary.as_dict() if summary else None,
-            }
-        )
+        print_json(plan.as_dict(slug, summary))
     else:
-        _print(slug, plan, summary, dry_run=dry_run)
+        _print(plan, summary, dry_run=dry_run)
     if summary:
         finish(summary, f"mailer remind {slug}")
 
 
-def _print(slug: str, plan: Any, summary: Any, *, dry_run: bool) -> None:
+def _print(plan: ReminderPlan, summary: SendSummary | None, *, dry_run: bool) -> None:
     from mailer.cli.send import print_summary
 
     for reason, names in plan.skipped.items():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -13,7 +13,8 @@ from mailer.cli import AppContext, cli, pass_app
 from mailer.errors import EXIT_INTERRUPTED, EXIT_TERMINATED, MailerError
 from mailer.output import print_json, table
 
-STATES = ("sent", "deferred", "failed", "uncertain", "skipped")
+if TYPE_CHECKING:
+    from mailer.send import SendEvent, SendSummary
 
 
 def _rate(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -36,7 +37,9 @@ def _rate(ctx: click.Context, param: click.Parameter, value: str | None) -> str 
     metavar="EMAIL",
     help="Send one copy in each language to EMAIL only (recorded as a test, not as sent).",
 )
-@click.option("--limit", type=click.IntRange(min=0), help="Send at most N messages in this run.")
+@click.option(
+    "--limit", type=click.IntRange(min=1), metavar="N", help="Send at most N messages in this run."
+)
 @click.option(
     "--rate",
     callback=_rate,
@@ -89,6 +92,8 @@ def send(
     """
     from mailer.send import SendOptions, send_campaign
 
+    if dry_run and test_email:
+        raise click.UsageError("--dry-run and --test cannot be used together.")
     if insecure:
         app.overrides["smtp.insecure"] = True
     options = SendOptions(
@@ -117,7 +122,7 @@ def terminal_prompt() -> Callable[[str], str] | None:
     return lambda text: click.prompt(text, hide_input=True)
 
 
-def finish(summary: Any, rerun: str) -> None:
+def finish(summary: SendSummary, rerun: str) -> None:
     """Exit 130/143 after an interruption; exit 1 when the run could not do its job."""
     if summary.interrupted:
         click.echo(f"Interrupted: run `{rerun}` again to continue.", err=True)
@@ -130,7 +135,9 @@ def finish(summary: Any, rerun: str) -> None:
         )
 
 
-def print_summary(summary: Any) -> None:
+def print_summary(summary: SendSummary) -> None:
+    from mailer.send import STATES
+
     data = summary.as_dict()
     if summary.dry_run:
         click.echo(f"Dry run for {summary.campaign}: nothing was sent ({summary.transport}).")
@@ -170,13 +177,13 @@ class Progress:
         self._task: Any = None
         self._next_line = 0
 
-    def __call__(self, event: Any) -> None:
+    def __call__(self, event: SendEvent) -> None:
         if event.kind == "start":
             self.total = event.total
             self._start()
             return
-        if event.kind in ("retry", "stopping"):
-            if self._bar is None and event.kind == "retry":
+        if event.kind == "retry":
+            if self._bar is None:
                 click.echo(f"retrying {event.email}: {event.reply}", err=True)
             return
         self.done += 1
