@@ -76,7 +76,7 @@ def create_campaign(
     audience_spec = {
         "tags": sorted(set(tags)),
         "countries": sorted({_country(c) for c in countries}),
-        "where": _check_where(where),
+        "where": (where or "").strip() or None,
     }
     if isinstance(deadline, str):
         deadline = _parse_date(deadline)
@@ -116,25 +116,13 @@ def _parse_date(text: str) -> date:
         raise MailerError(f"deadline {text!r} is not a date like 2026-12-10") from None
 
 
-def _check_where(where: str | None) -> str | None:
-    if where is None or not where.strip():
-        return None
-    if ";" in where:
-        raise MailerError(f"--where {where!r} must be one condition, without ';'", hint=WHERE_HINT)
-    return where.strip()
-
-
 def trial_render(settings: Settings, campaign: Mapping[str, Any]) -> None:
     """Render every language (and its reminder) for a sample organization: any template
     error surfaces now, naming file and line, not halfway through a send."""
     from mailer.render import build_factory
 
-    if not settings["sender.address"]:
-        settings = replace(
-            settings, values={**settings.values, "sender.address": "sender@example.invalid"}
-        )
     for wave in (0, 1):
-        factory = build_factory(settings, campaign, wave=wave)
+        factory = build_factory(settings, campaign, wave=wave, trial=True)
         for lang in factory.languages:
             org = replace(SAMPLE_ORG, languages=(lang,))
             factory.build(
@@ -228,6 +216,10 @@ def _matching_ids(db: Database, where: str) -> set[int]:
     try:
         with _read_only(db):
             rows = db.execute(f"SELECT id FROM organization WHERE (\n{where}\n)").fetchall()
+    except sqlite3.ProgrammingError:  # "You can only execute one statement at a time."
+        raise MailerError(
+            f"--where {where!r} must be one condition, not several statements", hint=WHERE_HINT
+        ) from None
     except sqlite3.DatabaseError as e:
         message = "it may only read" if "not authorized" in str(e) else str(e)
         raise MailerError(
@@ -239,9 +231,12 @@ def _matching_ids(db: Database, where: str) -> set[int]:
 def addresses(db: Database, org_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     """Every address of these organizations, any status, by organization, in id order."""
     found: dict[int, list[dict[str, Any]]] = {org_id: [] for org_id in org_ids}
-    for row in db.query("SELECT * FROM address ORDER BY id"):
-        if row["org_id"] in found:
-            found[row["org_id"]].append(row)
+    rows = db.query(
+        "SELECT * FROM address WHERE org_id IN (SELECT value FROM json_each(?)) ORDER BY id",
+        [json.dumps(org_ids)],
+    )
+    for row in rows:
+        found[row["org_id"]].append(row)
     return found
 
 

@@ -182,8 +182,8 @@ def with_serbian_scripts(tags: list[str] | tuple[str, ...]) -> list[str]:
     return result
 
 
-def negotiate(preferred: tuple[str, ...] | list[str], available: list[str], default: str) -> str:
-    """The first preferred language the statement can be given in, else ``default``.
+def best_match(preferred: tuple[str, ...] | list[str], available: list[str]) -> str | None:
+    """The first preferred language the statement can be given in, or None.
 
     ``available`` are the statement's languages (Serbian scripts already expanded).
     A preferred ``sr`` without a script takes the first Serbian script in ``available``
@@ -203,7 +203,12 @@ def negotiate(preferred: tuple[str, ...] | list[str], available: list[str], defa
             tag_language, tag_script = _parts(tag)
             if tag_language == language and (script is None or tag_script in (None, script)):
                 return tag
-    return default
+    return None
+
+
+def negotiate(preferred: tuple[str, ...] | list[str], available: list[str], default: str) -> str:
+    """:func:`best_match`, else ``default`` (the statement's own language)."""
+    return best_match(preferred, available) or default
 
 
 # Serbian Cyrillic ↔ Gaj's Latin. One letter each way except the digraphs Lj, Nj, Dž.

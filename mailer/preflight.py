@@ -11,7 +11,7 @@ import email
 import email.policy
 import re
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from email.header import decode_header, make_header
 from typing import Any
 
@@ -20,11 +20,11 @@ from sqlite_utils import Database
 from mailer.campaigns import addresses, select_orgs
 from mailer.config import Settings
 from mailer.contacts import resolve_org
-from mailer.errors import MailerError, NotFound, TemplateError
+from mailer.errors import MailerError, NotFound
+from mailer.lang import best_match, normalize_language
 from mailer.models import Org, Recipient
 from mailer.render import MessageFactory, build_factory
 
-PLACEHOLDER_SENDER = "sender@example.invalid"
 PREVIEW_TOKEN = "previewtoken"
 HIDDEN_HEADERS = {"mime-version", "content-type", "content-transfer-encoding"}
 
@@ -73,12 +73,6 @@ class CheckReport:
         }
 
 
-def _render_settings(settings: Settings) -> Settings:
-    if settings["sender.address"]:
-        return settings
-    return replace(settings, values={**settings.values, "sender.address": PLACEHOLDER_SENDER})
-
-
 def check_campaign(db: Database, settings: Settings, campaign: dict[str, Any]) -> CheckReport:
     """Render every recipient of the audience and collect what blocks or deserves a look."""
     report = CheckReport(campaign["slug"])
@@ -87,9 +81,9 @@ def check_campaign(db: Database, settings: Settings, campaign: dict[str, Any]) -
             Finding(True, "mailer.toml", "[sender] address is not set (the From of every message)")
         )
     try:
-        factory = build_factory(_render_settings(settings), campaign)
-        reminders = build_factory(_render_settings(settings), campaign, wave=1)
-    except (TemplateError, MailerError) as e:
+        factory = build_factory(settings, campaign, trial=True)
+        reminders = build_factory(settings, campaign, wave=1, trial=True)
+    except MailerError as e:
         report.findings.append(Finding(True, "statement", str(e)))
         return report
     errors: dict[str, list[str]] = {}
@@ -126,7 +120,7 @@ def _check_org(
         report.findings.append(Finding(True, org.name, "no deliverable address"))
         return
     lang = factory.language_for(org)
-    if org.languages and not _speaks(org, lang):
+    if org.languages and best_match(org.languages, factory.languages) is None:
         report.findings.append(
             Finding(
                 False,
@@ -153,13 +147,6 @@ def _check_org(
         report.languages[lang] += 1
 
 
-def _speaks(org: Org, lang: str) -> bool:
-    """Whether ``lang`` is one of the organization's languages (same language, any region,
-    and either Serbian script counts: transliteration gives it its own script)."""
-    base = lang.split("-")[0]
-    return any(want.split("-")[0] == base for want in org.languages)
-
-
 @dataclass(frozen=True)
 class Preview:
     org: Org
@@ -182,14 +169,9 @@ def preview_message(
     wave: int = 0,
 ) -> Preview:
     """The message one organization gets, decoded as a mail program shows it."""
-    factory = build_factory(_render_settings(settings), campaign, wave=wave)
+    factory = build_factory(settings, campaign, wave=wave, trial=True)
     recipient = _preview_recipient(db, campaign, org_ref)
-    chosen = lang or factory.language_for(recipient.org)
-    if chosen not in factory.languages:
-        raise MailerError(
-            f"the statement has no text in {chosen!r}",
-            hint=f"It has {', '.join(factory.languages)}.",
-        )
+    chosen = factory.language_for(recipient.org) if lang is None else _language(factory, lang)
     raw = factory.build(
         recipient,
         lang=chosen,
@@ -215,6 +197,22 @@ def preview_message(
         placeholder_sender=not settings["sender.address"],
         transliterated_from=factory.plan_source(chosen).transliterated_from,
     )
+
+
+def _language(factory: MessageFactory, lang: str) -> str:
+    """The statement's language for ``--lang``: ``sr`` is the Serbian it was written in,
+    ``en-GB`` is ``en``; a language it does not have is an error, not the default."""
+    try:
+        wanted = normalize_language(lang)
+    except ValueError as e:
+        raise MailerError(f"--lang: {e}") from None
+    chosen = best_match([wanted], factory.languages)
+    if chosen is None:
+        raise MailerError(
+            f"the statement has no text in {wanted!r}",
+            hint=f"It has {', '.join(factory.languages)}.",
+        )
+    return chosen
 
 
 def _decoded(raw: str) -> str:

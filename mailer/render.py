@@ -19,7 +19,7 @@ import textwrap
 import tomllib
 import traceback
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from email.header import Header
 from email.utils import format_datetime, formataddr
@@ -56,6 +56,10 @@ VARIABLES_HINT = (
 )
 # Recipient-level names: held back while the layout is rendered once per language.
 DEFERRED = ("org", "recipient", "unsubscribe", "reply_to")
+# A paragraph naming one of them is for one recipient, not for the public.
+_PERSONAL = re.compile(r"\{[{%][^}]*\b(?:" + "|".join(DEFERRED) + r")\b")
+# Stands in for an unset [sender] address where nothing is sent (check, preview).
+PLACEHOLDER_SENDER = "sender@example.invalid"
 
 
 # --- Headers --------------------------------------------------------------------------------
@@ -400,10 +404,20 @@ def _transliterate_strings(strings: dict[str, str], lang: str) -> dict[str, str]
     return {k: transliterate_outside_markup(v, lang) for k, v in strings.items()}
 
 
+def read_template_file(path: Path) -> str:
+    """A layout or strings file as text; TemplateError naming it if it cannot be read."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise TemplateError(f"{path}: not UTF-8 text ({e})") from None
+    except OSError as e:
+        raise TemplateError(f"{path}: cannot be read: {e.strerror}") from None
+
+
 @cache
 def _read_strings_cached(path: Path, mtime: float) -> dict[str, str]:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(read_template_file(path))
     except tomllib.TOMLDecodeError as e:
         raise TemplateError(f"{path}: not valid TOML: {e}") from None
     for key, value in data.items():
@@ -462,8 +476,11 @@ class MessageFactory:
                 self._from_line = address_header("From", self._name, self._address)
             except ValueError as e:
                 raise ConfigError(f"[sender] address: {e}") from None
-        deadline = campaign.get("deadline") or statement.deadline
-        self._deadline = date.fromisoformat(str(deadline)) if deadline else None
+        self._deadline = campaign_deadline(campaign, statement)
+        self._layouts = {
+            env: compile_template(env, read_template_file(path), str(path))
+            for env, path in ((HTML_ENV, layout.html), (TEXT_ENV, layout.text))
+        }
         self._plans = {lang: self._compile(lang) for lang in statement.available}
 
     @property
@@ -488,10 +505,6 @@ class MessageFactory:
     def plan_source(self, lang: str) -> LanguageText:
         """The statement text used for ``lang`` (reminder variant or statement)."""
         return self._plan(lang).text
-
-    def frame_language(self, lang: str) -> str:
-        """The language the frame strings of ``lang`` are really in (English if none)."""
-        return self._plan(lang).strings_file
 
     def _plan(self, lang: str) -> _Plan:
         try:
@@ -540,13 +553,7 @@ class MessageFactory:
             "align": "right" if rtl else "left",
             "wave": self.wave,
             "is_reminder": self.wave >= 1,
-            "campaign": {
-                "slug": self.campaign["slug"],
-                "title": self.campaign["title"],
-                "kind": self.campaign["kind"],
-                "deadline": format_date(self._deadline, lang) if self._deadline else None,
-                "deadline_iso": self._deadline.isoformat() if self._deadline else None,
-            },
+            "campaign": campaign_variables(self.campaign, self._deadline, lang),
             "sender": {"name": self._name or self._address, "address": self._address},
         }
 
@@ -575,10 +582,7 @@ class MessageFactory:
             "preheader": marks.protect(text.preheader),
             "strings": {k: marks.protect(v) for k, v in strings.items()},
         }
-        where = str(layout)
-        frame = render(
-            compile_template(env, layout.read_text(encoding="utf-8"), where), context, where
-        )
+        frame = render(self._layouts[env], context, str(layout))
         if html:
             import css_inline
 
@@ -591,7 +595,7 @@ class MessageFactory:
 
     def context(self, recipient: Recipient, lang: str, token: str) -> dict[str, Any]:
         plan, org = self._plan(lang), recipient.org
-        address = self._address or "sender@example.invalid"
+        address = self.sender
         return {
             **plan.base,
             "org": {
@@ -621,9 +625,8 @@ class MessageFactory:
             raise MailerError(f"reply token {token!r} is not a plain lower-case token")
         if not _MESSAGE_ID.fullmatch(message_id):
             raise MailerError(f"Message-ID {message_id!r} is not of the form <left@right>")
-        self.sender  # noqa: B018 - raises the ConfigError naming the missing setting
         plan = self._plan(lang)
-        context = self.context(recipient, lang, token)
+        context = self.context(recipient, lang, token)  # ConfigError if no sender address
         try:
             text = plan.plain.render(context)
             html = plan.html.render(context)
@@ -722,9 +725,64 @@ def statement_for(campaign: Mapping[str, Any]) -> Statement:
     return load_statement(Path(campaign["statement_dir"]))
 
 
+def campaign_deadline(campaign: Mapping[str, Any], statement: Statement) -> date | None:
+    """The campaign's deadline, else the one in statement.toml."""
+    deadline = campaign.get("deadline") or statement.deadline
+    return date.fromisoformat(str(deadline)) if deadline else None
+
+
+def campaign_variables(
+    campaign: Mapping[str, Any], deadline: date | None, lang: str
+) -> dict[str, Any]:
+    """``campaign.*`` in templates: the same in every e-mail and on the public page."""
+    return {
+        "slug": campaign["slug"],
+        "title": campaign["title"],
+        "kind": campaign["kind"],
+        "deadline": format_date(deadline, lang) if deadline else None,
+        "deadline_iso": deadline.isoformat() if deadline else None,
+    }
+
+
+PUBLIC_ENV = SandboxedEnvironment(undefined=jinja2.ChainableUndefined, finalize=_finalize)
+
+
+def public_statement(campaign: Mapping[str, Any], lang: str, *, fmt: str) -> str:
+    """The statement for the public (``signatories --with-statement``), in the language
+    :func:`~mailer.lang.negotiate` picks for ``lang``, as ``txt``, ``md`` or ``html``.
+
+    Paragraphs that address one recipient (``{{ org.name }}``, ``{{ unsubscribe }}``…)
+    are left out, ``campaign.*`` is filled in as in the e-mails, and the subject (often
+    "please sign by…") is not used.
+    """
+    statement = statement_for(campaign)
+    chosen = negotiate([lang], statement.available, statement.default_language)
+    text = statement.text(chosen)
+    assert text is not None  # chosen comes from statement.available
+    paragraphs = re.split(r"\n\s*\n", text.body)
+    public = "\n\n".join(p for p in paragraphs if not _PERSONAL.search(p))
+    context = {
+        "lang": chosen,
+        "campaign": campaign_variables(campaign, campaign_deadline(campaign, statement), chosen),
+    }
+    where = str(text.path)
+    body = render(compile_template(PUBLIC_ENV, public, where), context, where).strip()
+    if fmt == "html":
+        return str(_markdown().render(body))
+    return body if fmt == "md" else markdown_to_text(body)
+
+
 def build_factory(
-    settings: Settings, campaign: Mapping[str, Any], *, wave: int = 0
+    settings: Settings, campaign: Mapping[str, Any], *, wave: int = 0, trial: bool = False
 ) -> MessageFactory:
-    """Load the campaign's statement and the layout, and compile every language once."""
+    """Load the campaign's statement and the layout, and compile every language once.
+
+    ``trial`` (check, preview, campaign new: nothing is sent) lets
+    :data:`PLACEHOLDER_SENDER` stand in for an unset ``[sender] address``.
+    """
+    if trial and not settings["sender.address"]:
+        settings = replace(
+            settings, values={**settings.values, "sender.address": PLACEHOLDER_SENDER}
+        )
     layout = Layout.find(settings.path("templates.path"))
     return MessageFactory(settings, campaign, statement_for(campaign), layout, wave=wave)

@@ -17,7 +17,12 @@ from pathlib import Path
 import yaml
 
 from mailer.errors import TemplateError
-from mailer.lang import normalize_language, other_serbian_script, transliterate
+from mailer.lang import (
+    normalize_language,
+    other_serbian_script,
+    transliterate,
+    with_serbian_scripts,
+)
 
 KINDS = ("signon", "call")
 STATEMENT_KEYS = {"title", "kind", "default_language", "deadline"}
@@ -61,12 +66,7 @@ class Statement:
     def available(self) -> list[str]:
         """Languages a recipient can get: the files first, then the Serbian script made
         from the other one."""
-        tags = list(self.languages)
-        for tag in list(tags):
-            other = other_serbian_script(tag)
-            if other and other not in tags:
-                tags.append(other)
-        return tags
+        return with_serbian_scripts(list(self.languages))
 
     def text(self, lang: str, *, reminder: bool = False) -> LanguageText | None:
         """The text in ``lang`` (transliterating Serbian when needed), or None."""
@@ -136,6 +136,13 @@ def load_statement(folder: Path) -> Statement:
             f"{toml_path}: default_language {statement.default_language!r} has no file"
             f" {statement.default_language}.md in {folder}",
         )
+    for lang, reminder in reminders.items():
+        if statement.text(lang) is None:
+            raise TemplateError(
+                f"{reminder.path}: there is no {lang}.md for this reminder to follow",
+                hint=f"Add {lang}.md or rename the reminder to one of the languages"
+                f" ({', '.join(statement.available)}).",
+            )
     return statement
 
 
@@ -146,8 +153,10 @@ def _read_toml(path: Path) -> dict:
         raise TemplateError(
             f"{path}: missing", hint='Write title = "…" and default_language = "en" in it.'
         ) from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise TemplateError(f"{path}: cannot be read: {e}") from None
+    except UnicodeDecodeError as e:
+        raise TemplateError(f"{path}: not UTF-8 text ({e})") from None
+    except OSError as e:
+        raise TemplateError(f"{path}: cannot be read: {e.strerror}") from None
     except tomllib.TOMLDecodeError as e:
         raise TemplateError(f"{path}: not valid TOML: {e}") from None
     unknown = sorted(set(data) - STATEMENT_KEYS)
@@ -193,6 +202,8 @@ def read_language_file(path: Path, lang: str) -> LanguageText:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as e:
         raise TemplateError(f"{path}: not UTF-8 text ({e})") from None
+    except OSError as e:
+        raise TemplateError(f"{path}: cannot be read: {e.strerror}") from None
     lines = text.replace("\r\n", "\n").split("\n")
     if not lines or lines[0].strip() != "---":
         raise TemplateError(

@@ -79,7 +79,8 @@ def test_where_chooses_and_cannot_widen_past_opt_outs(db, settings) -> None:
 @pytest.mark.parametrize(
     "where, message",
     [
-        ("1=1; DELETE FROM organization", "without ';'"),
+        ("1=1; DELETE FROM organization", 'near ";": syntax error'),
+        ("1); DELETE FROM organization; --", "one condition, not several statements"),
         ("nosuch = 1", "no such column: nosuch"),
         ("country = ", "is not a usable condition"),
         ("load_extension('x') IS NULL", "it may only read"),
@@ -90,6 +91,12 @@ def test_bad_where_is_refused_clearly(db, settings, where: str, message: str) ->
         create_campaign(db, settings, "x", STATEMENT, where=where)
     assert list_campaigns(db) == []
     assert db.execute("SELECT COUNT(*) FROM organization").fetchone()[0] == 30
+
+
+def test_a_semicolon_inside_a_string_is_part_of_the_condition(db, settings) -> None:
+    db.execute("UPDATE organization SET notes = 'a;b' WHERE short_name = 'NWPA'")
+    row = create_campaign(db, settings, "semi", STATEMENT, where="notes = 'a;b'")
+    assert {r.org.short_name for r in audience(db, row)} == {"NWPA"}
 
 
 def test_refusals(db, settings, tmp_path: Path) -> None:

@@ -126,3 +126,128 @@ def test_check_without_sender_blocks(with_orgs: Path, run: Run) -> None:
     assert run("campaign", "new", "p", "--statement", str(STATEMENT)).exit_code == 0
     result = run("check", "p")
     assert result.exit_code == 1 and "[sender] address is not set" in result.stdout
+
+
+def _front(subject_lines: str, body: str = "Hello\n") -> str:
+    return f"---\n{subject_lines}---\n{body}"
+
+
+# (files written over a copy of the example, extra options, message on stderr)
+BAD_NEW = {
+    "no title": ({"statement.toml": 'default_language = "en"\n'}, [], "title is required"),
+    "no default language": (
+        {"statement.toml": 'title = "T"\n'},
+        [],
+        "default_language is required",
+    ),
+    "unknown kind": (
+        {"statement.toml": 'title = "T"\ndefault_language = "en"\nkind = "other"\n'},
+        [],
+        'statement.toml:3: kind must be "signon" or "call"',
+    ),
+    "no front matter": ({"fr.md": "Bonjour\n"}, [], "fr.md:1: must start with front matter"),
+    "bad YAML": ({"fr.md": _front("subject: a: b\n")}, [], "fr.md:2: front matter is not valid"),
+    "no subject": ({"fr.md": _front("preheader: p\n")}, [], "fr.md:2: the front matter needs"),
+    "Jinja syntax": ({"fr.md": _front("subject: s\n", "a {% if %}\n")}, [], "fr.md:4: Expected"),
+    "unknown variable": (
+        {"fr.md": _front("subject: s\n", "\n{{ foo.bar }}\n")},
+        [],
+        "fr.md:5: 'foo' is undefined",
+    ),
+    "reminder alone": ({"reminder.de.md": _front("subject: s\n")}, [], "there is no de.md"),
+    "where syntax": ({}, ["--where", "country = ("], "is not a usable condition"),
+    "two statements": ({}, ["--where", "1); DELETE FROM organization; --"], "not several"),
+    "deadline word": ({}, ["--deadline", "tomorrow"], "deadline 'tomorrow' is not a date"),
+    "unknown country": ({}, ["--country", "Narnia"], "--country: country 'Narnia'"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_NEW))
+def test_campaign_new_refuses_bad_input_in_one_sentence(
+    with_orgs: Path, run: Run, case: str
+) -> None:
+    files, options, message = BAD_NEW[case]
+    folder = with_orgs / "templates" / "bad"
+    shutil.copytree(STATEMENT, folder)
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    result = run("campaign", "new", "bad", "--statement", str(folder), *options)
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith("Error: ") and message in result.stderr, result.stderr
+    assert "internal error" not in result.stderr
+    assert run("campaign", "list", "--json").stdout.strip() == "[]"
+    assert json.loads(run("org", "list", "--json").stdout)  # --where changed nothing
+
+
+def test_campaign_new_refuses_unreadable_statement_files(with_orgs: Path, run: Run) -> None:
+    folder = with_orgs / "templates" / "bad"
+    shutil.copytree(STATEMENT, folder)
+    (folder / "de.md").write_bytes(b"---\nsubject: x\n---\n\xff\xfe\n")
+    result = run("campaign", "new", "bad", "--statement", str(folder))
+    assert result.exit_code == 1 and "de.md: not UTF-8 text" in result.stderr
+    (folder / "de.md").unlink()
+    (folder / "de.md").mkdir()
+    result = run("campaign", "new", "bad", "--statement", str(folder))
+    assert result.exit_code == 1 and "de.md: cannot be read" in result.stderr
+    (folder / "de.md").rmdir()
+    (with_orgs / "templates" / "layout" / "email.txt.j2").write_bytes(b"\xff{{ body }}")
+    result = run("campaign", "new", "bad", "--statement", str(folder))
+    assert result.exit_code == 1 and "email.txt.j2: not UTF-8 text" in result.stderr
+
+
+def test_campaign_new_folder_slug_and_duplicate(with_orgs: Path, run: Run) -> None:
+    result = run("campaign", "new", "x", "--statement", "nowhere")
+    assert result.exit_code == 1 and "nowhere: no such statement folder" in result.stderr
+    (with_orgs / "afile").write_text("x")
+    result = run("campaign", "new", "x", "--statement", "afile")
+    assert result.exit_code == 2 and "is a file" in result.stderr
+    for slug in ("peace 2026", "peace/2026", "Peace"):
+        result = run("campaign", "new", slug, "--statement", str(STATEMENT))
+        assert result.exit_code == 1 and "lower-case letters, digits and hyphens" in result.stderr
+    assert run("campaign", "new", "p", "--statement", str(STATEMENT)).exit_code == 0
+    result = run("campaign", "new", "p", "--statement", str(STATEMENT))
+    assert result.exit_code == 1 and "a campaign named 'p' already exists" in result.stderr
+
+
+def test_campaign_new_where_may_hold_a_semicolon_in_a_string(with_orgs: Path, run: Run) -> None:
+    where = "name = 'a;b' OR short_name = 'HDU'"
+    result = run("campaign", "new", "w", "--statement", str(STATEMENT), "--where", where)
+    assert result.exit_code == 0, result.stderr
+    assert "1 organizations" in result.stdout
+    assert json.loads(run("campaign", "show", "w", "--json").stdout)["audience_definition"] == {
+        "tags": [],
+        "countries": [],
+        "where": where,
+    }
+
+
+@pytest.mark.parametrize(
+    "given, shown", [("sr", "sr-Latn"), ("SR-cyrl", "sr-Cyrl"), ("en_GB", "en"), ("es-MX", "es")]
+)
+def test_preview_lang_is_negotiated(campaign: Path, run: Run, given: str, shown: str) -> None:
+    result = run("preview", "peace", "--lang", given)
+    assert result.exit_code == 0, result.stderr
+    assert f"Content-Language: {shown}\n" in result.stdout
+
+
+def test_preview_refuses_unknown_language_org_and_path(campaign: Path, run: Run) -> None:
+    result = run("preview", "peace", "--lang", "not a language")
+    assert result.exit_code == 1 and result.stderr.startswith("Error: --lang: language")
+    result = run("preview", "peace", "--org", "Nobody at all")
+    assert result.exit_code == 1 and "no organization matches 'Nobody at all'" in result.stderr
+    result = run("preview", "peace", "--html", "no/such/folder/x.html")
+    assert result.exit_code == 1 and "no/such/folder/x.html" in result.stderr
+    assert "internal error" not in result.stderr
+    result = run("preview", "nope")
+    assert result.exit_code == 1 and "no campaign named 'nope'" in result.stderr
+
+
+def test_check_unknown_campaign_and_vanished_statement(campaign: Path, run: Run) -> None:
+    result = run("check", "nope")
+    assert result.exit_code == 1 and result.stderr.startswith("Error: no campaign named 'nope'")
+    shutil.rmtree(campaign / "templates" / "peace")
+    result = run("check", "peace", "--json")
+    assert result.exit_code == 1
+    problems = json.loads(result.stdout)["problems"]
+    assert [p["where"] for p in problems] == ["statement"]
+    assert "no such statement folder" in problems[0]["what"]

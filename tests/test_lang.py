@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mailer.lang import (
+    best_match,
     cyrillic_to_latin,
     format_date,
     is_rtl,
@@ -95,6 +96,9 @@ def test_negotiation() -> None:
     assert negotiate(("ru", "el"), available, "en") == "en"
     assert negotiate((), available, "sr-Latn") == "sr-Latn"
     assert negotiate(("zh-Hant",), ["zh-Hans", "en"], "en") == "en"  # no other script conversion
+    # best_match tells a fallback from a match: the default may be one of the org's languages.
+    assert best_match(("zh-Hant",), ["zh-Hans"]) is None
+    assert best_match(("ru", "sr"), available) == "sr-Latn"
 
 
 def test_rtl() -> None:

@@ -18,7 +18,13 @@ from hypothesis import strategies as st
 from mailer.config import load_settings
 from mailer.errors import ConfigError, TemplateError
 from mailer.models import Org, Recipient
-from mailer.render import address_header, build_factory, header_line, markdown_to_text
+from mailer.render import (
+    address_header,
+    build_factory,
+    header_line,
+    markdown_to_text,
+    public_statement,
+)
 
 GOLDEN = Path(__file__).parent / "golden"
 STATEMENT = GOLDEN / "statement"
@@ -331,3 +337,32 @@ def test_markdown_to_text_reads_well() -> None:
         "# Title\n\nSee [the site](https://x.org) and **this**.\n\n- one\n- two \\*x\\*\n"
     )
     assert text == "Title\n=====\n\nSee the site (https://x.org) and *this*.\n\n- one\n- two *x*\n"
+
+
+def test_an_unreadable_layout_or_strings_file_is_named(tmp_path: Path) -> None:
+    layout = tmp_path / "templates" / "layout"
+    (layout / "strings").mkdir(parents=True)
+    (layout / "strings" / "en.toml").write_bytes(b'salutation = "\xff"\n')
+    with pytest.raises(TemplateError, match=r"strings/en\.toml: not UTF-8 text"):
+        build_factory(settings(tmp_path), campaign())
+    (layout / "strings" / "en.toml").unlink()
+    (layout / "email.html.j2").write_bytes(b"<html>\xff</html>")
+    with pytest.raises(TemplateError, match=r"email\.html\.j2: not UTF-8 text"):
+        build_factory(settings(tmp_path), campaign())
+
+
+def test_public_statement_leaves_out_what_addresses_one_recipient() -> None:
+    md = public_statement(campaign(), "en", fmt="md")
+    assert md.startswith("## Our demands") and "We invite" not in md
+    assert "{" not in md and "Serbia" not in md  # {% if org… %} blocks are per recipient
+    text = public_statement(campaign(), "en-GB", fmt="txt")  # negotiated like an e-mail
+    assert text.startswith("Our demands\n-----------") and "(https://example.org/peace" in text
+    html = public_statement(campaign(), "sr", fmt="html")  # Serbian: the script it has
+    assert html.startswith("<h2>Naši zahtevi</h2>") and "Pozivamo" not in html
+
+
+def test_public_statement_fills_in_the_campaign_deadline(tmp_path: Path) -> None:
+    folder = _statement(tmp_path, "Sign by {{ campaign.deadline }} ({{ sender.name }}).\n")
+    assert public_statement({**campaign(folder), "deadline": "2026-12-10"}, "en", fmt="md") == (
+        "Sign by December 10, 2026 ()."
+    )

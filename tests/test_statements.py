@@ -96,6 +96,30 @@ def test_mistakes_name_file_and_line(tmp_path: Path, toml: str, files: dict, exp
     assert expected in str(info.value)
 
 
+def test_unreadable_files_are_named(tmp_path: Path) -> None:
+    folder = write(tmp_path / "s", GOOD_TOML, {"en.md": GOOD_MD})
+    (folder / "fr.md").mkdir()
+    with pytest.raises(TemplateError, match=r"fr\.md: cannot be read"):
+        load_statement(folder)
+    (folder / "fr.md").rmdir()
+    (folder / "fr.md").write_bytes(b"---\nsubject: x\n---\n\xff\n")
+    with pytest.raises(TemplateError, match=r"fr\.md: not UTF-8 text"):
+        load_statement(folder)
+    (folder / "fr.md").unlink()
+    (folder / "statement.toml").write_bytes(b'title = "\xff"\ndefault_language = "en"\n')
+    with pytest.raises(TemplateError, match=r"statement\.toml: not UTF-8 text"):
+        load_statement(folder)
+
+
+def test_a_reminder_needs_its_statement_language(tmp_path: Path) -> None:
+    folder = write(tmp_path / "s", GOOD_TOML, {"en.md": GOOD_MD, "reminder.de.md": GOOD_MD})
+    with pytest.raises(TemplateError, match=r"reminder\.de\.md: there is no de\.md"):
+        load_statement(folder)
+    (folder / "reminder.de.md").rename(folder / "reminder.sr-Cyrl.md")
+    (folder / "sr-Latn.md").write_text(GOOD_MD, encoding="utf-8")
+    assert load_statement(folder).text("sr-Cyrl", reminder=True) is not None  # one text
+
+
 def test_missing_folder(tmp_path: Path) -> None:
     with pytest.raises(TemplateError, match="no such statement folder"):
         load_statement(tmp_path / "nothing")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -208,7 +207,10 @@ def preview(
     if open_browser and html_file is None:
         html_file = Path(tempfile.mkstemp(prefix=f"{slug}-", suffix=".html")[1])
     if html_file is not None:
-        html_file.write_text(shown.html, encoding="utf-8")
+        try:
+            html_file.write_text(shown.html, encoding="utf-8")
+        except OSError as e:
+            raise click.FileError(str(html_file), hint=e.strerror) from None
         click.echo(f"\nHTML part written to {html_file}", err=True)
     if open_browser and html_file is not None:
         click.launch(str(html_file))
@@ -230,7 +232,7 @@ def check(app: AppContext, slug: str, as_json: bool) -> None:
 
     report = check_campaign(app.db, app.settings, get_campaign(app.db, slug))
     if as_json:
-        click.echo(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
+        print_json(report.as_json())
     else:
         _print_check(report)
     if report.blocking:
