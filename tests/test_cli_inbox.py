@@ -265,3 +265,11 @@ def test_assign_to_an_ambiguous_org_or_unknown_campaign(
 def test_review_of_an_unknown_campaign(run: Run, initialized: Path) -> None:
     result = run("replies", "review", "no-such")
     assert result.exit_code == 1 and "no campaign named 'no-such'" in result.stderr
+
+
+def test_the_cli_offers_exactly_the_decisions_the_core_knows() -> None:
+    # The CLI keeps its own list so `--help` need not load the database layer.
+    from mailer.cli.inbox import DECISIONS
+    from mailer.inbox.review import MARKS
+
+    assert tuple(MARKS) == DECISIONS
