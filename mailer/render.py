@@ -759,14 +759,16 @@ def public_statement(campaign: Mapping[str, Any], lang: str, *, fmt: str) -> str
     chosen = negotiate([lang], statement.available, statement.default_language)
     text = statement.text(chosen)
     assert text is not None  # chosen comes from statement.available
-    paragraphs = re.split(r"\n\s*\n", text.body)
-    public = "\n\n".join(p for p in paragraphs if not _PERSONAL.search(p))
+    # Personal paragraphs become blank lines, so errors still name the file's lines.
+    parts = re.split(r"(\n\s*\n)", text.padded_body)
+    public = "".join("\n" * p.count("\n") if _PERSONAL.search(p) else p for p in parts)
     context = {
         "lang": chosen,
         "campaign": campaign_variables(campaign, campaign_deadline(campaign, statement), chosen),
     }
     where = str(text.path)
-    body = render(compile_template(PUBLIC_ENV, public, where), context, where).strip()
+    body = render(compile_template(PUBLIC_ENV, public, where), context, where)
+    body = re.sub(r"\n\s*\n\s*", "\n\n", body).strip()
     if fmt == "html":
         return str(_markdown().render(body))
     return body if fmt == "md" else markdown_to_text(body)

@@ -366,3 +366,9 @@ def test_public_statement_fills_in_the_campaign_deadline(tmp_path: Path) -> None
     assert public_statement({**campaign(folder), "deadline": "2026-12-10"}, "en", fmt="md") == (
         "Sign by December 10, 2026 ()."
     )
+
+
+def test_public_statement_errors_name_the_file_line(tmp_path: Path) -> None:
+    folder = _statement(tmp_path, "Dear {{ org.name }},\n\nSign {% if %}\n")
+    with pytest.raises(TemplateError, match=r"en\.md:6"):
+        public_statement(campaign(folder), "en", fmt="md")
