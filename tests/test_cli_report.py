@@ -272,3 +272,108 @@ def test_remind_json_dry_run(campaign: Path, run: Run, monkeypatch: pytest.Monke
     assert data["skipped"]["answered"]
     outbox = campaign / "outbox"
     assert not outbox.exists() or not list(mailbox.Maildir(str(outbox)).keys())
+
+
+# ---------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize("command", ["status", "signatories"])
+def test_unknown_campaign_for_every_command(campaign: Path, run: Run, command: str) -> None:
+    result = run(command, "nope")
+    assert result.exit_code == 1 and result.stderr.startswith("Error: no campaign named 'nope'")
+    signed = run("sign", "nope", "WLP")
+    assert signed.exit_code == 1 and "no campaign named 'nope'" in signed.stderr
+    listing = campaign / "list.txt"
+    listing.write_text("1. Workers' League of the Plains\n", encoding="utf-8")
+    imported = run("signon", "import", "nope", str(listing))
+    assert imported.exit_code == 1 and "no campaign named 'nope'" in imported.stderr
+
+
+def test_withdraw_never_signed_and_as_with_withdraw(campaign: Path, run: Run) -> None:
+    never = run("sign", SLUG, "WLP", "--withdraw")
+    assert never.exit_code == 0
+    assert "has no signature on" in never.stdout and "nothing changed" in never.stdout
+    both = run("sign", SLUG, "WLP", "--as", "WLP", "--withdraw")
+    assert both.exit_code == 2 and "cannot be used together" in both.stderr
+    broken = run("sign", SLUG, "WLP", "--as", "Line\nbreak")
+    assert broken.exit_code == 1 and "control character" in broken.stderr
+    assert json.loads(run("signatories", SLUG, "--format", "json").stdout) == []
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "no organization found"),
+        (b"\n\nSigning organizations\n\n", "no organization found"),
+        (b"1. Caf\xe9 Party\n", ":1: not UTF-8 text"),
+        (b"1. One Party\n2. Two\x00Party\n", "not a text file"),
+        (bytes(range(256)), "not UTF-8 text"),
+    ],
+    ids=["empty", "only-a-heading", "latin-1", "nul-bytes", "binary"],
+)
+def test_signon_import_of_a_file_that_is_no_list(
+    campaign: Path, run: Run, content: bytes, message: str
+) -> None:
+    listing = campaign / "list.txt"
+    listing.write_bytes(content)
+    result = run("signon", "import", SLUG, str(listing))
+    assert result.exit_code == 1, result.stdout
+    assert result.stderr.startswith(f"Error: {listing}") and message in result.stderr
+    assert "internal error" not in result.stderr
+    assert json.loads(run("signatories", SLUG, "--format", "json").stdout) == []
+
+
+def test_signon_import_of_a_missing_file_or_a_folder_is_a_usage_error(
+    campaign: Path, run: Run
+) -> None:
+    missing = run("signon", "import", SLUG, "missing.txt")
+    assert missing.exit_code == 2 and "does not exist" in missing.stderr
+    folder = run("signon", "import", SLUG, str(campaign))
+    assert folder.exit_code == 2 and "is a directory" in folder.stderr
+
+
+@pytest.mark.parametrize("lang", ["xx-invalid", "", "not a language"])
+def test_signatories_with_an_invalid_language(campaign: Path, run: Run, lang: str) -> None:
+    result = run("signatories", SLUG, "--lang", lang)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: language {lang!r} is not a valid BCP 47 tag")
+
+
+def test_status_html_to_a_missing_folder_or_a_folder(campaign: Path, run: Run) -> None:
+    missing = run("status", SLUG, "--html", "no/such/folder/report.html")
+    assert missing.exit_code == 1
+    assert missing.stderr.startswith("Error: no/such/folder/report.html: cannot write the report")
+    assert "internal error" not in missing.stderr
+    folder = run("status", SLUG, "--html", str(campaign))
+    assert folder.exit_code == 2 and "is a directory" in folder.stderr
+
+
+def test_with_statement_names_the_line_of_a_broken_template(campaign: Path, run: Run) -> None:
+    assert run("sign", SLUG, "WLP").exit_code == 0
+    text = campaign / "templates" / SLUG / "en.md"
+    lines = text.read_text(encoding="utf-8").splitlines()
+    text.write_text("\n".join([*lines, "", "Broken {{ campaign.title"]) + "\n", encoding="utf-8")
+    result = run("signatories", SLUG, "--with-statement")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: {text}:{len(lines) + 2}: unexpected end of template")
+
+
+# ---------------------------------------------------------------- signatories options
+
+
+def test_signatories_csv_country_order_and_language_fallbacks(campaign: Path, run: Run) -> None:
+    for ref in ("HDU", "RPSB", "FPS"):
+        assert run("sign", SLUG, ref).exit_code == 0
+    csv_out = run("signatories", SLUG, "--format", "csv", "--order", "country")
+    assert csv_out.exit_code == 0, csv_out.stderr
+    rows = csv_out.stdout.splitlines()
+    assert rows[0] == "n,org_id,name,country,country_name,signed_at"
+    assert [r.split(",")[3] for r in rows[1:]] == ["MX", "RS", "GB"]  # Mexico, Serbia, UK
+    assert [r.split(",")[0] for r in rows[1:]] == ["1", "2", "3"]
+    serbian = run("signatories", SLUG, "--lang", "sr", "--with-statement")
+    assert serbian.exit_code == 0, serbian.stderr
+    assert serbian.stdout.startswith("Za mir") and "Organizacije potpisnice" in serbian.stdout
+    british = run("signatories", SLUG, "--lang", "en-GB", "--format", "html")
+    assert "<h2>Signing organizations</h2>" in british.stdout and 'lang="en-GB"' in british.stdout
+    arabic = run("signatories", SLUG, "--lang", "ar", "--format", "html")
+    assert 'dir="rtl"' in arabic.stdout

@@ -273,6 +273,8 @@ def test_html_escapes_names(world: World) -> None:
         ("it", "Organizzazioni firmatarie"),
         ("el", "Οργανώσεις που υπογράφουν"),
         ("ar", "المنظمات الموقعة"),
+        ("sr", "Organizacije potpisnice"),
+        ("en-GB", "Signing organizations"),
         ("xx", "Signing organizations"),
     ],
 )

@@ -98,6 +98,8 @@ def test_fold_ignores_case_accents_quotes_and_script() -> None:
     assert fold("Radnička  Partija") == fold("radnicka partija")
     assert fold("Workers’ Party") == fold("Workers' Party") == fold("Workers Party")
     assert fold("Радничка партија") == fold("Radnička partija")
+    assert fold("Ђурђевдан «Џеп»") == "djurdjevdan dzep" == fold("Đurđevdan „Džep“")
+    assert fold("Объединённая партия труда") == "obedinennaja partija truda"
 
 
 @pytest.mark.parametrize("listing", ["list_en.txt", "list_mixed.md", "list_ru.txt"])
