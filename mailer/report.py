@@ -3,7 +3,8 @@
 ``campaign_status`` aggregates messages, replies and responses into the
 DESIGN §4a status document (by wave, by country, by organization, over
 time); ``signatories`` and ``format_signatories`` produce the numbered list
-to publish. Reading only: nothing here changes the database.
+to publish, ``publishable_list`` all that `mailer signatories` prints (the
+statement above it comes from mailer.render). Reading only: nothing here changes the database.
 """
 
 from __future__ import annotations
@@ -12,11 +13,9 @@ import csv
 import html
 import io
 import json
-import re
 import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass
-from datetime import date
 from typing import Any
 
 from rapidfuzz import fuzz
@@ -370,6 +369,8 @@ def publishable_list(
 ) -> tuple[str, list[tuple[str, str]]]:
     """``mailer signatories``: the list as text in ``fmt``, and the pairs of names so
     alike they may be one organization twice. ``lang`` defaults to the campaign's."""
+    from mailer.render import public_statement  # only here: it loads the template engine
+
     if lang is None:
         lang = str(campaign["default_language"])
     else:
@@ -378,54 +379,8 @@ def publishable_list(
         except ValueError as e:
             raise MailerError(str(e)) from None
     entries = signatories(db, campaign, lang=lang, order=order)
-    statement = statement_for(campaign, lang, fmt=fmt) if with_statement else None
+    statement = public_statement(campaign, lang, fmt=fmt) if with_statement else None
     text = format_signatories(
         entries, fmt=fmt, lang=lang, with_country=with_country, statement=statement
     )
     return text, near_duplicates(entries)
-
-
-_PERSONAL = re.compile(r"\{[{%][^}]*\b(org|recipient)\b")
-
-
-def statement_for(campaign: dict[str, Any], lang: str, *, fmt: str) -> str:
-    """The statement in ``lang`` (else its closest language, else its default) to print
-    above the list.
-
-    Written for the public, not for one recipient: paragraphs that name the
-    recipient (``{{ org.name }}``…) are left out, campaign variables are
-    filled in, and the email subject (often "please sign by…") is not used.
-    A name that only an email has (``sender``, ``unsubscribe``…) prints as
-    nothing; a broken template is an error naming its file and line.
-    """
-    from jinja2 import ChainableUndefined
-    from jinja2.sandbox import SandboxedEnvironment
-    from markdown_it import MarkdownIt
-
-    from mailer.lang import format_date
-    from mailer.render import compile_template, markdown_to_text, render
-    from mailer.render import statement_for as load_campaign_statement
-
-    statement = load_campaign_statement(campaign)
-    text = statement.text(negotiate([lang], statement.available, statement.default_language))
-    assert text is not None  # negotiate picks one of statement.available
-    deadline = campaign.get("deadline") or statement.deadline
-    day = date.fromisoformat(str(deadline)) if deadline else None
-    context = {
-        "campaign": {
-            "title": statement.title,
-            "kind": campaign["kind"],
-            "deadline": format_date(day, text.lang) if day else "",
-            "deadline_iso": day.isoformat() if day else "",
-        }
-    }
-    # Personal paragraphs become blank lines, so errors still name the file's lines.
-    parts = re.split(r"(\n\s*\n)", text.padded_body)
-    public = "".join("\n" * p.count("\n") if _PERSONAL.search(p) else p for p in parts)
-    where = str(text.path)
-    env = SandboxedEnvironment(undefined=ChainableUndefined)
-    body = render(compile_template(env, public, where), context, where)
-    body = re.sub(r"\n\s*\n\s*", "\n\n", body).strip()
-    if fmt == "html":
-        return MarkdownIt("commonmark").render(body)
-    return body if fmt == "md" else markdown_to_text(body)
