@@ -237,15 +237,22 @@ def resolve_org(db: Database, ref: str) -> dict[str, Any]:
     return found[0]
 
 
+def kept_id(orgs: dict[int, dict[str, Any]], org_id: int) -> int:
+    """The organization an id stands for after merges (``orgs``: every organization by id)."""
+    seen = set()
+    while orgs[org_id]["merged_into"] is not None and org_id not in seen:
+        seen.add(org_id)
+        org_id = orgs[org_id]["merged_into"]
+    return org_id
+
+
 def _follow_merges(db: Database, orgs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    result: dict[int, dict[str, Any]] = {}
-    for org in orgs:
-        seen = set()
-        while org["merged_into"] is not None and org["id"] not in seen:
-            seen.add(org["id"])
-            org = db.table("organization").get(org["merged_into"])
-        result[org["id"]] = org
-    return list(result.values())
+    """The organizations these rows stand for, each once (merged ones → the kept one)."""
+    if not any(o["merged_into"] is not None for o in orgs):
+        return orgs
+    rows = {r["id"]: r for r in db.query("SELECT * FROM organization")}
+    kept = {kept_id(rows, o["id"]) for o in orgs}
+    return [rows[i] for i in sorted(kept)]
 
 
 # ---------------------------------------------------------------- writing

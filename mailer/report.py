@@ -22,6 +22,7 @@ from rapidfuzz import fuzz
 from sqlite_utils import Database
 
 from mailer.campaigns import audience
+from mailer.contacts import kept_id
 from mailer.errors import MailerError
 from mailer.lang import (
     country_name,
@@ -33,7 +34,7 @@ from mailer.lang import (
 )
 from mailer.models import MessageState, ReplyClass
 from mailer.responses import KINDS
-from mailer.signon import HEADINGS, fold, kept_id
+from mailer.signon import HEADINGS, fold
 
 # An organization's state in a campaign, strongest first (the first that applies wins):
 #   a current (not withdrawn) response: signed, declined, acted, unsubscribed;

@@ -23,6 +23,7 @@ from rapidfuzz import fuzz, process
 from sqlite_utils import Database
 
 from mailer import responses
+from mailer.contacts import kept_id
 from mailer.db import log_event
 from mailer.errors import MailerError
 from mailer.lang import cyrillic_to_latin, normalize_country
@@ -313,15 +314,6 @@ class _Index:
     short: dict[str, set[int]]
     fuzzy_keys: list[str]
     fuzzy_orgs: list[int]
-
-
-def kept_id(orgs: dict[int, dict[str, Any]], org_id: int) -> int:
-    """The organization an id stands for after merges (``orgs``: every organization by id)."""
-    seen = set()
-    while orgs[org_id]["merged_into"] is not None and org_id not in seen:
-        seen.add(org_id)
-        org_id = orgs[org_id]["merged_into"]
-    return org_id
 
 
 def _build_index(db: Database) -> _Index:

@@ -172,3 +172,9 @@ def test_bad_filters_and_options_are_clear(with_orgs: Path, run: Run) -> None:
     for path in ("/dev/null", str(Path(__file__))):
         result = run("org", "import", path)
         assert result.exit_code == 1 and result.stderr.startswith("Error: ")
+
+
+def test_export_to_a_missing_folder_is_one_clear_error(with_orgs: Path, run: Run) -> None:
+    result = run("org", "export", "-o", "no/such/folder/orgs.csv")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: no/such/folder/orgs.csv: cannot write the export")

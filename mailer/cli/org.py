@@ -9,6 +9,7 @@ from click_default_group import DefaultGroup
 
 from mailer.audit import command_context
 from mailer.cli import AppContext, cli, pass_app
+from mailer.errors import MailerError
 from mailer.lang import split_list
 from mailer.output import print_json, table
 
@@ -305,7 +306,10 @@ def org_export(app: AppContext, fmt: str, output: Path | None) -> None:
 
     text = export_orgs(app.db, fmt)
     if output:
-        output.write_text(text, encoding="utf-8")
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as e:
+            raise MailerError(f"{output}: cannot write the export ({e.strerror})") from None
         click.echo(f"wrote {output}", err=True)
     else:
         click.echo(text, nl=False)
