@@ -19,8 +19,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from sqlite_utils import Database
 
@@ -36,6 +35,9 @@ from mailer.ratelimit import RateLimiter
 from mailer.tokens import message_id, new_token
 from mailer.transport import Connection, Outcome, Transport, open_transport
 
+if TYPE_CHECKING:  # render is imported when a run needs it (tests pass their own factory)
+    from mailer.render import MessageFactory
+
 GRACE_SECONDS = 10.0  # after Ctrl-C, how long messages in flight may still finish
 # How long a claim waits for other connections' claims to share its fsync.
 # It must outlast the spread between the connections' conversations: then they
@@ -48,25 +50,6 @@ GRACE_SECONDS = 10.0  # after Ctrl-C, how long messages in flight may still fini
 GROUP_COMMIT_WINDOW = 0.003
 # What can become of a message in one run, in the order summaries show them.
 STATES = ("sent", "deferred", "failed", "uncertain", "skipped")
-
-
-class MessageFactory(Protocol):
-    """What mailer.render.build_factory returns."""
-
-    @property
-    def sender(self) -> str: ...
-
-    def language_for(self, org: Org) -> str: ...
-
-    def build(
-        self,
-        recipient: Recipient,
-        *,
-        lang: str,
-        token: str,
-        message_id: str,
-        date: datetime | None = None,
-    ) -> bytes: ...
 
 
 @dataclass(frozen=True)
