@@ -29,8 +29,9 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2 import nodes
 from jinja2.sandbox import SandboxedEnvironment
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from mailer.clock import now
 from mailer.config import Settings
@@ -121,15 +122,41 @@ def _encoded_display(name: str, display: str) -> str:
     return Header(display, "utf-8", header_name=name).encode(linesep="\r\n", maxlinelen=78)
 
 
-def _transfer_encode(text: str) -> tuple[str, bytes]:
-    """Quoted-printable for mostly-ASCII text (readable raw), base64 otherwise."""
+_RAW_TEXT = re.compile(r"<(?:style|script)\b", re.IGNORECASE)  # no character references there
+
+
+def _transfer_encode(text: str, *, html: bool = False) -> tuple[str, bytes]:
+    """The cheapest encoding that every relay passes unchanged (DKIM stays valid).
+
+    7bit for ASCII in short lines: nothing to encode, and the server reads fewer
+    lines. HTML in a Latin script gets there by writing its few accented letters as
+    character references (``&#269;``), which every HTML reader understands.
+    Otherwise quoted-printable for mostly-ASCII text (readable raw), base64 for the rest.
+    """
     text = text.replace("\r\n", "\n")
     data = text.encode("utf-8")
     wide = len(data) - len(text)  # extra bytes of non-ASCII characters
+    if html and 0 < wide < len(data) // 20 and not _RAW_TEXT.search(text):
+        data, wide = text.encode("ascii", "xmlcharrefreplace"), 0
+    if not wide and _plain_lines(data):
+        return "7bit", data.replace(b"\n", b"\r\n")
     data = data.replace(b"\n", b"\r\n")
     if wide < len(data) // 5:
         return "quoted-printable", binascii.b2a_qp(data, istext=True)
     return "base64", base64.encodebytes(data).replace(b"\n", b"\r\n")
+
+
+def _plain_lines(data: bytes) -> bool:
+    """Lines fit for 7bit as they are: no CR or NUL of their own, no trailing space
+    or tab (relays may strip it, as in "-- "), at most 998 octets (RFC 5322)."""
+    return (
+        b"\r" not in data
+        and b"\0" not in data
+        and b" \n" not in data
+        and b"\t\n" not in data
+        and not data.endswith((b" ", b"\t"))
+        and len(max(data.split(b"\n"), key=len)) <= 998
+    )
 
 
 # --- Templates ------------------------------------------------------------------------------
@@ -230,6 +257,75 @@ class _Deferred:
 
     def __html__(self) -> str:
         return str(self)
+
+
+class _Frame:
+    """One language's frame (the layout around the statement), rendered per recipient.
+
+    When the recipient's values are only printed as they are (``{{ org.name }}``:
+    not tested, filtered or assigned), the frame is rendered once with a slot in
+    each of their places, and a message is that text with the values put in: a
+    join instead of a template run, the cost that counts when sending thousands.
+    Anything else, and any value that is not plain text or a number, runs the
+    template, so the result is always what the template alone would give.
+    """
+
+    def __init__(
+        self, env: SandboxedEnvironment, source: str, where: str, base: dict[str, Any]
+    ) -> None:
+        self.template = compile_template(env, source, where)
+        self.escape = env.autoescape is True
+        self.parts: list[str] | None = None  # text between the slots
+        self.paths: list[tuple[str, ...]] = []  # ("org", "name") for each slot
+        if _prints_values_only(env.parse(source)):
+            self._cut(base)
+
+    def _cut(self, base: dict[str, Any]) -> None:
+        marks = _Placeholders()
+        try:
+            text = self.template.render({**base, **{n: _Deferred(n, marks) for n in DEFERRED}})
+        except jinja2.TemplateError:
+            return  # the template's own run will report it, with its line
+        pieces = marks.pattern.split(text)
+        self.parts = pieces[0::2]
+        self.paths = [tuple(marks.tags[int(i)][3:-3].split(".")) for i in pieces[1::2]]
+
+    def render(self, context: Mapping[str, Any]) -> str:
+        if self.parts is None:
+            return self.template.render(context)
+        values = [_printable(context, path) for path in self.paths]
+        if None in values:
+            return self.template.render(context)
+        out = [self.parts[0]]
+        for value, part in zip(values, self.parts[1:], strict=True):
+            out += (escape(value) if self.escape else value, part)  # type: ignore[arg-type]
+        return "".join(out)
+
+
+def _prints_values_only(tree: nodes.Template) -> bool:
+    """Whether every use of a recipient name is a plain ``{{ name.attr… }}`` output."""
+    printed = set()
+    for output in tree.find_all(nodes.Output):
+        for child in output.nodes:
+            while isinstance(child, nodes.Getattr):
+                child = child.node
+            if isinstance(child, nodes.Name):
+                printed.add(id(child))
+    return all(id(n) in printed for n in tree.find_all(nodes.Name) if n.name in DEFERRED)
+
+
+def _printable(context: Mapping[str, Any], path: tuple[str, ...]) -> str | None:
+    """The value at ``path`` as the template prints it; None when only Jinja can say."""
+    value: Any = context
+    for key in path:
+        if not isinstance(value, dict) or key not in value:
+            return None
+        value = value[key]
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return str(value) if type(value) is int else None
 
 
 # --- Markdown -------------------------------------------------------------------------------
@@ -445,8 +541,8 @@ class _Plan:
     subject_source: str
     subject_line: str | None  # pre-encoded when the subject has no template tags
     subject: jinja2.Template
-    html: jinja2.Template
-    plain: jinja2.Template
+    html: _Frame
+    plain: _Frame
     strings: dict[str, str]
     strings_file: str
     base: dict[str, Any]
@@ -481,7 +577,8 @@ class MessageFactory:
             env: compile_template(env, read_template_file(path), str(path))
             for env, path in ((HTML_ENV, layout.html), (TEXT_ENV, layout.text))
         }
-        self._plans = {lang: self._compile(lang) for lang in statement.available}
+        self._plans: dict[str, _Plan] = {}  # compiled on first use
+        self._choices: dict[tuple[str, ...], str] = {}
 
     @property
     def sender(self) -> str:
@@ -496,24 +593,32 @@ class MessageFactory:
 
     @property
     def languages(self) -> list[str]:
-        return list(self._plans)
+        return list(self.statement.available)
 
     def language_for(self, org: Org) -> str:
         """The first of the organization's languages the statement has, else its default."""
-        return negotiate(org.languages, self.statement.available, self.statement.default_language)
+        choice = self._choices.get(org.languages)
+        if choice is None:
+            choice = negotiate(
+                org.languages, self.statement.available, self.statement.default_language
+            )
+            self._choices[org.languages] = choice
+        return choice
 
     def plan_source(self, lang: str) -> LanguageText:
         """The statement text used for ``lang`` (reminder variant or statement)."""
         return self._plan(lang).text
 
     def _plan(self, lang: str) -> _Plan:
-        try:
-            return self._plans[lang]
-        except KeyError:
-            raise TemplateError(
-                f"{self.statement.folder}: the statement has no text in {lang!r}"
-                f" (it has {', '.join(self._plans)})"
-            ) from None
+        plan = self._plans.get(lang)
+        if plan is None:
+            if lang not in self.statement.available:
+                raise TemplateError(
+                    f"{self.statement.folder}: the statement has no text in {lang!r}"
+                    f" (it has {', '.join(self.statement.available)})"
+                )
+            plan = self._plans[lang] = self._compile(lang)
+        return plan
 
     # Compile once per language.
 
@@ -565,7 +670,7 @@ class MessageFactory:
         strings: dict[str, str],
         base: dict[str, Any],
         subject: str,
-    ) -> jinja2.Template:
+    ) -> _Frame:
         """Render the layout once with the recipient's parts held back, then compile."""
         marks = _Placeholders()
         html = env.autoescape is True
@@ -589,7 +694,7 @@ class MessageFactory:
             frame = css_inline.inline(frame)
         else:
             frame = re.sub(r"\n{3,}", "\n\n", frame).strip() + "\n"
-        return compile_template(env, marks.restore(frame), f"{text.path} (in {layout.name})")
+        return _Frame(env, marks.restore(frame), f"{text.path} (in {layout.name})", base)
 
     # Fill in per recipient.
 
@@ -652,7 +757,7 @@ class MessageFactory:
     ) -> bytes:
         assert self._from_line is not None
         head = [self._from_line, to, subject]
-        head.append(f"Date: {format_datetime(when or now())}\r\n")
+        head.append(_date_line((when or now()).replace(microsecond=0)))
         head.append(f"Message-ID: {message_id}\r\n")
         if self._reply_token:
             head.append(address_header("Reply-To", self._name, context["reply_to"]))
@@ -702,12 +807,18 @@ def _fixed_subject(subject: jinja2.Template, base: dict[str, Any]) -> str | None
 
 
 def _part(content_type: str, text: str) -> bytes:
-    encoding, data = _transfer_encode(text)
+    encoding, data = _transfer_encode(text, html=content_type == "text/html")
     head = (
         f'Content-Type: {content_type}; charset="utf-8"\r\n'
         f"Content-Transfer-Encoding: {encoding}\r\n\r\n"
     )
     return head.encode("ascii") + data.rstrip(b"\r\n")
+
+
+@lru_cache(maxsize=1)
+def _date_line(when: datetime) -> str:
+    """The Date header, formatted once for all the messages built within a second."""
+    return f"Date: {format_datetime(when)}\r\n"
 
 
 def _one_click_url(url: str, token: str) -> str:

@@ -3,12 +3,15 @@ trip, header safety against any data, sandbox and template errors with file:line
 
 from __future__ import annotations
 
+import base64
+import binascii
 import email
 import email.policy
 import os
 import re
 import shutil
 from datetime import UTC, datetime
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -19,6 +22,7 @@ from mailer.config import load_settings
 from mailer.errors import ConfigError, TemplateError
 from mailer.models import Org, Recipient
 from mailer.render import (
+    _transfer_encode,
     address_header,
     build_factory,
     header_line,
@@ -343,8 +347,9 @@ def test_an_unreadable_layout_or_strings_file_is_named(tmp_path: Path) -> None:
     layout = tmp_path / "templates" / "layout"
     (layout / "strings").mkdir(parents=True)
     (layout / "strings" / "en.toml").write_bytes(b'salutation = "\xff"\n')
+    made = build_factory(settings(tmp_path), campaign())  # languages compile on first use
     with pytest.raises(TemplateError, match=r"strings/en\.toml: not UTF-8 text"):
-        build_factory(settings(tmp_path), campaign())
+        build(made, Org(id=1, name="X", languages=("en",)))
     (layout / "strings" / "en.toml").unlink()
     (layout / "email.html.j2").write_bytes(b"<html>\xff</html>")
     with pytest.raises(TemplateError, match=r"email\.html\.j2: not UTF-8 text"):
@@ -372,3 +377,82 @@ def test_public_statement_errors_name_the_file_line(tmp_path: Path) -> None:
     folder = _statement(tmp_path, "Dear {{ org.name }},\n\nSign {% if %}\n")
     with pytest.raises(TemplateError, match=r"en\.md:6"):
         public_statement(campaign(folder), "en", fmt="md")
+
+
+# --- filling frames and encoding parts --------------------------------------------------------
+
+PRINTED = (
+    "Dear {{ org.name }} ({{ org.short_name }}, {{ org.country_name }}),\n\n"
+    "We write to {{ recipient.email }} & {{ org.local_name }}. Stop: {{ unsubscribe }}\n"
+)
+_PRINTED_FACTORY: list = []
+
+
+def _printed_factory(tmp_path_factory):
+    if not _PRINTED_FACTORY:
+        tmp = tmp_path_factory.mktemp("printed")
+        folder = _statement(tmp, PRINTED, subject="For {{ org.name }}")
+        _PRINTED_FACTORY.append(build_factory(settings(tmp), campaign(folder)))
+    return _PRINTED_FACTORY[0]
+
+
+@given(name=NAMES, short=st.one_of(st.none(), NAMES), country=st.sampled_from(["GR", "EG", None]))
+def test_a_filled_frame_is_exactly_what_the_template_gives(
+    tmp_path_factory, name, short, country
+) -> None:
+    made = _printed_factory(tmp_path_factory)
+    org = Org(9, name, short, country, ("en",), names={"en": name[::-1]})
+    context = made.context(Recipient(org, 1, "a&b@example.org"), "en", TOKEN)
+    plan = made._plan("en")
+    for frame in (plan.html, plan.plain):
+        assert frame.parts is not None  # the quick way is taken…
+        assert frame.render(context) == frame.template.render(context)  # …to the same text
+
+
+def test_a_frame_that_tests_recipient_values_runs_the_template(tmp_path: Path) -> None:
+    body = "Hi\n{% if org.country == 'GB' %}Dear neighbours,{% endif %}\n{{ org.name|upper }}\n"
+    made = build_factory(settings(tmp_path), campaign(_statement(tmp_path, body)))
+    assert made._plan("en").plain.parts is None
+    text = parse(build(made, ENGLISH)).get_body(("plain",)).get_content()
+    assert "Dear neighbours," in text and "HARBOUR DOCKERS' UNION" in text
+    assert "Dear neighbours," not in parse(build(made, GREEK, lang="en")).as_string()
+
+
+TEXTS = st.text(
+    st.characters(blacklist_categories=("Cs",), blacklist_characters="\r"), max_size=300
+)
+
+
+def _decoded(encoding: str, data: bytes) -> str:
+    raw = {"7bit": lambda d: d, "quoted-printable": binascii.a2b_qp, "base64": base64.b64decode}
+    return raw[encoding](data).decode("utf-8").replace("\r\n", "\n")
+
+
+@given(text=TEXTS, html=st.booleans())
+def test_every_part_encoding_gives_back_the_text(text: str, html: bool) -> None:
+    encoding, data = _transfer_encode(text, html=html)
+    assert data.isascii() and all(len(line) <= 998 for line in data.split(b"\r\n"))
+    assert b"\n" not in data.replace(b"\r\n", b"")
+    decoded = _decoded(encoding, data)
+    if html:  # accented letters may come back as character references
+        assert unescape(decoded) == unescape(text)
+    else:
+        assert decoded == text
+    if encoding == "7bit":
+        assert not any(line.endswith((b" ", b"\t")) for line in data.split(b"\r\n"))
+
+
+def test_part_encodings_are_chosen_for_the_script() -> None:
+    latin = "<p>Pozivamo organizaciju da se pridru\u017ei.</p>\n" * 20
+    assert _transfer_encode(latin, html=True) == (
+        "7bit",
+        latin.replace("\u017e", "&#382;").replace("\n", "\r\n").encode(),
+    )
+    assert _transfer_encode(latin)[0] == "quoted-printable"  # plain text keeps its letters
+    assert _transfer_encode("Plain ASCII.\n")[0] == "7bit"
+    assert _transfer_encode("-- \nsignature\n")[0] == "quoted-printable"  # the space stays
+    assert _transfer_encode("x" * 1200)[0] == "quoted-printable"  # no line over 998
+    cyrillic = "<p>\u041f\u043e\u0437\u0438\u0432\u0430\u043c\u043e</p>\n" * 20
+    assert _transfer_encode(cyrillic, html=True)[0] == "base64"
+    style = "<style>p::before { content: '\u017e' }</style>" + latin
+    assert _transfer_encode(style, html=True)[0] == "quoted-printable"
