@@ -517,7 +517,11 @@ def backoff(failures: int, retry_for: float) -> float:
 
 
 class _Worker:
-    """One connection's loop: connect, take a row, wait for the rate, claim, deliver."""
+    """One connection's loop: connect, take a row, wait for the rate, claim, deliver.
+
+    While the server reads a message, the worker builds its next one: building
+    then overlaps the server's work instead of keeping it waiting.
+    """
 
     def __init__(
         self, run: _Run, connection: Connection, work: _Work, ledger: Ledger, limiter: RateLimiter
@@ -528,6 +532,7 @@ class _Worker:
         self.ledger = ledger
         self.limiter = limiter
         self.error: str | None = None
+        self.ahead: tuple[Row, bytes | MailerError] | None = None  # taken and built early
 
     async def run(self) -> None:
         stop = self.owner.stop
@@ -536,20 +541,28 @@ class _Worker:
                 row = await self._next_row()
                 if row is None or not await self._connect():
                     if row is not None:
-                        self.work.put_back(row)
+                        self._put_back(row)
                     return
                 if self.limiter.would_wait():
                     self.ledger.flush()  # do not leave an outcome pending during the wait
                 if not await self.limiter.acquire(stop.event):
-                    self.work.put_back(row)
+                    self._put_back(row)
                     return
                 await self._one(row)
         finally:
+            if self.ahead is not None:
+                self._put_back(self.ahead[0])
             self.ledger.leave()
             self.ledger.flush()
             await self.connection.close()
 
+    def _put_back(self, row: Row) -> None:
+        self.ahead = None
+        self.work.put_back(row)
+
     async def _next_row(self) -> Row | None:
+        if self.ahead is not None:
+            return self.ahead[0]
         while True:
             got = self.work.take(time.monotonic())
             if not isinstance(got, float):
@@ -577,7 +590,7 @@ class _Worker:
     async def _one(self, row: Row) -> None:
         run = self.owner
         try:
-            body = run._build(row)
+            body = self._body(row)
         except TemplateError as e:
             run._record(row, "skipped", str(e))
             return
@@ -586,13 +599,37 @@ class _Worker:
             run._record(row, "skipped", why_not)
             return
         try:
-            outcome = await self.connection.deliver(run.factory.sender, row.email, body)
+            outcome = await self.connection.deliver(
+                run.factory.sender, row.email, body, self._build_ahead
+            )
         except asyncio.CancelledError:  # the grace period after Ctrl-C ran out
             self.connection.abort()
             self.ledger.note(row, "uncertain", "interrupted while the message was in flight")
             run._record(row, "uncertain", "interrupted while the message was in flight")
             raise
         self._settle(row, outcome)
+
+    def _body(self, row: Row) -> bytes:
+        """The message for ``row``: the one built ahead, else built now."""
+        if self.ahead is None:
+            return self.owner._build(row)
+        built = self.ahead[1]
+        self.ahead = None
+        if isinstance(built, MailerError):
+            raise built
+        return built
+
+    def _build_ahead(self) -> None:
+        """Take the next row that is due now and build its message."""
+        if self.ahead is not None or self.owner.stop.is_set():
+            return
+        row = self.work.take(time.monotonic())
+        if not isinstance(row, Row):
+            return
+        try:
+            self.ahead = (row, self.owner._build(row))
+        except MailerError as e:  # reported when the row's turn comes
+            self.ahead = (row, e)
 
     def _settle(self, row: Row, outcome: Outcome) -> None:
         run = self.owner

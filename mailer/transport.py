@@ -68,7 +68,15 @@ class Connection(Protocol):
     async def open(self) -> None:
         """Connect if not connected. Raises TransportError when that is impossible."""
 
-    async def deliver(self, sender: str, recipient: str, body: bytes) -> Outcome: ...
+    async def deliver(
+        self,
+        sender: str,
+        recipient: str,
+        body: bytes,
+        meanwhile: Callable[[], object] | None = None,
+    ) -> Outcome:
+        """Send one message. ``meanwhile``, if given, may be called once while the
+        server reads the message: time the engine uses to build its next one."""
 
     async def close(self) -> None:
         """End the session politely (QUIT)."""
@@ -220,7 +228,13 @@ class SmtpConnection:
             raise _connect_error(t, e) from None
         self._smtp = smtp
 
-    async def deliver(self, sender: str, recipient: str, body: bytes) -> Outcome:
+    async def deliver(
+        self,
+        sender: str,
+        recipient: str,
+        body: bytes,
+        meanwhile: Callable[[], object] | None = None,
+    ) -> Outcome:
         smtp = self._smtp
         if smtp is None or not smtp.is_connected:
             return Outcome("retry", "not connected", reconnect=True)
@@ -247,9 +261,11 @@ class SmtpConnection:
             outcome = reply_outcome(reply.code, reply.message)
             await self._reset(outcome)
             return outcome
-        return await self._send_content(smtp, body)
+        return await self._send_content(smtp, body, meanwhile)
 
-    async def _send_content(self, smtp: SMTP, body: bytes) -> Outcome:
+    async def _send_content(
+        self, smtp: SMTP, body: bytes, meanwhile: Callable[[], object] | None
+    ) -> Outcome:
         """The message, then the final dot: only a silence after the dot is uncertain.
 
         A large message is flushed to the kernel before the dot is written, so a
@@ -276,6 +292,8 @@ class SmtpConnection:
             return self._lost(f"connection lost while sending the message, before its end ({e})")
         if transport.is_closing():
             return self._lost("connection lost while sending the end of the message")
+        if meanwhile is not None:
+            meanwhile()
         try:
             response: SMTPResponse = await protocol.read_response(timeout=self.t.data_timeout)
         except aiosmtplib.SMTPTimeoutError:
@@ -415,7 +433,13 @@ class MaildirConnection:
                     f"cannot create the outbox {self.path}: {e.strerror}"
                 ) from None
 
-    async def deliver(self, sender: str, recipient: str, body: bytes) -> Outcome:
+    async def deliver(
+        self,
+        sender: str,
+        recipient: str,
+        body: bytes,
+        meanwhile: Callable[[], object] | None = None,
+    ) -> Outcome:
         # What a delivering MTA adds, so the outbox shows the envelope too.
         envelope = f"Return-Path: <{sender}>\r\nDelivered-To: {recipient}\r\n".encode()
         try:

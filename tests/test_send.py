@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -279,6 +280,27 @@ async def test_stop_claims_nothing_new_and_leaves_nothing_sending(with_orgs, smt
     assert "sending" not in states.values()
     assert 0 < list(states.values()).count("sent") < len(states)
     assert len(smtpd.messages) == list(states.values()).count("sent")
+    # a message built ahead but never claimed is counted as not attempted, not lost
+    assert summary.not_attempted == list(states.values()).count("queued") > 0
+
+
+async def test_a_template_error_for_one_recipient_skips_only_that_one(env):
+    """Messages are built ahead, while the server reads the previous one: a row
+    whose message cannot be built is still reported at its turn, and the rest go."""
+    statement = Path("templates/broken-for-gb")
+    shutil.copytree("templates/example-call", statement)
+    english = statement / "en.md"
+    english.write_text(
+        english.read_text() + "\n{% if org.country == 'GB' %}{{ missing }}{% endif %}\n"
+    )
+    env.campaign = create_campaign(env.db, env.settings, "gb", statement)
+    british = {r.email for r in audience(env.db, env.campaign) if r.org.country == "GB"}
+    assert british and len(british) < len(env.emails())
+    summary = await send(env, concurrency=2)
+    assert summary.counts["skipped"] == len(british)
+    assert {p["email"] for p in summary.problems} == british
+    assert all("en.md" in p["reply"] and "missing" in p["reply"] for p in summary.problems)
+    assert env.server.received() == {e: 1 for e in env.emails() if e not in british}
 
 
 async def test_the_maildir_outbox_by_default(with_orgs, smtpd, monkeypatch):
