@@ -1,3 +1,3 @@
-from mailer.cli import cli
+from mailer.cli import main
 
-cli()
+main()

@@ -4,6 +4,8 @@ Click, and the pure modules touch neither the database nor the network."""
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "mailer"
@@ -62,3 +64,23 @@ def test_the_core_never_prints() -> None:
             if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "print"
         ]
         assert not calls, f"{rel} calls print()"
+
+
+def test_the_command_starts_without_pandas_or_numpy(tmp_path: Path) -> None:
+    """sqlite-utils imports them when installed; `mailer` keeps them out (0.1-0.5 s)."""
+    probe = (
+        "import sys\n"
+        "import mailer.cli\n"
+        "assert 'sqlite_utils' not in sys.modules, 'imported before main() can act'\n"
+        "sys.argv = ['mailer', 'org', 'list']\n"
+        "try:\n"
+        "    mailer.cli.main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "assert 'sqlite_utils' in sys.modules\n"
+        "assert sys.modules['numpy'] is None and sys.modules['pandas'] is None\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
