@@ -251,8 +251,8 @@ class Ledger:
     :meth:`flush`; until then the row stays ``sending`` on disk, which a crash
     turns into ``uncertain`` (never into a resend). Claims of several
     connections share one transaction (group commit): a claim waits at most
-    ``window`` seconds for the other connections, or not at all when every
-    connection is waiting. Each claim is on disk before its MAIL FROM.
+    ``window`` seconds until ``group`` claims (or one from every connection
+    still running) are there. Each claim is on disk before its MAIL FROM.
     """
 
     _SET = {
@@ -265,10 +265,17 @@ class Ledger:
     }
 
     def __init__(
-        self, db: Database, *, parties: int = 1, window: float = 0.0, retry_uncertain: bool = False
+        self,
+        db: Database,
+        *,
+        connections: int = 1,
+        group: int = 1,
+        window: float = 0.0,
+        retry_uncertain: bool = False,
     ) -> None:
         self.db = db
-        self.parties = parties  # connections that may claim
+        self.connections = connections  # still running, so still able to claim
+        self.group = group
         self.window = window
         self._timer: asyncio.TimerHandle | None = None
         self._notes: list[tuple[str, Row, str, bool]] = []
@@ -299,7 +306,7 @@ class Ledger:
         """
         future: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
         self._claims.append((row, future))
-        if len(self._claims) >= self.parties:
+        if self._complete():
             self._commit_claims()
         elif self._timer is None:
             self._timer = asyncio.get_running_loop().call_later(self.window, self._commit_claims)
@@ -312,9 +319,12 @@ class Ledger:
 
     def leave(self) -> None:
         """A connection is done: the others no longer wait for its claim."""
-        self.parties -= 1
-        if self._claims and len(self._claims) >= self.parties:
+        self.connections -= 1
+        if self._claims and self._complete():
             self._commit_claims()
+
+    def _complete(self) -> bool:
+        return len(self._claims) >= min(self.group, self.connections)
 
     def _commit_claims(self) -> None:
         if self._timer is not None:
