@@ -95,6 +95,28 @@ class Transport(Protocol):
     def connection(self) -> Connection: ...
 
 
+_ENVELOPE = re.compile(r"[!#-'*+\-./0-9=?A-Z^-~]+@[A-Za-z0-9.\-]+")
+
+
+def envelope_address(address: str) -> bytes:
+    """``<address>`` for MAIL FROM / RCPT TO, the domain in IDNA (``xn--``).
+
+    Addresses reach here already checked (as in the To header), so a strict
+    pattern suffices; it keeps anything that could add an ESMTP parameter or a
+    command off the line, at a tenth of the cost of aiosmtplib's general address
+    parser (this runs twice per message). ValueError for anything else.
+    """
+    local, _, domain = address.rpartition("@")
+    if not domain.isascii():
+        try:
+            address = f"{local}@{domain.encode('idna').decode('ascii')}"
+        except UnicodeError:
+            raise ValueError(f"{address!r} has an invalid domain") from None
+    if not _ENVELOPE.fullmatch(address):
+        raise ValueError(f"{address!r} cannot be used as an SMTP envelope address")
+    return b"<" + address.encode("ascii") + b">"
+
+
 def is_loopback(host: str) -> bool:
     """localhost, 127.0.0.0/8 and ::1: traffic that never leaves this machine."""
     name = host.strip("[]").lower().rstrip(".")
@@ -215,6 +237,11 @@ class SmtpConnection:
         )
         try:
             await smtp.connect()
+            if smtp.is_ehlo_or_helo_needed:  # deliver() sends MAIL itself, so greet now
+                try:
+                    await smtp.ehlo()
+                except aiosmtplib.SMTPHeloError:
+                    await smtp.helo()
             if t.user:
                 encrypted = smtp.get_transport_info("sslcontext") is not None
                 if not encrypted and not is_loopback(t.host):  # pragma: no cover - guarded above
@@ -239,22 +266,27 @@ class SmtpConnection:
         if smtp is None or not smtp.is_connected:
             return Outcome("retry", "not connected", reconnect=True)
         try:
-            await smtp.mail(sender)
-        except aiosmtplib.SMTPResponseException as e:
-            outcome = reply_outcome(e.code, e.message)
+            mail_from = envelope_address(sender)
+        except ValueError as e:
+            return Outcome("retry", f"MAIL FROM: {e}", fatal=True)
+        try:
+            rcpt_to = envelope_address(recipient)
+        except ValueError as e:
+            return Outcome("failed", str(e), invalid=True)
+        try:
+            reply = await smtp.execute_command(b"MAIL", b"FROM:" + mail_from)
+        except (aiosmtplib.SMTPException, OSError) as e:
+            return self._lost(f"connection lost before the message was sent ({e})")
+        if reply.code != 250:
+            outcome = reply_outcome(reply.code, reply.message)
             await self._reset(outcome)
             if outcome.kind == "failed":  # our sender was refused: no message can go
                 return Outcome("retry", f"MAIL FROM <{sender}>: {outcome.reply}", fatal=True)
             return outcome
-        except (aiosmtplib.SMTPException, OSError) as e:
-            return self._lost(f"connection lost before the message was sent ({e})")
         try:
-            await smtp.rcpt(recipient)
-            reply = await smtp.execute_command(b"DATA")
-        except aiosmtplib.SMTPResponseException as e:
-            outcome = reply_outcome(e.code, e.message)
-            await self._reset(outcome)
-            return outcome
+            reply = await smtp.execute_command(b"RCPT", b"TO:" + rcpt_to)
+            if reply.code in (250, 251):  # 251: will forward
+                reply = await smtp.execute_command(b"DATA")
         except (aiosmtplib.SMTPException, OSError) as e:
             return self._lost(f"connection lost before the message was sent ({e})")
         if reply.code != 354:

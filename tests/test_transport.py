@@ -12,6 +12,7 @@ from mailer.errors import ConfigError, TransportError
 from mailer.transport import (
     MaildirTransport,
     SmtpTransport,
+    envelope_address,
     is_loopback,
     open_transport,
     reply_outcome,
@@ -116,6 +117,35 @@ async def test_phases_of_failure(smtpd):
     # dot-stuffing survives the trip; the uncertain one did reach the server
     assert smtpd.messages[0].data.endswith(b".a line starting with a dot\r\n")
     assert set(smtpd.received()) == {"ok@x.org", "dropdot@x.org", "ok2@x.org"}
+
+
+async def test_envelope_addresses_are_plain_and_idna(smtpd):
+    transport = SmtpTransport(smtpd.url())
+    outcomes = await deliver(transport, "intl@bücher.example", "a b@x.org", "x@y.org> NOTIFY=NEVER")
+    assert [o.kind for o in outcomes] == ["sent", "failed", "failed"]
+    assert outcomes[1].invalid and "envelope" in outcomes[1].reply
+    assert set(smtpd.received()) == {"intl@xn--bcher-kva.example"}
+    assert envelope_address("o'brien+tag@x.org") == b"<o'brien+tag@x.org>"
+    for bad in ["<a@x.org>", "a@x.org\r\nRSET", "a@x_y.org", "äb@x.org", "a@[127.0.0.1]"]:
+        with pytest.raises(ValueError):
+            envelope_address(bad)
+    # a sender that cannot go on the line stops the run instead of failing everyone
+    connection = transport.connection()
+    await connection.open()
+    outcome = await connection.deliver("bad sender@x.org", "ok@x.org", BODY)
+    await connection.close()
+    assert outcome.fatal and outcome.kind == "retry"
+
+
+async def test_meanwhile_runs_once_after_the_message_is_written(smtpd):
+    connection = SmtpTransport(smtpd.url()).connection()
+    await connection.open()
+    calls: list[int] = []
+    outcome = await connection.deliver(
+        SENDER, "ok@x.org", BODY, lambda: calls.append(len(smtpd.messages))
+    )
+    await connection.close()
+    assert outcome.kind == "sent" and calls == [0]  # before the server's reply came back
 
 
 async def test_a_drop_while_the_content_is_still_going_out_is_retryable(smtpd):
