@@ -42,6 +42,25 @@ def normalize_email(text: str) -> str:
     return str(result.normalized).lower()
 
 
+_ADDRESS = re.compile(r"[^\s\x00-\x1f\x7f<>()\[\],;:\"\\@]+@[^\s\x00-\x1f\x7f<>()\[\],;:\"\\@]+")
+
+
+def ascii_address(address: str) -> str:
+    """An address fit for a header or an SMTP command line: IDNA domain, and no
+    space, bracket, quote or control character; ValueError for anything else."""
+    address = address.strip()
+    if not _ADDRESS.fullmatch(address):
+        raise ValueError(f"{address!r} is not a plain e-mail address")
+    local, domain = address.rsplit("@", 1)
+    if not local.isascii():
+        raise ValueError(f"{address!r} has a non-ASCII local part, which needs SMTPUTF8")
+    try:
+        domain = domain.encode("idna").decode("ascii") if not domain.isascii() else domain
+    except UnicodeError:
+        raise ValueError(f"{address!r} has an invalid domain") from None
+    return f"{local}@{domain}"
+
+
 @dataclass
 class OrgInput:
     """What a user or an import row says about one organization."""

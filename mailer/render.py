@@ -35,6 +35,7 @@ from markupsafe import Markup, escape
 
 from mailer.clock import now
 from mailer.config import Settings
+from mailer.contacts import ascii_address
 from mailer.errors import ConfigError, MailerError, TemplateError
 from mailer.lang import (
     country_name,
@@ -66,7 +67,6 @@ PLACEHOLDER_SENDER = "sender@example.invalid"
 # --- Headers --------------------------------------------------------------------------------
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-_ADDRESS = re.compile(r"[^\s<>()\[\],;:\"\\@]+@[^\s<>()\[\],;:\"\\@]+")
 _MESSAGE_ID = re.compile(r"<[!-;=?-~]+@[!-;=?-~]+>")  # printable ASCII, no < >
 _TOKEN = re.compile(r"[a-z0-9]{4,64}")
 
@@ -82,21 +82,6 @@ def header_line(name: str, value: str) -> str:
     plain = value.isascii() and "=?" not in value and all(len(w) < 900 for w in value.split())
     header = Header(value, "us-ascii" if plain else "utf-8", header_name=name)
     return f"{name}: {header.encode(linesep=chr(13) + chr(10), maxlinelen=78)}\r\n"
-
-
-def ascii_address(address: str) -> str:
-    """An address fit for a header: IDNA domain; ValueError for anything else."""
-    address = address.strip()
-    if not _ADDRESS.fullmatch(address):
-        raise ValueError(f"{address!r} is not a plain e-mail address")
-    local, domain = address.rsplit("@", 1)
-    if not local.isascii():
-        raise ValueError(f"{address!r} has a non-ASCII local part, which needs SMTPUTF8")
-    try:
-        domain = domain.encode("idna").decode("ascii") if not domain.isascii() else domain
-    except UnicodeError:
-        raise ValueError(f"{address!r} has an invalid domain") from None
-    return f"{local}@{domain}"
 
 
 def address_header(name: str, display: str, address: str) -> str:
@@ -286,9 +271,10 @@ class _Frame:
             text = self.template.render({**base, **{n: _Deferred(n, marks) for n in DEFERRED}})
         except jinja2.TemplateError:
             return  # the template's own run will report it, with its line
-        pieces = marks.pattern.split(text)
+        pieces = marks.pattern.split(text)  # text, slot number, text, slot number, …, text
         self.parts = pieces[0::2]
-        self.paths = [tuple(marks.tags[int(i)][3:-3].split(".")) for i in pieces[1::2]]
+        tags = [marks.tags[int(i)] for i in pieces[1::2]]  # as _Deferred made them
+        self.paths = [tuple(tag.removeprefix("{{ ").removesuffix(" }}").split(".")) for tag in tags]
 
     def render(self, context: Mapping[str, Any]) -> str:
         if self.parts is None:

@@ -41,6 +41,21 @@ def test_send_to_the_outbox_by_default_then_nothing_twice(campaign, run, project
     assert json.loads(run("campaign", "show", campaign, "--json").stdout)["status"] == "sent"
 
 
+def test_an_address_with_an_international_domain_is_sent_in_idna(
+    with_orgs, run, smtpd, monkeypatch
+):
+    monkeypatch.setenv("MAILER_SENDER_ADDRESS", SENDER)
+    monkeypatch.setenv("MAILER_SMTP_URL", smtpd.url())
+    added = run("org", "add", "Buchhandlung der Arbeit", "--email", "intl@bücher.example")
+    assert added.exit_code == 0, added.stderr
+    made = run("campaign", "new", "idn", "--statement", "templates/example-call")
+    assert made.exit_code == 0, made.stderr
+    result = run("send", "idn", "--json", "--rate", "unlimited")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["failed"] == 0
+    assert smtpd.received()["intl@xn--bcher-kva.example"] == 1
+
+
 def test_json_summary_over_smtp(campaign, run, smtpd, monkeypatch):
     monkeypatch.setenv("MAILER_SMTP_URL", smtpd.url())
     total = audience_size(run)

@@ -123,10 +123,10 @@ async def test_envelope_addresses_are_plain_and_idna(smtpd):
     transport = SmtpTransport(smtpd.url())
     outcomes = await deliver(transport, "intl@bücher.example", "a b@x.org", "x@y.org> NOTIFY=NEVER")
     assert [o.kind for o in outcomes] == ["sent", "failed", "failed"]
-    assert outcomes[1].invalid and "envelope" in outcomes[1].reply
+    assert outcomes[1].invalid and "not a plain e-mail address" in outcomes[1].reply
     assert set(smtpd.received()) == {"intl@xn--bcher-kva.example"}
     assert envelope_address("o'brien+tag@x.org") == b"<o'brien+tag@x.org>"
-    for bad in ["<a@x.org>", "a@x.org\r\nRSET", "a@x_y.org", "äb@x.org", "a@[127.0.0.1]"]:
+    for bad in ["<a@x.org>", "a@x.org\r\nRSET", "a@x.org\x00", "äb@x.org", "a@[127.0.0.1]"]:
         with pytest.raises(ValueError):
             envelope_address(bad)
     # a sender that cannot go on the line stops the run instead of failing everyone
