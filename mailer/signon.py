@@ -9,7 +9,6 @@ breaking ties); ``import_list`` records the matches as signatures.
 
 from __future__ import annotations
 
-import html
 import json
 import re
 import unicodedata
@@ -26,6 +25,7 @@ from mailer import responses
 from mailer.contacts import kept_id
 from mailer.db import log_event
 from mailer.errors import MailerError
+from mailer.inbox.parse import html_to_text
 from mailer.lang import cyrillic_to_latin, normalize_country
 
 # The heading of a signatories list, by language: written by `signatories`
@@ -230,13 +230,6 @@ def parse_line(raw: str, line: int) -> Entry | None:
     if is_heading(name) or not fold(name):
         return None
     return Entry(line, text, name, short, country, numbered=bool(numbered))
-
-
-def html_to_text(markup: str) -> str:
-    """A pasted web page: one line per list item, paragraph or break."""
-    markup = re.sub(r"(?is)<(script|style)\b.*?</\1>", " ", markup)
-    markup = re.sub(r"(?i)<\s*(br|/?li|/?p|/?div|/?h\d|/?tr)\b[^>]*>", "\n", markup)
-    return html.unescape(re.sub(r"<[^>]*>", " ", markup))
 
 
 def parse_list(text: str) -> ParsedList:

@@ -144,6 +144,9 @@ def test_assign_then_mark(run: Run, inbox: Path, world: World) -> None:
 
 def test_mark_rejects_unknown_decisions_and_replies(run: Run, initialized: Path) -> None:
     assert run("reply", "mark", "1", "maybe").exit_code == 2
+    for command in (["mark", "99999999999999999999999", "signed"], ["assign", "0", "X"]):
+        huge = run("reply", *command)
+        assert huge.exit_code == 2 and "Invalid value for 'ID'" in huge.stderr
     missing = run("reply", "mark", "99", "signed")
     assert missing.exit_code == 1 and "no reply 99" in missing.stderr
 
@@ -206,10 +209,55 @@ def test_import_of_an_unreadable_file_names_it(
         return real_open(self, *args, **kwargs)  # type: ignore[call-overload]
 
     monkeypatch.setattr(Path, "open", refuse)
-    result = run("inbox", "import", "locked.eml")
+    (initialized / "first.eml").write_bytes(b"From: a@b.org\nMessage-ID: <first@b.org>\n\nhi")
+    result = run("inbox", "import", "first.eml", "locked.eml")
     assert result.exit_code == 1
     assert "locked.eml: cannot read it (Permission denied)" in result.stderr
+    assert "Messages read before it were saved" in result.stderr
     assert "internal error" not in result.stderr
+    # …and they were: the file before the unreadable one is in the database
+    assert [r["message_id"] for r in json.loads(run("replies", "--json").stdout)] == [
+        "<first@b.org>"
+    ]
+
+
+def test_mbox_maildir_and_eml_folder_through_the_cli(run: Run, initialized: Path) -> None:
+    one = b"From: a@b.org\nMessage-ID: <one@b.org>\n\nhi\n"
+    two = b"From: c@d.org\nMessage-ID: <two@d.org>\n\nhello\n"
+    (initialized / "lead.mbox").write_bytes(b"\n" + mbox(one, two, b""))  # blank first line
+    maildir = initialized / "md"
+    for sub in ("cur", "new", "tmp"):
+        (maildir / sub).mkdir(parents=True)
+    (maildir / "cur" / "123.host:2,S").write_bytes(
+        b"From: e@f.org\nMessage-ID: <three@f.org>\n\nx\n"
+    )
+    (maildir / "new" / "124.host").write_bytes(b"")  # an empty message is skipped
+    (initialized / "emls" / "sub").mkdir(parents=True)
+    (initialized / "emls" / "sub" / "4.eml").write_bytes(
+        b"From: g@h.org\nMessage-ID: <four@h.org>\n\ny\n"
+    )
+    result = run("inbox", "import", "lead.mbox", "md", "emls", "--json")
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert (summary["new"], summary["unparsable"], summary["review"]) == (4, 0, 0)
+    human = run("inbox", "import", "lead.mbox", "md", "emls")
+    assert "0 new, 4 already known" in human.stdout and "wait for a decision" not in human.stdout
+
+
+def test_import_checks_every_path_before_reading(run: Run, initialized: Path) -> None:
+    (initialized / "first.eml").write_bytes(b"From: a@b.org\nMessage-ID: <first@b.org>\n\nhi")
+    (initialized / "nomail").mkdir()
+    result = run("inbox", "import", "first.eml", "nomail")
+    assert result.exit_code == 1 and "nomail: neither a Maildir folder" in result.stderr
+    assert run("replies", "--json").stdout.strip() == "[]"  # nothing half-done
+
+
+def test_a_folder_name_with_a_line_break_is_refused(run: Run, initialized: Path) -> None:
+    env = {"MAILER_IMAP_URL": "imaps://me@127.0.0.1/INBOX", "MAILER_IMAP_PASSWORD": "x"}
+    for option in ("--folder", "--move-to"):
+        result = run("inbox", "fetch", option, "IN\r\nBOX", env=env)
+        assert result.exit_code == 1, result.stderr
+        assert "IMAP folder 'IN\\r\\nBOX' contains a control character" in result.stderr
 
 
 def test_fetch_with_a_malformed_url(run: Run, initialized: Path) -> None:

@@ -203,6 +203,9 @@ def test_signon_import_dry_run_then_create(campaign: Path, run: Run) -> None:
     assert "Dry run" in dry.stdout
     assert "Line 1 is not a list item and was skipped: 'Our joint statement'" in dry.stdout
     assert json.loads(run("signatories", SLUG, "--format", "json").stdout) == []
+    would = run("signon", "import", SLUG, str(listing), "--dry-run", "--create")
+    assert would.exit_code == 0, would.stderr
+    assert "Brand New Front [new]" in would.stdout and "None" not in would.stdout
     done = run("signon", "import", SLUG, str(listing), "--create")
     assert done.exit_code == 0, done.stderr
     names = [e["name"] for e in json.loads(run("signatories", SLUG, "--format", "json").stdout)]

@@ -212,13 +212,17 @@ def replies_review(app: AppContext, slug: str) -> None:
     click.echo(f"\n{decided} decided, {len(queue) - decided} left for later.")
 
 
+# Ids as SQLite stores them: a bigger number is a clear usage error, not an overflow.
+REPLY_ID = click.IntRange(1, 2**63 - 1)
+
+
 @cli.group()
 def reply() -> None:
     """Correct one reply: attach it to an organization, or set its meaning."""
 
 
 @reply.command("assign")
-@click.argument("reply_id", metavar="ID", type=int)
+@click.argument("reply_id", metavar="ID", type=REPLY_ID)
 @click.argument("org")
 @click.option(
     "--campaign",
@@ -243,7 +247,7 @@ def reply_assign(
 
 
 @reply.command("mark")
-@click.argument("reply_id", metavar="ID", type=int)
+@click.argument("reply_id", metavar="ID", type=REPLY_ID)
 @click.argument("decision", type=click.Choice(DECISIONS))
 @click.option("--json", "as_json", is_flag=True, help="Print the reply as JSON.")
 @pass_app

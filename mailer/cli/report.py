@@ -211,7 +211,7 @@ def _print_plan(plan: list[Any], *, dry_run: bool) -> None:
             )
         else:
             already = "" if dry_run or m.recorded else " (already signed)"
-            what = f"{m.org_name} [{m.method or 'new'}]{already}"
+            what = f"{m.org_name or m.entry.name} [{m.method or 'new'}]{already}"
         rows.append([m.entry.line, m.entry.text, status_words[m.status], what])
     table(["line", "entry", "result", "organization"], rows)
     counts = {s: sum(m.status == s for m in plan) for s in status_words}

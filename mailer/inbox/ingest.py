@@ -14,7 +14,6 @@ import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +27,14 @@ from mailer.inbox import attachments, effects
 from mailer.inbox.classify import CONFIDENT, Classification, classify
 from mailer.inbox.match import Lookups, Match, Sent, match
 from mailer.inbox.parse import ParsedMessage, parse_message
-from mailer.inbox.sources import Cursor, ImapAccount, ImapSource, RawMessage, read_paths
+from mailer.inbox.sources import (
+    Cursor,
+    ImapAccount,
+    ImapSource,
+    RawMessage,
+    folder_name,
+    read_paths,
+)
 from mailer.models import ReplyClass
 
 CHUNK = 200  # messages per transaction when importing files
@@ -43,7 +49,7 @@ class Summary:
     unparsable: int = 0
     matched: int = 0
     unmatched: int = 0
-    review: int = 0
+    review: int = 0  # matched to a campaign, waiting in `replies review SLUG`
     classes: Counter[str] = field(default_factory=Counter)
     ids: list[int] = field(default_factory=list)
 
@@ -72,8 +78,14 @@ def import_paths(
 ) -> Summary:
     """Import every message of mbox files, Maildir folders and .eml files."""
     ingester = Ingester(db, settings, on_progress=on_progress)
-    messages = read_paths(paths)
-    while chunk := list(islice(messages, CHUNK)):
+    chunk: list[RawMessage] = []
+    try:
+        for message in read_paths(paths):
+            chunk.append(message)
+            if len(chunk) == CHUNK:
+                full, chunk = chunk, []
+                ingester.store(full)
+    finally:  # what was read before an unreadable file is kept, as its error says
         ingester.store(chunk)
     return ingester.summary
 
@@ -97,6 +109,8 @@ def fetch_imap(
         settings["imap.url"], insecure=settings["imap.insecure"], folder=folder
     )
     move_to = move_to or settings["imap.move_to"] or None
+    if move_to:
+        move_to = folder_name(move_to)
     password = secret("imap", service=f"imap://{account.host}", user=account.user, prompt=prompt)
     ingester = Ingester(db, settings, on_progress=on_progress)
     with ImapSource(account, password) as source:
@@ -106,6 +120,8 @@ def fetch_imap(
                 if move_to and batch:
                     source.move([m.cursor.uid for m in batch if m.cursor], move_to)
         except TransportError as e:
+            if not ingester.summary.new:
+                raise
             raise TransportError(
                 f"{e}; {ingester.summary.new} new messages were saved before that",
                 hint="Run `mailer inbox fetch` again to continue where it stopped.",
@@ -175,6 +191,24 @@ class Index:
         return list(dict.fromkeys([*campaign["languages"], *org["languages"]]))
 
 
+def apply_verdict(
+    db: Database, reply: dict[str, Any], verdict: Classification, found: Match | None
+) -> tuple[str, list[dict[str, Any]]]:
+    """Record what a judged reply means (effects.apply), on import and on reassignment
+    alike: its effects are automatic only when the classifier is confident."""
+    return effects.apply(
+        db,
+        reply,
+        effects.Verdict(
+            verdict.cls,
+            verdict.confidence >= CONFIDENT,
+            verdict.bounce,
+            bool(found and found.unsubscribe),
+        ),
+        address_id=found.address_id if found else None,
+    )
+
+
 def judge(parsed: ParsedMessage, found: Match | None, index: Index) -> Classification:
     """Classify in the languages of the matched campaign and organization.
 
@@ -192,7 +226,7 @@ def judge(parsed: ParsedMessage, found: Match | None, index: Index) -> Classific
 
 def unparsable(parsed: ParsedMessage | None) -> bool:
     """True when only the headers could be read (the parser fell back to them)."""
-    return parsed is None or getattr(parsed, "mime", True) is None
+    return parsed is None or parsed.mime is None
 
 
 class Ingester:
@@ -295,17 +329,7 @@ class Ingester:
         status = effects.REVIEW
         done: list[dict[str, Any]] = []
         if verdict:
-            status, done = effects.apply(
-                self.db,
-                row,
-                effects.Verdict(
-                    cls,
-                    verdict.confidence >= CONFIDENT,
-                    verdict.bounce,
-                    bool(found and found.unsubscribe),
-                ),
-                address_id=found.address_id if found else None,
-            )
+            status, done = apply_verdict(self.db, row, verdict, found)
         if status != effects.REVIEW or done:
             self.db.execute(
                 "UPDATE reply SET status = ?, effects = ? WHERE id = ?",
@@ -352,7 +376,7 @@ class Ingester:
         s.ids.append(reply_id)
         s.classes[str(cls)] += 1
         s.unparsable += cls == ReplyClass.UNPARSABLE
-        s.review += status == effects.REVIEW
+        s.review += status == effects.REVIEW and campaign_id is not None
         if campaign_id is None:
             s.unmatched += 1
         else:

@@ -533,10 +533,8 @@ class _HtmlText(HTMLParser):
         if self.skip:
             return
         text = " ".join(data.split()) if not data.isspace() else " "
-        if self.quote:
-            text = text.replace("\n", "\n" + "> " * self.quote)
-            if not self.out or self.out[-1].endswith("\n"):
-                text = "> " * self.quote + text
+        if self.quote and (not self.out or self.out[-1].endswith("\n")):
+            text = "> " * self.quote + text
         self.out.append(text)
 
 

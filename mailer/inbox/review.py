@@ -20,8 +20,7 @@ from mailer.config import Settings
 from mailer.db import log_event
 from mailer.errors import MailerError, NotFound
 from mailer.inbox import attachments, effects
-from mailer.inbox.classify import CONFIDENT
-from mailer.inbox.ingest import Index, Ingester, judge, unparsable
+from mailer.inbox.ingest import Index, Ingester, apply_verdict, judge, unparsable
 from mailer.inbox.match import Match
 from mailer.inbox.parse import parse_message
 from mailer.models import ReplyClass
@@ -201,12 +200,7 @@ def _reclassify(db: Database, ingester: Ingester, reply: dict[str, Any], found: 
     if reply["class"] != ReplyClass.UNPARSABLE and not unparsable(parsed):
         verdict = judge(parsed, found, index)
         row = {**reply, "campaign_id": found.campaign_id, "org_id": found.org_id}
-        status, done = effects.apply(
-            db,
-            row,
-            effects.Verdict(verdict.cls, verdict.confidence >= CONFIDENT, verdict.bounce),
-            address_id=found.address_id,
-        )
+        status, done = apply_verdict(db, row, verdict, found)
         changes.update(
             {
                 "class": str(verdict.cls),

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from mailer.config import redact
+from mailer.contacts import check_text
 from mailer.errors import ConfigError, MailerError, NotFound, TransportError
 
 if TYPE_CHECKING:
@@ -69,14 +70,20 @@ def read_paths(paths: Sequence[Path]) -> Iterator[RawMessage]:
     """Every message in the given mbox files, Maildir folders, .eml files or folders of them.
 
     All paths are checked before the first message is read, so a typo in the
-    last one does not leave a half-done import.
+    last one does not leave a half-done import. Empty messages are skipped.
     """
     for path in paths:
         if not path.exists():
             raise NotFound(f"{path}: no such file or folder")
+        if path.is_dir() and not _is_maildir(path) and not _eml_files(path):
+            raise NotFound(
+                f"{path}: neither a Maildir folder (with cur/ and new/) nor a folder of .eml files"
+            )
     for path in paths:
         try:
-            yield from _read_path(path.resolve())
+            for message in _read_path(path.resolve()):
+                if message.data.strip():
+                    yield message
         except OSError as e:  # unreadable (permissions, I/O): name the file, not a traceback
             raise MailerError(
                 f"{e.filename or path}: cannot read it ({e.strerror or e})",
@@ -84,27 +91,28 @@ def read_paths(paths: Sequence[Path]) -> Iterator[RawMessage]:
             ) from None
 
 
+def _is_maildir(path: Path) -> bool:
+    return (path / "cur").is_dir() or (path / "new").is_dir()
+
+
+def _eml_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*.eml") if p.is_file())
+
+
 def _read_path(path: Path) -> Iterator[RawMessage]:
     if path.is_dir():
-        if (path / "cur").is_dir() or (path / "new").is_dir():
+        if _is_maildir(path):
             yield from _read_maildir(path)
-            return
-        files = sorted(p for p in path.rglob("*.eml") if p.is_file())
-        if not files:
-            raise NotFound(
-                f"{path}: neither a Maildir folder (with cur/ and new/) nor a folder of .eml files"
-            )
-        for file in files:
-            yield from _read_path(file)
+        else:
+            for file in _eml_files(path):
+                yield from _read_path(file)
         return
     with path.open("rb") as f:
-        head = f.read(5)
-    if head == b"From ":
+        head = f.read(4096).lstrip()  # an mbox may start with a blank line
+    if head.startswith(b"From "):
         yield from _read_mbox(path)
-        return
-    data = path.read_bytes()
-    if data.strip():  # an empty file (or empty mbox) holds no message
-        yield _raw(data, str(path))
+    else:
+        yield _raw(path.read_bytes(), str(path))
 
 
 def _read_mbox(path: Path) -> Iterator[RawMessage]:
@@ -117,9 +125,11 @@ def _read_mbox(path: Path) -> Iterator[RawMessage]:
 
 
 def _read_maildir(path: Path) -> Iterator[RawMessage]:
-    box = mailbox.Maildir(path, factory=None, create=False)
-    for key in sorted(box.iterkeys()):
-        yield _raw(box.get_bytes(key), f"{path}/{key}")
+    """new/ and cur/ as mailbox.Maildir reads them, each message named by its own file."""
+    files = [*(path / "new").glob("*"), *(path / "cur").glob("*")]
+    for file in sorted(files, key=lambda f: f.name):
+        if file.is_file() and not file.name.startswith("."):
+            yield _raw(file.read_bytes(), str(file))
 
 
 # ---------------------------------------------------------------- IMAP
@@ -167,7 +177,7 @@ class ImapAccount:
             host=parts.hostname,
             port=port,
             user=unquote(parts.username),
-            folder=folder or unquote(parts.path.strip("/")) or "INBOX",
+            folder=folder_name(folder or unquote(parts.path.strip("/")) or "INBOX"),
         )
 
     @property
@@ -179,6 +189,14 @@ class ImapAccount:
     def mailbox(self) -> str:
         """The cursor's key: one per account and folder (any port or TLS mode reaches it)."""
         return f"{self.user}@{self.host}/{self.folder}"
+
+
+def folder_name(name: str) -> str:
+    """An IMAP folder name as given; a line break in it would end the command early."""
+    try:
+        return check_text(name, f"IMAP folder {name!r}")
+    except ValueError as e:
+        raise ConfigError(str(e)) from None
 
 
 _FETCH_UID = re.compile(rb"UID (\d+)")
