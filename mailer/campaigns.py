@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlite_utils import Database
 
@@ -28,6 +28,9 @@ from mailer.errors import MailerError, NotFound
 from mailer.lang import normalize_country
 from mailer.models import Org, Recipient
 from mailer.statements import KINDS, load_statement
+
+if TYPE_CHECKING:  # render loads the template engine: imported where it is used
+    from mailer.render import MessageFactory
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 SAMPLE_ORG = Org(id=0, name="Sample Organization", short_name="SO", country="RS")
@@ -124,13 +127,19 @@ def trial_render(settings: Settings, campaign: Mapping[str, Any]) -> None:
     for wave in (0, 1):
         factory = build_factory(settings, campaign, wave=wave, trial=True)
         for lang in factory.languages:
-            org = replace(SAMPLE_ORG, languages=(lang,))
-            factory.build(
-                Recipient(org, 0, "sample@example.org"),
-                lang=lang,
-                token=SAMPLE_TOKEN,
-                message_id=f"<m.{SAMPLE_TOKEN}.check@example.invalid>",
-            )
+            build_sample(factory, lang)
+
+
+def build_sample(factory: MessageFactory, lang: str) -> bytes:
+    """The message in ``lang`` for the sample organization. It fails on the template
+    errors that every recipient would meet; those that depend on one organization's
+    data are that organization's alone."""
+    return factory.build(
+        Recipient(replace(SAMPLE_ORG, languages=(lang,)), 0, "sample@example.org"),
+        lang=lang,
+        token=SAMPLE_TOKEN,
+        message_id=f"<m.{SAMPLE_TOKEN}.check@example.invalid>",
+    )
 
 
 def get_campaign(db: Database, slug: str) -> dict[str, Any]:

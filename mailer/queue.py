@@ -193,12 +193,16 @@ def expire_deferred(db: Database, campaign_id: int, wave: int, days: float) -> i
     return len(ids)
 
 
-# Why a row that is still queued may not be sent: the address or organization changed.
-_BLOCKED = """
+# Why a row that is still queued may not be sent: the address or organization changed,
+# or (for a reminder) the organization has answered since the wave was planned.
+BLOCKED = """
     (SELECT CASE
         WHEN o.do_not_contact THEN 'organization is do-not-contact'
         WHEN o.merged_into IS NOT NULL THEN 'organization was merged into another'
         WHEN a.status != 'active' THEN 'address is ' || a.status
+        WHEN message.wave > 0 AND EXISTS (SELECT 1 FROM response r
+            WHERE r.campaign_id = message.campaign_id AND r.org_id = o.id
+            AND r.withdrawn_at IS NULL) THEN 'organization has answered'
      END
      FROM address a JOIN organization o ON o.id = a.org_id WHERE a.id = message.address_id)
 """
@@ -212,7 +216,7 @@ def pending(
     ready: list[Row] = []
     blocked: list[tuple[Row, str]] = []
     for r in db.execute(
-        f"SELECT {_ROW_COLUMNS}, {_BLOCKED} FROM message WHERE campaign_id = ? AND wave = ?"
+        f"SELECT {_ROW_COLUMNS}, {BLOCKED} FROM message WHERE campaign_id = ? AND wave = ?"
         f" AND is_test = 0 AND state IN {states} ORDER BY id",
         [campaign_id, wave],
     ):
@@ -285,7 +289,7 @@ class Ledger:
         )
         self._claim_sql = (
             "UPDATE message SET state = 'sending', claimed_at = ?, updated_at = ?,"
-            f" attempts = attempts + 1 WHERE id = ? AND state IN {claimable} AND {_BLOCKED} IS NULL"
+            f" attempts = attempts + 1 WHERE id = ? AND state IN {claimable} AND {BLOCKED} IS NULL"
         )
 
     def note(self, row: Row, state: str, reply: str, *, invalid: bool = False) -> None:
@@ -354,7 +358,7 @@ class Ledger:
         if self.db.execute(self._claim_sql, [at, at, row.id]).rowcount == 1:
             return None
         blocked = self.db.execute(
-            f"SELECT {_BLOCKED} FROM message WHERE id = ?", [row.id]
+            f"SELECT {BLOCKED} FROM message WHERE id = ?", [row.id]
         ).fetchone()
         return (blocked and blocked[0]) or "no longer waiting to be sent"
 

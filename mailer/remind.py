@@ -19,6 +19,7 @@ from sqlite_utils import Database
 from mailer.clock import now
 from mailer.errors import MailerError
 from mailer.models import Org, Recipient
+from mailer.queue import BLOCKED
 
 if TYPE_CHECKING:
     from mailer.config import Settings
@@ -60,15 +61,14 @@ def _when(text: str | None) -> datetime | None:
 
 
 def _unfinished_wave(db: Database, campaign: dict[str, Any], wave: int) -> list[Recipient]:
-    """Rows of a reminder wave still queued or deferred, minus those who answered since."""
+    """Rows of a reminder wave still queued or deferred that may still go (queue.BLOCKED:
+    not opted out, address active, no answer since)."""
     rows = db.query(
-        "SELECT m.address_id, m.email, o.* FROM message m"
-        " JOIN organization o ON o.id = m.org_id JOIN address a ON a.id = m.address_id"
-        " WHERE m.campaign_id = ? AND m.wave = ? AND m.is_test = 0"
-        " AND m.state IN ('queued', 'deferred') AND a.status = 'active'"
-        " AND o.do_not_contact = 0 AND NOT EXISTS (SELECT 1 FROM response r WHERE"
-        " r.campaign_id = m.campaign_id AND r.org_id = m.org_id AND r.withdrawn_at IS NULL)"
-        " ORDER BY o.id, m.address_id",
+        "SELECT message.address_id, message.email, o.* FROM message"
+        " JOIN organization o ON o.id = message.org_id"
+        " WHERE message.campaign_id = ? AND message.wave = ? AND message.is_test = 0"
+        f" AND message.state IN ('queued', 'deferred') AND {BLOCKED} IS NULL"
+        " ORDER BY o.id, message.address_id",
         [campaign["id"], wave],
     )
     return [Recipient(Org.from_row(r), r["address_id"], r["email"]) for r in rows]

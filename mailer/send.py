@@ -328,12 +328,12 @@ class _Run:
                 self.orgs[org["id"]] = Org.from_row(org)
 
     def _preflight(self, rows: list[Row]) -> None:
-        """One message per language before any connection: template errors stop here."""
-        seen: set[str] = set()
-        for row in rows:
-            if row.language not in seen:
-                seen.add(row.language)
-                self._build(row)
+        """One message per language before any connection: template errors that every
+        recipient would meet stop the run here; one organization's own is skipped later."""
+        from mailer.campaigns import build_sample
+
+        for lang in dict.fromkeys(row.language for row in rows):
+            build_sample(self.factory, lang)
 
     # ---- the three modes
 

@@ -160,6 +160,28 @@ def test_cli_after_days_and_limit(
     assert remind_json(run, "--after-days", "2")["send"] is None  # no one twice the same day
 
 
+def test_cli_a_resumed_wave_skips_who_signed_meanwhile(
+    sent: str, run: Run, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MAILER_NOW", DAY4)
+    assert remind_json(run, "--after-days", "2", "--limit", "1")["send"]["sent"] == 1
+    db = open_db(project / "contacts.db")
+    waiting = [
+        r[0]
+        for r in db.execute(
+            "SELECT DISTINCT org_id FROM message WHERE wave = 1 AND state = 'queued' ORDER BY 1"
+        )
+    ]
+    db.close()
+    assert run("sign", "call", str(waiting[0])).exit_code == 0
+    rest = remind_json(run, "--after-days", "2")
+    assert waiting[0] not in [o["org_id"] for o in rest["organizations"]]
+    problems = rest["send"]["problems"]
+    assert rest["send"]["sent"] == 3 - len(problems) and problems
+    assert {p["reply"] for p in problems} == {"organization has answered"}
+    assert len(mailbox.Maildir(project / "outbox")) == 4 + 1 + rest["send"]["sent"]
+
+
 @pytest.mark.parametrize("days", ["-1", "abc", "nan", "inf", "1e9"])
 def test_cli_bad_after_days_is_a_usage_error(sent: str, run: Run, days: str) -> None:
     result = run("remind", "call", "--after-days", days)

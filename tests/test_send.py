@@ -15,6 +15,7 @@ from mailer.campaigns import audience, create_campaign
 from mailer.config import Settings, load_settings
 from mailer.db import open_db
 from mailer.errors import Locked, TransportError
+from mailer.render import build_factory
 from mailer.send import SendOptions, SendSummary, Stop, run_wave
 from tests.fixtures.smtp import SmtpServer, free_port
 
@@ -284,23 +285,31 @@ async def test_stop_claims_nothing_new_and_leaves_nothing_sending(with_orgs, smt
     assert summary.not_attempted == list(states.values()).count("queued") > 0
 
 
-async def test_a_template_error_for_one_recipient_skips_only_that_one(env):
-    """Messages are built ahead, while the server reads the previous one: a row
-    whose message cannot be built is still reported at its turn, and the rest go."""
-    statement = Path("templates/broken-for-gb")
+@pytest.mark.parametrize("first", [True, False])
+async def test_a_template_error_for_one_organization_skips_only_its_rows(env, first):
+    """Whether or not the broken organization comes first in its language, its rows
+    are skipped (and a dry run says so) and every other row goes, once. Messages are
+    built ahead of their turn; the error is still reported at the row's turn."""
+    factory = build_factory(env.settings, env.campaign)
+    rows = [r for r in audience(env.db, env.campaign) if factory.language_for(r.org) == "en"]
+    country = rows[0].org.country if first else rows[-1].org.country
+    statement = Path("templates/broken")
     shutil.copytree("templates/example-call", statement)
-    english = statement / "en.md"
-    english.write_text(
-        english.read_text() + "\n{% if org.country == 'GB' %}{{ missing }}{% endif %}\n"
+    text = statement / "en.md"
+    text.write_text(
+        text.read_text()
+        + f"\n{{% if org.country == '{country}' %}}{{{{ missing }}}}{{% endif %}}\n"
     )
-    env.campaign = create_campaign(env.db, env.settings, "gb", statement)
-    british = {r.email for r in audience(env.db, env.campaign) if r.org.country == "GB"}
-    assert british and len(british) < len(env.emails())
+    env.campaign = create_campaign(env.db, env.settings, "broken", statement)
+    broken = {r.email for r in rows if r.org.country == country}
+    assert broken and len(broken) < len(env.emails())
+    dry = await send(env, dry_run=True)
+    assert {p["email"] for p in dry.problems} == broken
     summary = await send(env, concurrency=2)
-    assert summary.counts["skipped"] == len(british)
-    assert {p["email"] for p in summary.problems} == british
+    assert summary.counts["skipped"] == len(broken)
+    assert {p["email"] for p in summary.problems} == broken
     assert all("en.md" in p["reply"] and "missing" in p["reply"] for p in summary.problems)
-    assert env.server.received() == {e: 1 for e in env.emails() if e not in british}
+    assert env.server.received() == {e: 1 for e in env.emails() if e not in broken}
 
 
 async def test_the_maildir_outbox_by_default(with_orgs, smtpd, monkeypatch):
