@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from mailer.errors import ConfigError
 
@@ -64,16 +65,26 @@ def _count(value: Any) -> int:
     return _whole(value, 0)
 
 
-def _non_negative_float(value: Any) -> float:
-    try:
-        number = float(value) if not isinstance(value, bool) else float("nan")
-    except (TypeError, ValueError):
-        number = float("nan")
-    if number != number:  # NaN: not a number at all
-        raise ValueError("expected a number")
-    if number < 0:
-        raise ValueError("expected a number of 0 or more")
-    return number
+MAX_DAYS = 36500  # a century: beyond any campaign, and within what dates can hold
+MAX_SECONDS = 86400.0  # a day: longer waits or retries within one run make no sense
+
+
+def _up_to(limit: float, unit: str) -> Callable[[Any], float]:
+    """A number of ``unit`` from 0 to ``limit`` (no NaN, no infinity)."""
+
+    def check(value: Any) -> float:
+        try:
+            number = float(value) if not isinstance(value, bool) else float("nan")
+        except (TypeError, ValueError):
+            number = float("nan")
+        if not 0 <= number <= limit:  # also false for NaN
+            raise ValueError(f"expected a number of {unit} from 0 to {limit:g}")
+        return number
+
+    return check
+
+
+_seconds = _up_to(MAX_SECONDS, "seconds")
 
 
 def _rate(value: Any) -> str:
@@ -84,10 +95,18 @@ def _rate(value: Any) -> str:
 def _url(*schemes: str) -> Callable[[Any], str]:
     def check(value: Any) -> str:
         text = str(value)
-        if text and not any(text.startswith(s + "://") for s in schemes):
+        if not text:
+            return text
+        if not any(text.startswith(s + "://") for s in schemes):
             raise ValueError(
                 f"expected a URL starting with {' or '.join(s + '://' for s in schemes)}"
             )
+        try:
+            host = urlsplit(text).hostname
+        except ValueError as e:  # an unclosed [IPv6 bracket, an invalid address in one
+            raise ValueError(f"not a usable URL ({e})") from None
+        if not host:
+            raise ValueError("the URL names no host")
         return text
 
     return check
@@ -129,20 +148,20 @@ KEYS: dict[str, Key] = {
         Key("smtp.daily_cap", _count, 0, "Most messages a day (0 = no cap)."),
         Key(
             "smtp.data_timeout",
-            _non_negative_float,
+            _seconds,
             600.0,
             "Seconds to wait for the reply to the final '.'.",
         ),
-        Key("smtp.timeout", _non_negative_float, 60.0, "Seconds to wait for other SMTP replies."),
+        Key("smtp.timeout", _seconds, 60.0, "Seconds to wait for other SMTP replies."),
         Key(
             "smtp.retry_for",
-            _non_negative_float,
+            _seconds,
             60.0,
             "Seconds one message is retried within a run.",
         ),
         Key(
             "smtp.defer_days",
-            _non_negative_float,
+            _up_to(MAX_DAYS, "days"),
             5.0,
             "Days a deferred message is retried before it fails.",
         ),
@@ -217,7 +236,7 @@ def _parse(key: str, value: Any, where: str) -> Any:
         return KEYS[key].parse(value)
     except (ValueError, TypeError) as e:
         section, name = key.split(".", 1)
-        raise ConfigError(f"{where}: [{section}] {name}: {e}, got {value!r}") from None
+        raise ConfigError(f"{where}: [{section}] {name}: {e}, got {redact(repr(value))}") from None
 
 
 def load_settings(

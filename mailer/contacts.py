@@ -30,13 +30,17 @@ def check_text(value: str, what: str) -> str:
     return value.strip()
 
 
-def normalize_email(text: str) -> str:
-    """A validated, lower-cased address; internationalized ones allowed, no DNS."""
+def normalize_email(text: str, *, to_send: bool = False) -> str:
+    """A validated, lower-cased address, no DNS. International domains are allowed;
+    a non-ASCII part before the @ only when ``to_send`` is false (mailer does not speak
+    SMTPUTF8, so it could never send to one: such an address is refused on entry)."""
     from email_validator import EmailNotValidError, validate_email
 
     check_text(text, "email")
     try:
-        result = validate_email(text.strip(), check_deliverability=False)
+        result = validate_email(
+            text.strip(), check_deliverability=False, allow_smtputf8=not to_send
+        )
     except EmailNotValidError as e:
         raise ValueError(f"email {text.strip()!r} is not valid: {e}") from None
     return str(result.normalized).lower()
@@ -112,7 +116,7 @@ class OrgInput:
         langs = _unique(
             normalize_language(check_text(x, "languages")) for x in raw.get("languages") or []
         )
-        emails = _unique(normalize_email(x) for x in raw.get("emails") or [])
+        emails = _unique(normalize_email(x, to_send=True) for x in raw.get("emails") or [])
         tags = _unique(check_text(t, "tags") for t in raw.get("tags") or [] if t.strip())
         notes = raw.get("notes")
         if notes is not None:

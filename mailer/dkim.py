@@ -7,6 +7,7 @@ one-click unsubscribe (RFC 8058) when ``List-Unsubscribe`` and
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from mailer.config import Settings
@@ -64,6 +65,28 @@ def signer_from_settings(settings: Settings) -> Signer | None:
         key = Path(path).read_bytes()
     except OSError as e:
         raise ConfigError(f"[dkim] key_file {path}: cannot be read ({e.strerror})") from None
-    if b"PRIVATE KEY" not in key:
-        raise ConfigError(f"[dkim] key_file {path}: not a PEM private key")
+    for name, value in (("domain", domain), ("selector", selector)):
+        if not _DNS_NAME.fullmatch(value):
+            raise ConfigError(
+                f"[dkim] {name} {value!r}: expected a DNS name of letters, digits, '-' and '.'"
+                + (" (an international domain in its xn-- form)" if name == "domain" else "")
+            )
+    _check_key(key, path)
     return Signer(domain, selector, key)
+
+
+# Letters, digits and hyphens in dot-separated labels: what may stand in d= and s=.
+_DNS_NAME = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)(?:\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*")
+
+
+def _check_key(key: bytes, path: Path) -> None:
+    """Parse the key now, so a bad one stops the run before anything is sent."""
+    from dkim.crypto import UnparsableKeyError, parse_pem_private_key
+
+    try:
+        parse_pem_private_key(key)
+    except (UnparsableKeyError, ValueError, IndexError):
+        raise ConfigError(
+            f"[dkim] key_file {path}: not an RSA private key in PEM form that DKIM can use",
+            hint="Create one with: openssl genrsa -out dkim.pem 2048",
+        ) from None

@@ -657,6 +657,6 @@ class _Worker:
 def check_test_address(email: str) -> str:
     """The --test address, validated like any address we store."""
     try:
-        return normalize_email(email)
+        return normalize_email(email, to_send=True)
     except ValueError as e:
         raise MailerError(f"--test: {e}") from None

@@ -263,7 +263,9 @@ def test_a_folder_name_with_a_line_break_is_refused(run: Run, initialized: Path)
 def test_fetch_with_a_malformed_url(run: Run, initialized: Path) -> None:
     env = {"MAILER_IMAP_URL": "imaps://u:pw@[::1/INBOX", "MAILER_IMAP_PASSWORD": "pw"}
     result = run("inbox", "fetch", env=env)
-    assert result.exit_code == 1 and "[imap] url: Invalid IPv6 URL" in result.stderr
+    assert (
+        result.exit_code == 1 and "[imap] url: not a usable URL (Invalid IPv6 URL)" in result.stderr
+    )
     assert ":pw@" not in result.stderr
 
 

@@ -93,6 +93,10 @@ def test_bad_input_is_one_sentence_without_traceback(initialized: Path, run: Run
     assert "Traceback" not in result.stderr
     missing = run("org", "show", "Nobody")
     assert missing.exit_code == 1 and "no organization matches 'Nobody'" in missing.stderr
+    # an address mail could never go to (it would need SMTPUTF8) is refused on entry
+    umlaut = run("org", "add", "Umlaut", "--email", "jöse@bücher.example")
+    assert umlaut.exit_code == 1 and "before the @-sign are not supported" in umlaut.stderr
+    assert run("org", "add", "IDN", "--email", "intl@bücher.example").exit_code == 0
 
 
 def test_import_dry_run_then_real_then_export(initialized: Path, run: Run, tmp_path: Path) -> None:

@@ -105,6 +105,8 @@ def test_test_copy_per_language(campaign, run, smtpd, monkeypatch):
     assert "3/3 done, 0 not sent" in result.stderr  # progress knows the total
     bad = run("send", campaign, "--test", "not an address")
     assert bad.exit_code == 1 and "--test" in bad.stderr
+    umlaut = run("send", campaign, "--test", "ü@b.org")
+    assert umlaut.stderr.startswith("Error: --test: email 'ü@b.org' is not valid")
 
 
 def test_server_down_at_start(campaign, run, monkeypatch):
@@ -220,3 +222,35 @@ def test_uncertain_messages_go_again_only_with_retry_uncertain(campaign, run, pr
     data = json.loads(result.stdout)
     assert (data["sent"], data["previously_sent"]) == (1, 3)
     assert len(mailbox.Maildir(project / "outbox")) == 5  # 3, 1 new, the uncertain one again
+
+
+def test_bad_dkim_settings_are_one_sentence_before_anything_is_sent(
+    campaign, run, project, tmp_path
+):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    curve_key = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    (tmp_path / "ec.pem").write_bytes(curve_key)
+    (tmp_path / "cut.pem").write_bytes(curve_key[:60])
+    cases = [
+        ({"MAILER_DKIM_KEY_FILE": str(tmp_path / "ec.pem")}, "not an RSA private key"),
+        ({"MAILER_DKIM_KEY_FILE": str(tmp_path / "cut.pem")}, "not an RSA private key"),
+        ({"MAILER_DKIM_DOMAIN": "pärty.example.org"}, "[dkim] domain 'pärty.example.org'"),
+        ({"MAILER_DKIM_SELECTOR": "s 1;x="}, "[dkim] selector 's 1;x='"),
+    ]
+    for change, message in cases:
+        env = {
+            "MAILER_DKIM_DOMAIN": "party.example.org",
+            "MAILER_DKIM_SELECTOR": "mail",
+            "MAILER_DKIM_KEY_FILE": str(tmp_path / "ec.pem"),
+            **change,
+        }
+        for dry_run in ((), ("--dry-run",)):
+            result = run("send", campaign, *dry_run, env=env)
+            assert result.exit_code == 1, (change, result.stderr)
+            assert result.stderr.startswith("Error: ") and message in result.stderr
+            assert "internal error" not in result.stderr
+    assert not (project / "outbox").exists()

@@ -123,3 +123,29 @@ def test_a_duration_that_is_not_a_number_says_so(tmp_path: Path) -> None:
         ConfigError, match=r"MAILER_SMTP_TIMEOUT: \[smtp\] timeout: expected a number"
     ):
         load_settings(cwd=tmp_path, env={"MAILER_SMTP_TIMEOUT": "soon"})
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "unit"),
+    [
+        ("defer_days", "inf", "days from 0 to 36500"),
+        ("defer_days", "1e300", "days from 0 to 36500"),
+        ("defer_days", "nan", "days from 0 to 36500"),
+        ("data_timeout", "1e9", "seconds from 0 to 86400"),
+        ("retry_for", "-1", "seconds from 0 to 86400"),
+    ],
+)
+def test_durations_are_bounded(tmp_path: Path, key: str, value: str, unit: str) -> None:
+    write(tmp_path / "mailer.toml", f"[smtp]\n{key} = {value}\n")
+    with pytest.raises(ConfigError, match=rf"\[smtp\] {key}: expected a number of {unit}"):
+        load_settings(cwd=tmp_path, env={})
+
+
+@pytest.mark.parametrize("url", ["smtp://[::1", "smtp://[zz]:25", "smtp://"])
+def test_a_broken_smtp_url_is_refused_on_loading_without_its_password(
+    tmp_path: Path, url: str
+) -> None:
+    secret_url = url.replace("//", "//me:hunter2@") if url != "smtp://" else url
+    with pytest.raises(ConfigError, match=r"MAILER_SMTP_URL: \[smtp\] url: ") as error:
+        load_settings(cwd=tmp_path, env={"MAILER_SMTP_URL": secret_url})
+    assert "hunter2" not in str(error.value)

@@ -80,8 +80,11 @@ def test_clean_rejects_bad_fields(field: str, value: object, message: str) -> No
         OrgInput.clean(**raw)
 
 
-def test_internationalized_address_is_accepted() -> None:
-    assert normalize_email("δοκιμή@παράδειγμα.δοκιμή") == "δοκιμή@παράδειγμα.δοκιμή"
+def test_internationalized_address_is_accepted_where_mail_can_go() -> None:
+    assert normalize_email("δοκιμή@παράδειγμα.δοκιμή") == "δοκιμή@παράδειγμα.δοκιμή"  # a sender
+    assert normalize_email("intl@παράδειγμα.δοκιμή", to_send=True) == "intl@παράδειγμα.δοκιμή"
+    with pytest.raises(ValueError, match="δοκιμή@παράδειγμα.δοκιμή"):
+        normalize_email("δοκιμή@παράδειγμα.δοκιμή", to_send=True)  # would need SMTPUTF8
 
 
 def test_resolve_by_id_name_short_name_and_email(db: Database) -> None:

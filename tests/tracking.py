@@ -64,7 +64,7 @@ class World:
         self.campaign = dict(next(iter(db.query("SELECT * FROM campaign WHERE slug = 'peace'"))))
 
     def org(self, name: str, country: str = "GR", emails: int = 1, **extra: Any) -> int:
-        slug = "".join(c for c in name.lower() if c.isalnum())[:20] or "org"
+        slug = "".join(c for c in name.lower() if c.isascii() and c.isalnum())[:20] or "org"
         data = OrgInput.clean(
             name=name,
             country=country,

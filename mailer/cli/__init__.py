@@ -8,6 +8,7 @@ exceptions into one ``Error: …`` line and an exit code.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -54,6 +55,13 @@ class AppContext:
 
 
 pass_app = click.make_pass_decorator(AppContext)
+
+
+def password_prompt() -> Callable[[str], str] | None:
+    """A hidden password prompt when a person is at a terminal, else None."""
+    if not sys.stdin.isatty():
+        return None
+    return lambda text: click.prompt(text, hide_input=True)
 
 
 def _report(error: MailerError) -> None:

@@ -10,7 +10,7 @@ import click
 from click_default_group import DefaultGroup
 
 from mailer.audit import command_context
-from mailer.cli import AppContext, cli, pass_app
+from mailer.cli import AppContext, cli, pass_app, password_prompt
 from mailer.models import ReplyClass
 from mailer.output import print_json, table
 
@@ -91,14 +91,13 @@ def inbox_fetch(app: AppContext, folder: str | None, move_to: str | None, as_jso
     """
     from mailer.inbox.ingest import fetch_imap
 
-    prompt = (lambda text: click.prompt(text, hide_input=True)) if sys.stdin.isatty() else None
     with command_context("inbox fetch"):
         summary = fetch_imap(
             app.db,
             app.settings,
             folder=folder,
             move_to=move_to,
-            prompt=prompt,
+            prompt=password_prompt(),
             on_progress=_progress(),
         )
     _summary(summary, as_json)

@@ -8,14 +8,13 @@ from typing import TYPE_CHECKING
 import click
 
 from mailer.audit import command_context
-from mailer.cli import AppContext, cli, pass_app
+from mailer.cli import AppContext, cli, pass_app, password_prompt
+from mailer.config import MAX_DAYS
 from mailer.output import print_json, table
 
 if TYPE_CHECKING:
     from mailer.remind import ReminderPlan
     from mailer.send import SendSummary
-
-MAX_DAYS = 36500  # a century: beyond any campaign, and within what dates can hold
 
 
 def _days(ctx: click.Context, param: click.Parameter, value: float) -> float:
@@ -67,7 +66,7 @@ def remind(
       mailer remind peace-2026 --dry-run
       mailer remind peace-2026 --after-days 7
     """
-    from mailer.cli.send import Progress, finish, terminal_prompt
+    from mailer.cli.send import Progress, finish
     from mailer.remind import remind as remind_campaign
     from mailer.send import SendOptions
 
@@ -80,7 +79,7 @@ def remind(
             options,
             after_days=after_days,
             on_event=progress,
-            prompt=terminal_prompt(),
+            prompt=password_prompt(),
         )
     if as_json:
         print_json(plan.as_dict(slug, summary))

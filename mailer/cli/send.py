@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from mailer.audit import command_context
-from mailer.cli import AppContext, cli, pass_app
+from mailer.cli import AppContext, cli, pass_app, password_prompt
 from mailer.errors import EXIT_INTERRUPTED, EXIT_TERMINATED, MailerError
 from mailer.output import print_json, table
 
@@ -106,20 +105,13 @@ def send(
     )
     with command_context("send"), Progress() as progress:
         summary = send_campaign(
-            app.db, app.settings, slug, options, on_event=progress, prompt=terminal_prompt()
+            app.db, app.settings, slug, options, on_event=progress, prompt=password_prompt()
         )
     if as_json:
         print_json(summary.as_dict())
     else:
         print_summary(summary)
     finish(summary, f"mailer send {slug}")
-
-
-def terminal_prompt() -> Callable[[str], str] | None:
-    """A hidden password prompt when a person is at a terminal, else None."""
-    if not sys.stdin.isatty():
-        return None
-    return lambda text: click.prompt(text, hide_input=True)
 
 
 def finish(summary: SendSummary, rerun: str) -> None:

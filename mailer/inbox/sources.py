@@ -23,14 +23,13 @@ from urllib.parse import unquote, urlsplit
 from mailer.config import redact
 from mailer.contacts import check_text
 from mailer.errors import ConfigError, MailerError, NotFound, TransportError
+from mailer.transport import is_loopback
 
 if TYPE_CHECKING:
     from imap_tools import BaseMailBox
 
 MAX_BYTES = 50_000_000
 """Larger messages are kept truncated to this size and listed as unparsable."""
-
-LOOPBACK = ("localhost", "127.0.0.1", "::1")
 
 
 @dataclass(frozen=True)
@@ -163,7 +162,7 @@ class ImapAccount:
             raise ConfigError(f"[imap] url: unknown scheme {scheme!r} in {redact(url)}")
         if not parts.hostname or not parts.username:
             raise ConfigError(f"[imap] url: expected imaps://user@host/FOLDER, got {redact(url)}")
-        if scheme == "imap" and parts.hostname not in LOOPBACK and not insecure:
+        if scheme == "imap" and not is_loopback(parts.hostname) and not insecure:
             raise ConfigError(
                 f"[imap] url: {redact(url)} would send the password unencrypted",
                 hint="Use imaps:// or imap+starttls://, or set [imap] insecure = true.",
