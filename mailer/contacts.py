@@ -20,7 +20,8 @@ from mailer.db import log_event
 from mailer.errors import Ambiguous, MailerError, NotFound
 from mailer.lang import normalize_country, normalize_language
 
-CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\u2028\u2029]")
+# Line breaks and other controls, and the bidi overrides that make a name display reversed.
+CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def check_text(value: str, what: str) -> str:

@@ -195,13 +195,20 @@ def _run_script(db: Database, script: str) -> None:
             statement = ""
 
 
-def _check_not_newer(db: Database) -> None:
+def _check_ours(db: Database, path: Path) -> None:
+    """Refuse another program's SQLite file, and one a newer mailer has upgraded."""
+    tables = set(db.table_names())
+    if tables and Migrations.migrations_table not in tables:
+        raise MailerError(
+            f"{path}: a SQLite database of another program (it has tables such as "
+            f"{sorted(tables)[0]!r}), not a mailer database; mailer leaves it alone",
+            hint="Pass --db with another file name, or run `mailer init` in an empty folder.",
+        )
     known = {m.name for m in MIGRATIONS._migrations}
     unknown = [m.name for m in MIGRATIONS.applied(db) if m.name not in known]
     if unknown:
         raise MailerError(
-            f"{db.conn.execute('PRAGMA database_list').fetchone()[2]}: this database was "
-            f"upgraded by a newer mailer (migration {unknown[0]!r}); upgrade mailer to use it"
+            f"{path}: this database was upgraded by a newer mailer (migration {unknown[0]!r}); upgrade mailer to use it"
         )
 
 
@@ -223,13 +230,26 @@ def open_db(path: Path, *, create: bool = True) -> Database:
             db.execute("PRAGMA foreign_keys=ON")
             db.execute("PRAGMA synchronous=FULL")
             db.execute("PRAGMA busy_timeout=5000")
+            _check_ours(db, path)
+            MIGRATIONS.apply(db)
         except sqlite3.DatabaseError as e:
-            raise MailerError(f"{path}: not a usable SQLite database ({e})") from None
-        _check_not_newer(db)
-        MIGRATIONS.apply(db)
+            raise database_error(e, path) from None
     finally:
         os.umask(old_umask)
     return db
+
+
+def database_error(error: sqlite3.DatabaseError, path: Path | str) -> MailerError:
+    """One sentence for SQLite refusing the file: read-only, locked, not a database."""
+    text = str(error)
+    if "locked" in text or "busy" in text:
+        return MailerError(
+            f"{path}: the database is busy ({text})",
+            hint="Another mailer command is using it; try again when it has finished.",
+        )
+    if "readonly" in text or "read-only" in text:
+        return MailerError(f"{path}: the database cannot be written ({text})")
+    return MailerError(f"{path}: not a usable SQLite database ({text})")
 
 
 def log_event(

@@ -111,13 +111,8 @@ def normalize_country(text: str) -> str:
 
 def country_name(code: str, lang: str = "en") -> str:
     """The country's name in ``lang`` (falls back to English, then the code)."""
-    from babel import Locale
-
     for tag in (lang, "en"):
-        try:
-            name = Locale.parse(tag, sep="-").territories.get(code)
-        except (ValueError, LookupError):
-            continue
+        name = babel_locale(tag).territories.get(code)
         if name:
             return name
     return code
@@ -225,12 +220,6 @@ _NOT_DIGRAPH = re.compile(
     r"\b(?:(?:na|po|pre|ispo)d(?=ž)|od(?=žal)|in(?=jekc)|kon(?=j(?:ug|unk))|van(?=jezi))",
     re.IGNORECASE,
 )
-
-
-def _case_like(source: str, letter: str) -> str:
-    if source.isupper():
-        return letter.upper()
-    return letter.lower()
 
 
 def latin_to_cyrillic(text: str) -> str:

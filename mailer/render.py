@@ -66,7 +66,8 @@ PLACEHOLDER_SENDER = "sender@example.invalid"
 
 # --- Headers --------------------------------------------------------------------------------
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# Controls, line separators and the bidi overrides and isolates (which reverse what follows).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 _MESSAGE_ID = re.compile(r"<[!-;=?-~]+@[!-;=?-~]+>")  # printable ASCII, no < >
 _TOKEN = re.compile(r"[a-z0-9]{4,64}")
 
@@ -169,9 +170,14 @@ TEXT_ENV = make_env(html=False)
 def compile_template(env: SandboxedEnvironment, source: str, where: str) -> jinja2.Template:
     """A template whose errors name ``where`` and the line."""
     try:
-        code = env.compile(source, where, where)
+        tree = env.parse(source, where, where)
     except jinja2.TemplateSyntaxError as e:
         raise TemplateError(f"{where}:{e.lineno}: {e.message}") from None
+    for node in tree.find_all((nodes.Include, nodes.Extends, nodes.Import, nodes.FromImport)):
+        raise TemplateError(
+            f"{where}:{node.lineno}: include, extends and import cannot be used in statements"
+        )
+    code = env.compile(tree, where, where)
     return env.template_class.from_code(env, code, env.make_globals(None))
 
 
@@ -181,11 +187,13 @@ def _error_line(error: BaseException, where: str) -> int | None:
     return lines[-1] if lines else None
 
 
-def template_error(error: jinja2.TemplateError, where: str) -> TemplateError:
+def template_error(error: Exception, where: str) -> TemplateError:
+    """One sentence for a template that failed while running: Jinja's own errors
+    and Python's (``{{ 1/0 }}``, ``range(10**9)``…) alike, with the line."""
     line = _error_line(error, where)
     kind = "not allowed in templates" if isinstance(error, jinja2.exceptions.SecurityError) else ""
     message = f"{where}:{line}" if line else where
-    text = error.message or type(error).__name__
+    text = getattr(error, "message", None) or str(error) or type(error).__name__
     if kind:
         text = f"{text} ({kind})"
     hint = VARIABLES_HINT if isinstance(error, jinja2.UndefinedError) else None
@@ -195,7 +203,9 @@ def template_error(error: jinja2.TemplateError, where: str) -> TemplateError:
 def render(template: jinja2.Template, context: Mapping[str, Any], where: str) -> str:
     try:
         return template.render(context)
-    except jinja2.TemplateError as e:
+    except MailerError:
+        raise
+    except Exception as e:  # noqa: BLE001 - any failure of the template's own code
         raise template_error(e, where) from None
 
 
@@ -269,8 +279,8 @@ class _Frame:
         marks = _Placeholders()
         try:
             text = self.template.render({**base, **{n: _Deferred(n, marks) for n in DEFERRED}})
-        except jinja2.TemplateError:
-            return  # the template's own run will report it, with its line
+        except Exception:  # noqa: BLE001 - the template's own run will report it, with its line
+            return
         pieces = marks.pattern.split(text)  # text, slot number, text, slot number, …, text
         self.parts = pieces[0::2]
         tags = [marks.tags[int(i)] for i in pieces[1::2]]  # as _Deferred made them
@@ -522,7 +532,6 @@ def _read_strings(path: Path | None) -> dict[str, str]:
 class _Plan:
     """Everything recipient-independent for one language of one wave."""
 
-    lang: str
     text: LanguageText
     subject_source: str
     subject_line: str | None  # pre-encoded when the subject has no template tags
@@ -622,7 +631,6 @@ class MessageFactory:
         html = self._frame(HTML_ENV, self.layout.html, text, strings, base, subject_source)
         plain = self._frame(TEXT_ENV, self.layout.text, text, strings, base, subject_source)
         return _Plan(
-            lang=lang,
             text=text,
             subject_source=subject_source,
             subject_line=_fixed_subject(subject, base),
@@ -722,7 +730,9 @@ class MessageFactory:
             text = plan.plain.render(context)
             html = plan.html.render(context)
             subject = plan.subject_line or header_line("Subject", plan.subject.render(context))
-        except jinja2.TemplateError as e:
+        except MailerError:
+            raise
+        except Exception as e:  # noqa: BLE001 - any failure of the template's own code
             raise self._locate(e, plan, context) from None
         try:
             to = address_header("To", recipient.org.name, recipient.email)
@@ -767,7 +777,7 @@ class MessageFactory:
             + f"\r\n--{boundary}--\r\n".encode()
         )
 
-    def _locate(self, error: jinja2.TemplateError, plan: _Plan, context: dict) -> TemplateError:
+    def _locate(self, error: Exception, plan: _Plan, context: dict) -> TemplateError:
         """Find which file and line a render error comes from (only on the error path)."""
         text = plan.text
         pieces: list[tuple[str, str]] = [
@@ -788,7 +798,7 @@ def _fixed_subject(subject: jinja2.Template, base: dict[str, Any]) -> str | None
     """The encoded Subject line when it needs nothing of the recipient, else None."""
     try:
         return header_line("Subject", subject.render(base))
-    except jinja2.TemplateError:
+    except Exception:  # noqa: BLE001 - rendered (and reported) per recipient instead
         return None
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import heapq
-import json
 import signal
 import time
 from collections import Counter
@@ -371,9 +370,7 @@ class _Run:
         by_lang: dict[str, Recipient] = {}
         for r in recipients:
             by_lang.setdefault(self.factory.language_for(r.org), r)
-        languages = json.loads(self.campaign.get("languages") or "[]") or [
-            self.campaign["default_language"]
-        ]
+        languages = self.factory.languages  # the statement as it is now, not as it was
         sample = next(iter(by_lang.values()), None)
         rows = []
         for lang in languages:

@@ -154,6 +154,17 @@ BAD_NEW = {
         [],
         "fr.md:5: 'foo' is undefined",
     ),
+    "Python error": ({"fr.md": _front("subject: s\n", "\n\n{{ 1/0 }}\n")}, [], "fr.md:6: division"),
+    "huge range": (
+        {"fr.md": _front("subject: s\n", "{% for i in range(10**9) %}{% endfor %}\n")},
+        [],
+        "fr.md:4: ",
+    ),
+    "include": (
+        {"fr.md": _front("subject: s\n", "{% include 'x.html' %}\n")},
+        [],
+        "fr.md:4: include, extends and import cannot be used",
+    ),
     "reminder alone": ({"reminder.de.md": _front("subject: s\n")}, [], "there is no de.md"),
     "where syntax": ({}, ["--where", "country = ("], "is not a usable condition"),
     "two statements": ({}, ["--where", "1); DELETE FROM organization; --"], "not several"),

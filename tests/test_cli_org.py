@@ -97,6 +97,9 @@ def test_bad_input_is_one_sentence_without_traceback(initialized: Path, run: Run
     umlaut = run("org", "add", "Umlaut", "--email", "jöse@bücher.example")
     assert umlaut.exit_code == 1 and "before the @-sign are not supported" in umlaut.stderr
     assert run("org", "add", "IDN", "--email", "intl@bücher.example").exit_code == 0
+    # a right-to-left override would show the rest of the name (and line) reversed
+    spoof = run("org", "add", "الحزب \u202egnp.exe")
+    assert spoof.exit_code == 1 and "contains a control character" in spoof.stderr
 
 
 def test_import_dry_run_then_real_then_export(initialized: Path, run: Run, tmp_path: Path) -> None:

@@ -35,14 +35,23 @@ def test_an_older_schema_is_migrated_forward_keeping_data(tmp_path: Path) -> Non
     from sqlite_utils import Database
 
     names = [m.name for m in MIGRATIONS._migrations]
+    assert len(names) > 1
     path = tmp_path / "old.db"
     old = Database(path)
-    if len(names) > 1:
-        MIGRATIONS.apply(old, stop_before=names[-1])
+    MIGRATIONS.apply(old, stop_before=names[-1])
+    old.execute(
+        "INSERT INTO organization (id, name, created_at, updated_at) VALUES (7, 'Kept', 'x', 'x')"
+    )
+    old.execute(
+        "INSERT INTO address (email, org_id, created_at, updated_at)"
+        " VALUES ('kept@k.example.org', 7, 'x', 'x')"
+    )
     old.close()
     db = open_db(path)
     assert [m.name for m in MIGRATIONS.applied(db)] == names
     assert MIGRATIONS.pending(db) == []
+    assert db.execute("SELECT name FROM organization WHERE id = 7").fetchone() == ("Kept",)
+    assert db.execute("SELECT org_id FROM address").fetchall() == [(7,)]
 
 
 def test_reopening_applies_nothing_twice(tmp_path: Path) -> None:
@@ -77,3 +86,29 @@ def test_event_log_is_append_only(tmp_path: Path) -> None:
     assert db.execute("SELECT command, entity, action FROM event").fetchall() == [
         ("test", "organization", "create")
     ]
+
+
+def test_another_programs_database_is_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / "other.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE foo (x)")
+    with pytest.raises(MailerError, match="a SQLite database of another program.*'foo'"):
+        open_db(path)
+    with sqlite3.connect(path) as conn:
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    assert tables == ["foo"]
+
+
+def test_a_locked_database_is_one_sentence_through_the_cli(initialized: Path, run) -> None:
+    """Another process holds a write lock longer than the 5 s busy timeout."""
+    holder = sqlite3.connect(initialized / "contacts.db", isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        result = run("org", "add", "Waiting Org")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert result.exit_code == 1
+    assert "contacts.db: the database is busy (database is locked)" in result.stderr
+    assert "Another mailer command is using it" in result.stderr
+    assert "internal error" not in result.stderr

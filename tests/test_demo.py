@@ -50,3 +50,16 @@ def test_demo_refuses_a_folder_in_use(project: Path, run: Run) -> None:
     assert result.exit_code == 1
     assert "already exists and is not empty" in result.stderr
     assert (project / "busy" / "notes.txt").read_text() == "mine"
+
+
+def test_the_demo_ignores_the_users_own_settings(project: Path, run: Run, monkeypatch) -> None:
+    """Not the user's database, not their mail server: the demo sends nothing."""
+    real = project / "real" / "contacts.db"
+    monkeypatch.setenv("MAILER_DB", str(real))
+    monkeypatch.setenv("MAILER_SMTP_URL", "smtp://127.0.0.1:9")  # would fail if used
+    monkeypatch.setenv("MAILER_SENDER_ADDRESS", "someone@elsewhere.example")
+    result = run("demo", "isolated")
+    assert result.exit_code == 0, result.stderr + result.stdout
+    assert not real.exists()
+    assert list((project / "isolated" / "outbox" / "new").iterdir())
+    assert os.environ["MAILER_DB"] == str(real)  # given back afterwards

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from mailer.lang import (
     best_match,
+    country_name,
     cyrillic_to_latin,
     format_date,
     is_rtl,
@@ -116,3 +117,8 @@ def test_localized_dates() -> None:
 
 def test_normalize_language_still_works() -> None:
     assert normalize_language("sr-latn") == "sr-Latn"
+
+
+def test_country_names_for_tags_babel_does_not_know_fall_back_to_english() -> None:
+    for tag in ("qaa", "zxx", "x-private", "i-klingon"):
+        assert country_name("GR", tag) == "Greece"

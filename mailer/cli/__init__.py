@@ -7,6 +7,7 @@ exceptions into one ``Error: …`` line and an exit code.
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -94,6 +95,15 @@ class MailerGroup(click.Group):
             ctx.exit(0)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
+        except sqlite3.DatabaseError as e:  # locked by another command, read-only…
+            if debug:
+                raise
+            from mailer.db import database_error
+
+            app = ctx.obj
+            where = app.settings.path("db.path") if app and app._settings else "the database"
+            _report(database_error(e, where))
+            ctx.exit(EXIT_ERROR)
         except Exception as e:
             if debug:
                 raise

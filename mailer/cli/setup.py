@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -70,8 +72,7 @@ def demo(folder: Path) -> None:
         ["remind", SLUG],
         ["signatories", SLUG, "--with-country"],
     ]
-    previous_now = os.environ.get("MAILER_NOW")
-    try:
+    with _demo_environment():
         for args in steps:
             if args[0] == "inbox":
                 with open_db(Path("contacts.db")) as db:
@@ -85,12 +86,25 @@ def demo(folder: Path) -> None:
             click.secho(f"\n$ mailer {' '.join(args)}", bold=True)
             if cli.main(args, prog_name="mailer", standalone_mode=False):
                 raise MailerError(f"the demo stopped at `mailer {' '.join(args)}`")
-    finally:
-        os.environ.pop("MAILER_NOW", None)
-        if previous_now is not None:
-            os.environ["MAILER_NOW"] = previous_now
     click.secho(
         f"\nDone. The demo folder is {Path.cwd()}: the sent mail is in outbox/, "
         "the database in contacts.db. Try `mailer status peace-statement` there.",
         bold=True,
     )
+
+
+@contextmanager
+def _demo_environment() -> Iterator[None]:
+    """Only the demo folder's own settings: a MAILER_* variable of the user's (their
+    database, their SMTP server) must not reach the demo's commands. MAILER_NOW and
+    MAILER_DEBUG are kept; everything is as before once the demo ends."""
+    saved = {k: v for k, v in os.environ.items() if k.startswith("MAILER_")}
+    for name in saved:
+        if name not in ("MAILER_NOW", "MAILER_DEBUG"):
+            del os.environ[name]
+    try:
+        yield
+    finally:
+        for name in [k for k in os.environ if k.startswith("MAILER_")]:
+            del os.environ[name]
+        os.environ.update(saved)
