@@ -31,6 +31,22 @@ def check_text(value: str, what: str) -> str:
     return value.strip()
 
 
+def email_key(text: str) -> str:
+    """An address as typed, in the form it is stored in, to look it up: normalized
+    like on entry when it is valid (Unicode form, case), else just lower-cased."""
+    try:
+        return normalize_email(text)
+    except ValueError:
+        return text.strip().lower()
+
+
+def _tag(text: str) -> str:
+    """A tag: one line, and no ';', which separates tags in CSV files (import, export)."""
+    if ";" in text:
+        raise ValueError(f"tag {text.strip()!r} contains ';', which separates tags in files")
+    return check_text(text, "tags")
+
+
 def normalize_email(text: str, *, to_send: bool = False) -> str:
     """A validated, lower-cased address, no DNS. International domains are allowed;
     a non-ASCII part before the @ only when ``to_send`` is false (mailer does not speak
@@ -118,7 +134,7 @@ class OrgInput:
             normalize_language(check_text(x, "languages")) for x in raw.get("languages") or []
         )
         emails = _unique(normalize_email(x, to_send=True) for x in raw.get("emails") or [])
-        tags = _unique(check_text(t, "tags") for t in raw.get("tags") or [] if t.strip())
+        tags = _unique(_tag(t) for t in raw.get("tags") or [] if t.strip())
         notes = raw.get("notes")
         if notes is not None:
             notes = check_text(notes.replace("\n", " "), "notes") or None
@@ -235,7 +251,7 @@ def resolve_org(db: Database, ref: str) -> dict[str, Any]:
             db.query(
                 "SELECT o.* FROM organization o JOIN address a ON a.org_id = o.id"
                 " WHERE a.email = ?",
-                [ref.lower()],
+                [email_key(ref)],
             )
         )
     for column in ("name", "short_name"):
@@ -405,7 +421,7 @@ def edit_org(
                 add_address(db, org["id"], email)
                 diff.setdefault("emails added", ([], []))[1].append(email)
         for email in remove_emails:
-            email = email.strip().lower()
+            email = email_key(email)
             row = db.execute(
                 "SELECT id, status FROM address WHERE email = ? AND org_id = ?", [email, org["id"]]
             ).fetchone()
@@ -505,27 +521,42 @@ def undo_optout(db: Database, ref: str) -> str:
     return _set_optout(db, ref, opted_out=False)
 
 
+def _set_address_optout(
+    db: Database, email: str, address_id: int, status: str, *, opted_out: bool
+) -> str:
+    """Unsubscribe one address, or undo that. Undo only reverses an unsubscribe:
+    a bounced or invalid address stays so, and the message says which."""
+    if opted_out:
+        new, changes = "unsubscribed", status != "unsubscribed"
+    elif status == "unsubscribed":
+        new, changes = "active", True
+    elif status == "active":
+        return f"{email} was not opted out; nothing changed"
+    else:
+        return f"{email} is {status}, not opted out, so it stays unmailed; nothing changed"
+    if changes:
+        with db.atomic():
+            db.execute(
+                "UPDATE address SET status = ?, updated_at = ? WHERE id = ?",
+                [new, stamp(), address_id],
+            )
+            action = "optout" if opted_out else "optin"
+            log_event(
+                db, "address", address_id, action, old={"status": status}, new={"status": new}
+            )
+    if opted_out:
+        return f"{email} is unsubscribed and will not be mailed again"
+    return f"{email} may be mailed again"
+
+
 def _set_optout(db: Database, ref: str, *, opted_out: bool) -> str:
     ref = ref.strip()
     action = "optout" if opted_out else "optin"
     if "@" in ref:
-        row = db.execute("SELECT id, status FROM address WHERE email = ?", [ref.lower()]).fetchone()
+        email = email_key(ref)
+        row = db.execute("SELECT id, status FROM address WHERE email = ?", [email]).fetchone()
         if row:
-            # Undo only reverses an unsubscribe: a bounced or invalid address stays so.
-            new = "unsubscribed" if opted_out else "active"
-            changes = row[1] != "unsubscribed" if opted_out else row[1] == "unsubscribed"
-            with db.atomic():
-                if changes:
-                    db.execute(
-                        "UPDATE address SET status = ?, updated_at = ? WHERE id = ?",
-                        [new, stamp(), row[0]],
-                    )
-                    log_event(
-                        db, "address", row[0], action, old={"status": row[1]}, new={"status": new}
-                    )
-            if opted_out:
-                return f"{ref.lower()} is unsubscribed and will not be mailed again"
-            return f"{ref.lower()} may be mailed again"
+            return _set_address_optout(db, email, row[0], row[1], opted_out=opted_out)
     org = resolve_org(db, ref)
     with db.atomic():
         if bool(org["do_not_contact"]) != opted_out:

@@ -39,6 +39,7 @@ EXPORT_COLUMNS = [
     "unsubscribed",
 ]
 COLUMNS = {*EXPORT_COLUMNS, "email"}
+# How the cells that hold lists are separated (a tag may contain a comma).
 LIST_SEPS = {"languages": ";,", "emails": ";,", "tags": ";", "unsubscribed": ";,"}
 # A cell a spreadsheet would run as a formula is exported behind a quote; the
 # quote is removed again on import (one level only, so the round trip is exact).
@@ -66,7 +67,6 @@ class ImportResult:
     unchanged: int = 0
     changes: list[Change] = field(default_factory=list)
     skipped: list[Problem] = field(default_factory=list)
-    dry_run: bool = False
 
 
 # ---------------------------------------------------------------- reading files
@@ -85,7 +85,10 @@ def read_rows(path: Path) -> list[Row]:
         raise MailerError(f"{path}: cannot be read ({e.strerror})") from None
     suffix = path.suffix.lower()
     if suffix in (".vcf", ".vcard") or text.lstrip().upper().startswith("BEGIN:VCARD"):
-        return list(_vcard_rows(text))
+        rows = list(_vcard_rows(text, path))
+        if not rows:
+            raise MailerError(f"{path}: no vCard in the file (BEGIN:VCARD … END:VCARD)")
+        return rows
     delimiter = "\t" if suffix in (".tsv", ".tab") else _sniff(text)
     return _table_rows(text, delimiter, path)
 
@@ -114,6 +117,9 @@ def _table_rows(text: str, delimiter: str, path: Path) -> list[Row]:
         )
     if "name" not in names:
         raise MailerError(f"{path}:1: there is no 'name' column")
+    twice = next((n for i, n in enumerate(names) if n and n in names[:i]), None)
+    if twice:
+        raise MailerError(f"{path}:1: the column {twice!r} appears twice")
     rows: list[Row] = []
     start = reader.line_num + 1
     while True:
@@ -132,8 +138,11 @@ def _table_rows(text: str, delimiter: str, path: Path) -> list[Row]:
     return rows
 
 
-def _vcard_rows(text: str) -> Iterator[Row]:
-    """A small vCard 3/4 reader: FN/ORG, NICKNAME, EMAIL, ADR country, LANG, CATEGORIES, NOTE."""
+def _vcard_rows(text: str, path: Path) -> Iterator[Row]:
+    """A small vCard 3/4 reader: FN/ORG, NICKNAME, EMAIL, ADR country, LANG, CATEGORIES, NOTE.
+
+    A card left open, and vCard 2.1's quoted-printable values, are refused with
+    their line rather than imported wrong or dropped."""
     lines: list[tuple[int, str]] = []
     for number, raw in enumerate(text.splitlines(), 1):
         if raw[:1] in (" ", "\t") and lines:
@@ -147,12 +156,21 @@ def _vcard_rows(text: str) -> Iterator[Row]:
         prop = key.split(";")[0].split(".")[-1].upper()
         value = value.replace("\\,", ",").replace("\\;", ";").replace("\\n", " ")
         if prop == "BEGIN":
+            if card is not None:
+                raise MailerError(f"{path}:{start}: this card is not closed with END:VCARD")
             card, start = {}, number
         elif prop == "END" and card is not None:
             yield Row(start, _vcard_cells(card))
             card = None
         elif card is not None:
+            if "QUOTED-PRINTABLE" in key.upper():
+                raise MailerError(
+                    f"{path}:{number}: quoted-printable values (vCard 2.1) are not read;"
+                    " export the contacts as vCard 3 or 4"
+                )
             card.setdefault(prop, []).append(value)
+    if card is not None:
+        raise MailerError(f"{path}:{start}: this card is not closed with END:VCARD")
 
 
 def _vcard_cells(card: dict[str, list[str]]) -> dict[str, str]:
@@ -182,7 +200,9 @@ def row_to_input(cells: dict[str, str]) -> OrgInput:
     for column, value in cells.items():
         if CONTROL.search(value):
             raise ValueError(f"{column} contains a control character (such as a line break)")
-    emails = split_list(cells.get("email"), ";,") + split_list(cells.get("emails"), ";,")
+    emails = split_list(cells.get("email"), LIST_SEPS["emails"]) + split_list(
+        cells.get("emails"), LIST_SEPS["emails"]
+    )
     names: dict[str, str] = {}
     if cells.get("names", "").strip():
         try:
@@ -198,13 +218,13 @@ def row_to_input(cells: dict[str, str]) -> OrgInput:
         name=cells.get("name"),
         short_name=cells.get("short_name"),
         country=cells.get("country"),
-        languages=split_list(cells.get("languages"), ";,"),
+        languages=split_list(cells.get("languages"), LIST_SEPS["languages"]),
         emails=emails,
-        tags=split_list(cells.get("tags"), ";"),
+        tags=split_list(cells.get("tags"), LIST_SEPS["tags"]),
         notes=cells.get("notes"),
         names=names,
         do_not_contact=flag in ("1", "true", "yes"),
-        unsubscribed=split_list(cells.get("unsubscribed"), ";,"),
+        unsubscribed=split_list(cells.get("unsubscribed"), LIST_SEPS["unsubscribed"]),
     )
 
 
@@ -329,37 +349,39 @@ def import_orgs(
             problems,
             hint="Fix the rows listed, or pass --skip-invalid to import the others.",
         )
-    result = ImportResult(skipped=problems, dry_run=dry_run)
+    result = ImportResult(skipped=problems)
+    writes: list[tuple[_Target, Change]] = []
     for t in targets:
         if t.stored is None:
-            result.changes.append(
-                Change(t.line, "create", t.state.name, _diff(OrgInput(""), t.state))
-            )
+            change = Change(t.line, "create", t.state.name, _diff(OrgInput(""), t.state))
         elif fields := _diff(t.stored, t.state):
-            result.changes.append(Change(t.line, "update", t.state.name, fields))
+            change = Change(t.line, "update", t.state.name, fields)
         else:
             result.unchanged += 1
+            continue
+        result.changes.append(change)
+        writes.append((t, change))
     result.created = sum(c.action == "create" for c in result.changes)
     result.updated = sum(c.action == "update" for c in result.changes)
     if not dry_run:
         with db.atomic():
-            for t in targets:
+            for t, change in writes:
                 if t.stored is None:
                     create_org(db, t.state)
-                elif t.org_id is not None and _diff(t.stored, t.state):
-                    _update(db, t.org_id, t.stored, t.state)
+                elif t.org_id is not None:
+                    _update(db, t.org_id, t.stored, t.state, change.fields)
     return result
 
 
-def _update(db: Database, org_id: int, old: OrgInput, new: OrgInput) -> None:
-    fields = _diff(old, new)
+def _update(
+    db: Database, org_id: int, old: OrgInput, new: OrgInput, fields: dict[str, Any]
+) -> None:
+    """Write the ``fields`` that differ (an import only adds: see plan_import)."""
     columns = {
         k: json.dumps(v, ensure_ascii=False) if isinstance(v, list | dict) else v
         for k, v in fields.items()
         if k not in ("emails", "unsubscribed")
     }
-    if "do_not_contact" in columns:
-        columns["do_not_contact"] = 1  # an import only ever sets it
     if columns:
         db.table("organization").update(org_id, columns | {"updated_at": stamp()})
     for email in new.emails:

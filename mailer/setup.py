@@ -61,9 +61,14 @@ def init_project(folder: Path, *, force: bool = False) -> list[str]:
     existed = db_path.exists()
     try:
         folder.mkdir(parents=True, exist_ok=True)
+        # The database first: if it is unusable, nothing else is left half written.
+        open_db(db_path).close()
         config.write_text(config_text(), encoding="utf-8")
         shutil.copytree(skeleton_dir() / "templates", templates, dirs_exist_ok=True)
+    except shutil.Error as e:  # files of the copy that could not be written, listed
+        source, target, why = e.args[0][0]
+        raise MailerError(f"cannot set up {folder}: {target}: {why}") from None
     except OSError as e:
-        raise MailerError(f"cannot set up {folder}: {e.strerror} ({e.filename})") from None
-    open_db(db_path).close()
+        reason = f"{e.strerror} ({e.filename})" if e.strerror else str(e)
+        raise MailerError(f"cannot set up {folder}: {reason}") from None
     return [str(config), f"{templates}/", f"{db_path} (kept)" if existed else str(db_path)]

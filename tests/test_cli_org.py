@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+from sqlite_utils import Database
+
 from tests.conftest import EXAMPLES, Run
 
 
@@ -168,6 +171,18 @@ def test_init_into_a_file_is_one_clear_error(project: Path, run: Run) -> None:
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: cannot set up taken/inside:")
     assert "internal error" not in result.stderr
+    # a database that is no database: refused before anything else is written
+    (project / "bad").mkdir()
+    (project / "bad" / "contacts.db").write_text("garbage")
+    result = run("init", "--dir", "bad")
+    assert result.exit_code == 1 and "contacts.db: not a usable SQLite database" in result.stderr
+    assert sorted(p.name for p in (project / "bad").iterdir()) == ["contacts.db"]
+    # a file where the templates need a folder: named, not "None (None)"
+    (project / "busy" / "templates").mkdir(parents=True)
+    (project / "busy" / "templates" / "layout").write_text("in the way")
+    result = run("init", "--dir", "busy", "--force")
+    assert result.exit_code == 1 and "busy/templates/layout" in result.stderr
+    assert "None" not in result.stderr
 
 
 def test_bad_filters_and_options_are_clear(with_orgs: Path, run: Run) -> None:
@@ -185,3 +200,61 @@ def test_export_to_a_missing_folder_is_one_clear_error(with_orgs: Path, run: Run
     result = run("org", "export", "-o", "no/such/folder/orgs.csv")
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: no/such/folder/orgs.csv: cannot write the export")
+
+
+BAD_FILES = {
+    "dup.csv": ("name,email,name\nA,a@y.org,B\n", "dup.csv:1: the column 'name' appears twice"),
+    "open.vcf": (
+        "BEGIN:VCARD\nFN:Card One\nEMAIL:c1@x.org\nBEGIN:VCARD\nFN:Card Two\nEND:VCARD\n",
+        "open.vcf:1: this card is not closed with END:VCARD",
+    ),
+    "cut.vcf": ("BEGIN:VCARD\nFN:Open\n", "cut.vcf:1: this card is not closed"),
+    "garbage.vcf": ("garbage\n", "garbage.vcf: no vCard in the file"),
+    "old.vcf": (
+        "BEGIN:VCARD\nVERSION:2.1\nFN;ENCODING=QUOTED-PRINTABLE:=D0=9F\nEND:VCARD\n",
+        "old.vcf:3: quoted-printable values (vCard 2.1) are not read",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(BAD_FILES))
+def test_files_that_would_lose_data_are_refused(
+    initialized: Path, run: Run, tmp_path: Path, name: str
+) -> None:
+    text, message = BAD_FILES[name]
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    result = run("org", "import", str(tmp_path / name))
+    assert result.exit_code == 1 and message in result.stderr, result.stderr
+    assert json.loads(run("org", "list", "--json").stdout) == []
+
+
+def test_a_tag_with_the_file_separator_is_refused(initialized: Path, run: Run) -> None:
+    result = run("org", "add", "Semi", "--tag", "a;b")
+    assert result.exit_code == 1 and "contains ';', which separates tags" in result.stderr
+    assert run("org", "add", "Comma", "--tag", "a,b").exit_code == 0  # a comma is fine in a tag
+
+
+def test_optout_of_an_address_and_its_undo(with_orgs: Path, run: Run) -> None:
+    email = "secretary@hdu.example.org"
+    assert "will not be mailed again" in run("org", "optout", email).stdout
+    undo = run("org", "optout", email.upper(), "--undo", "--yes")
+    assert undo.exit_code == 0 and f"{email} may be mailed again" in undo.stdout
+    again = run("org", "optout", email, "--undo", "--yes")
+    assert "was not opted out; nothing changed" in again.stdout
+    db = Database(with_orgs / "contacts.db")
+    db.execute("UPDATE address SET status = 'bounced' WHERE email = ?", [email])
+    db.conn.commit()
+    bounced = run("org", "optout", email, "--undo", "--yes")
+    assert "is bounced, not opted out, so it stays unmailed" in bounced.stdout
+    assert db.execute("SELECT status FROM address WHERE email = ?", [email]).fetchone() == (
+        "bounced",
+    )
+
+
+def test_an_address_is_found_however_its_letters_are_composed(initialized: Path, run: Run) -> None:
+    assert run("org", "add", "IDN", "--email", "intl@b\u00fccher.example").exit_code == 0
+    decomposed = "intl@bu\u0308cher.example"  # the same text as typed on another keyboard
+    shown = run("org", "show", decomposed)
+    assert shown.exit_code == 0 and "IDN" in shown.stdout
+    taken = run("org", "add", "IDN2", "--email", decomposed)
+    assert taken.exit_code == 1 and "already belongs to 'IDN'" in taken.stderr
