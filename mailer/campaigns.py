@@ -34,7 +34,7 @@ if TYPE_CHECKING:  # render loads the template engine: imported where it is used
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 SAMPLE_ORG = Org(id=0, name="Sample Organization", short_name="SO", country="RS")
-SAMPLE_TOKEN = "samplesample"
+SAMPLE_TOKEN = "checkmessage"  # letters of tokens.ALPHABET, as a real token
 WHERE_HINT = (
     "--where takes an SQL condition over the organization table (columns id, name, "
     "short_name, country, languages, tags, notes), e.g. --where \"country IN ('GR', 'CY')\"."

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import email
 import email.policy
-import re
 from collections import Counter
 from dataclasses import dataclass, field
-from email.header import decode_header, make_header
 from typing import Any
 
 from sqlite_utils import Database
@@ -21,11 +19,12 @@ from mailer.campaigns import addresses, select_orgs
 from mailer.config import Settings
 from mailer.contacts import resolve_org
 from mailer.errors import MailerError, NotFound
+from mailer.inbox.parse import decode_header_value
 from mailer.lang import best_match, normalize_language
 from mailer.models import Org, Recipient
 from mailer.render import MessageFactory, build_factory
 
-PREVIEW_TOKEN = "previewtoken"
+PREVIEW_TOKEN = "previewpage2"  # letters of tokens.ALPHABET, as a real token
 HIDDEN_HEADERS = {"mime-version", "content-type", "content-transfer-encoding"}
 
 
@@ -180,7 +179,7 @@ def preview_message(
     )
     message = email.message_from_bytes(raw, policy=email.policy.default)
     headers = [
-        (k, _decoded(v))
+        (k, decode_header_value(v))
         for k, v in email.message_from_bytes(raw).items()  # compat32: undecoded values
         if k.lower() not in HIDDEN_HEADERS
     ]
@@ -213,13 +212,6 @@ def _language(factory: MessageFactory, lang: str) -> str:
             hint=f"It has {', '.join(factory.languages)}.",
         )
     return chosen
-
-
-def _decoded(raw: str) -> str:
-    """A header as a reader sees it. ``make_header`` joins adjacent encoded words as
-    RFC 2047 says; CPython's address parser would put a space between them."""
-    unfolded = re.sub(r"\r?\n(?=[ \t])", "", raw)
-    return str(make_header(decode_header(unfolded)))
 
 
 def _preview_recipient(db: Database, campaign: dict[str, Any], org_ref: str | None) -> Recipient:

@@ -45,8 +45,14 @@ from mailer.lang import (
     other_serbian_script,
 )
 from mailer.models import Org, Recipient
-from mailer.statements import LanguageText, Statement, load_statement, transliterate_outside_markup
-from mailer.tokens import reply_address, unsubscribe_address
+from mailer.statements import (
+    LanguageText,
+    Statement,
+    load_statement,
+    read_text,
+    transliterate_outside_markup,
+)
+from mailer.tokens import TOKEN, reply_address, unsubscribe_address
 
 LAYOUT_FILES = ("email.html.j2", "email.txt.j2")
 FALLBACK_STRINGS = "en"
@@ -69,7 +75,6 @@ PLACEHOLDER_SENDER = "sender@example.invalid"
 # Controls, line separators and the bidi overrides and isolates (which reverse what follows).
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 _MESSAGE_ID = re.compile(r"<[!-;=?-~]+@[!-;=?-~]+>")  # printable ASCII, no < >
-_TOKEN = re.compile(r"[a-z0-9]{4,64}")
 
 
 def clean_header_text(value: str) -> str:
@@ -496,20 +501,10 @@ def _transliterate_strings(strings: dict[str, str], lang: str) -> dict[str, str]
     return {k: transliterate_outside_markup(v, lang) for k, v in strings.items()}
 
 
-def read_template_file(path: Path) -> str:
-    """A layout or strings file as text; TemplateError naming it if it cannot be read."""
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as e:
-        raise TemplateError(f"{path}: not UTF-8 text ({e})") from None
-    except OSError as e:
-        raise TemplateError(f"{path}: cannot be read: {e.strerror}") from None
-
-
 @cache
 def _read_strings_cached(path: Path, mtime: float) -> dict[str, str]:
     try:
-        data = tomllib.loads(read_template_file(path))
+        data = tomllib.loads(read_text(path))
     except tomllib.TOMLDecodeError as e:
         raise TemplateError(f"{path}: not valid TOML: {e}") from None
     for key, value in data.items():
@@ -569,7 +564,7 @@ class MessageFactory:
                 raise ConfigError(f"[sender] address: {e}") from None
         self._deadline = campaign_deadline(campaign, statement)
         self._layouts = {
-            env: compile_template(env, read_template_file(path), str(path))
+            env: compile_template(env, read_text(path), str(path))
             for env, path in ((HTML_ENV, layout.html), (TEXT_ENV, layout.text))
         }
         self._plans: dict[str, _Plan] = {}  # compiled on first use
@@ -720,7 +715,7 @@ class MessageFactory:
         date: datetime | None = None,
     ) -> bytes:
         """The complete message (RFC 5322, CRLF) for one recipient."""
-        if not _TOKEN.fullmatch(token):
+        if not TOKEN.fullmatch(token):
             raise MailerError(f"reply token {token!r} is not a plain lower-case token")
         if not _MESSAGE_ID.fullmatch(message_id):
             raise MailerError(f"Message-ID {message_id!r} is not of the form <left@right>")
@@ -789,6 +784,13 @@ class MessageFactory:
         for where, source in pieces:
             try:
                 render(compile_template(TEXT_ENV, source, where), context, where)
+            except TemplateError as located:
+                return located
+        # Not in the statement's own text: then in a layout file, run as itself.
+        frame = {**context, "body": "", "subject": "", "preheader": "", "strings": plan.strings}
+        for env, path in ((HTML_ENV, self.layout.html), (TEXT_ENV, self.layout.text)):
+            try:
+                render(self._layouts[env], frame, str(path))
             except TemplateError as located:
                 return located
         return template_error(error, f"{text.path} (in the layout)")

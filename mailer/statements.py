@@ -127,7 +127,12 @@ def load_statement(folder: Path) -> Statement:
                 f"{path}: the file name must be a language tag such as en.md, sr-Latn.md"
                 " or reminder.en.md",
             ) from None
-        (reminders if is_reminder else languages)[lang] = read_language_file(path, lang)
+        texts = reminders if is_reminder else languages
+        if lang in texts:
+            raise TemplateError(
+                f"{path}: a second file for {lang!r} besides {texts[lang].path.name}; keep one"
+            )
+        texts[lang] = read_language_file(path, lang)
     statement = Statement(folder=folder, languages=languages, reminders=reminders, **meta)
     if not languages:
         raise TemplateError(f"{folder}: no language file (such as en.md) in the statement folder")
@@ -146,17 +151,24 @@ def load_statement(folder: Path) -> Statement:
     return statement
 
 
-def _read_toml(path: Path) -> dict:
+def read_text(path: Path) -> str:
+    """A statement, layout or strings file as text (UTF-8; a byte-order mark that an
+    editor may have added is dropped); TemplateError naming it if it cannot be read."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise TemplateError(
-            f"{path}: missing", hint='Write title = "…" and default_language = "en" in it.'
-        ) from None
+        return path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as e:
         raise TemplateError(f"{path}: not UTF-8 text ({e})") from None
     except OSError as e:
         raise TemplateError(f"{path}: cannot be read: {e.strerror}") from None
+
+
+def _read_toml(path: Path) -> dict:
+    if not path.exists():
+        raise TemplateError(
+            f"{path}: missing", hint='Write title = "…" and default_language = "en" in it.'
+        )
+    try:
+        data = tomllib.loads(read_text(path))
     except tomllib.TOMLDecodeError as e:
         raise TemplateError(f"{path}: not valid TOML: {e}") from None
     unknown = sorted(set(data) - STATEMENT_KEYS)
@@ -190,7 +202,7 @@ def _read_toml(path: Path) -> dict:
 
 
 def _line_of(path: Path, key: str) -> int:
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for number, line in enumerate(read_text(path).splitlines(), 1):
         if re.match(rf"\s*{re.escape(key)}\s*=", line):
             return number
     return 1
@@ -198,13 +210,7 @@ def _line_of(path: Path, key: str) -> int:
 
 def read_language_file(path: Path, lang: str) -> LanguageText:
     """Parse one ``<lang>.md``: YAML front matter between ``---`` lines, then Markdown."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as e:
-        raise TemplateError(f"{path}: not UTF-8 text ({e})") from None
-    except OSError as e:
-        raise TemplateError(f"{path}: cannot be read: {e.strerror}") from None
-    lines = text.replace("\r\n", "\n").split("\n")
+    lines = read_text(path).replace("\r\n", "\n").split("\n")
     if not lines or lines[0].strip() != "---":
         raise TemplateError(
             f"{path}:1: must start with front matter: a line '---', subject: …, a line '---'"

@@ -15,6 +15,7 @@ import secrets
 ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no l, o, 0, 1
 LENGTH = 12
 _TOKEN = f"[{ALPHABET}]{{{LENGTH}}}"
+TOKEN = re.compile(_TOKEN)  # what new_token makes: TOKEN.fullmatch(t) checks one
 _PLUS = re.compile(rf"\+(unsub-)?({_TOKEN})@", re.IGNORECASE)
 _MSGID = re.compile(rf"<m\.({_TOKEN})\.[^@>]*@[^>]+>", re.IGNORECASE)
 

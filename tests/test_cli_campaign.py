@@ -165,6 +165,7 @@ BAD_NEW = {
         [],
         "fr.md:4: include, extends and import cannot be used",
     ),
+    "two files, one language": ({"EN.md": _front("subject: s\n")}, [], "a second file for 'en'"),
     "reminder alone": ({"reminder.de.md": _front("subject: s\n")}, [], "there is no de.md"),
     "where syntax": ({}, ["--where", "country = ("], "is not a usable condition"),
     "two statements": ({}, ["--where", "1); DELETE FROM organization; --"], "not several"),
@@ -204,6 +205,28 @@ def test_campaign_new_refuses_unreadable_statement_files(with_orgs: Path, run: R
     (with_orgs / "templates" / "layout" / "email.txt.j2").write_bytes(b"\xff{{ body }}")
     result = run("campaign", "new", "bad", "--statement", str(folder))
     assert result.exit_code == 1 and "email.txt.j2: not UTF-8 text" in result.stderr
+
+
+def test_statement_files_saved_with_a_byte_order_mark_are_read(with_orgs: Path, run: Run) -> None:
+    folder = with_orgs / "templates" / "bom"
+    shutil.copytree(STATEMENT, folder)
+    for name in ("statement.toml", "en.md"):
+        (folder / name).write_bytes(b"\xef\xbb\xbf" + (folder / name).read_bytes())
+    result = run("campaign", "new", "bom", "--statement", str(folder))
+    assert result.exit_code == 0, result.stderr
+
+
+def test_campaign_new_with_kind_country_and_deadline(with_orgs: Path, run: Run) -> None:
+    result = run(
+        "campaign", "new", "gr", "--statement", str(STATEMENT), "--kind", "call",
+        "--country", "Greece", "--deadline", "2026-12-10",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    shown = json.loads(run("campaign", "show", "gr", "--json").stdout)
+    assert (shown["kind"], shown["deadline"]) == ("call", "2026-12-10")
+    greek = json.loads(run("org", "list", "--json", "--country", "GR").stdout)
+    assert shown["audience_definition"]["countries"] == ["GR"]
+    assert shown["audience"] == len(greek) > 0
 
 
 def test_campaign_new_folder_slug_and_duplicate(with_orgs: Path, run: Run) -> None:

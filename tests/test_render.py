@@ -329,6 +329,15 @@ def test_project_layout_overrides_the_packaged_one(tmp_path: Path) -> None:
     assert "<html" in parse(build(made, ENGLISH)).get_body(("html",)).get_content()
 
 
+def test_an_error_in_a_layout_names_the_layout_file_and_line(tmp_path: Path) -> None:
+    layout = tmp_path / "templates" / "layout"
+    layout.mkdir(parents=True)
+    (layout / "email.txt.j2").write_text("{{ body }}\n\n{{ org.nope }}\n")
+    made = build_factory(settings(tmp_path), campaign())
+    with pytest.raises(TemplateError, match=r"layout/email\.txt\.j2:3: .*'nope'"):
+        build(made, ENGLISH)
+
+
 def test_html_escapes_data_but_keeps_markdown(factory) -> None:
     org = Org(5, "<b>Evil & Co</b>", "E&C", "FR", ("en",))
     html = parse(build(factory, org)).get_body(("html",)).get_content()
