@@ -36,10 +36,9 @@ class Row:
     language: str
     token: str
     message_id: str
-    is_test: bool = False
 
 
-_ROW_COLUMNS = "id, org_id, address_id, email, language, token, message_id, is_test"
+_ROW_COLUMNS = "id, org_id, address_id, email, language, token, message_id"
 
 
 # ------------------------------------------------------------------------ lock
@@ -208,11 +207,16 @@ BLOCKED = """
 """
 
 
+def waiting_states(retry_uncertain: bool) -> str:
+    """The states (an SQL list) of rows still to deliver; uncertain ones only on request."""
+    return "('queued', 'deferred', 'uncertain')" if retry_uncertain else "('queued', 'deferred')"
+
+
 def pending(
     db: Database, campaign_id: int, wave: int, *, retry_uncertain: bool
 ) -> tuple[list[Row], list[tuple[Row, str]]]:
     """Rows of the wave still to deliver, in order, and those blocked (with the reason)."""
-    states = "('queued', 'deferred', 'uncertain')" if retry_uncertain else "('queued', 'deferred')"
+    states = waiting_states(retry_uncertain)
     ready: list[Row] = []
     blocked: list[tuple[Row, str]] = []
     for r in db.execute(
@@ -284,9 +288,7 @@ class Ledger:
         self._timer: asyncio.TimerHandle | None = None
         self._notes: list[tuple[str, Row, str, bool]] = []
         self._claims: list[tuple[Row, asyncio.Future[str | None]]] = []
-        claimable = (
-            "('queued', 'deferred', 'uncertain')" if retry_uncertain else "('queued', 'deferred')"
-        )
+        claimable = waiting_states(retry_uncertain)
         self._claim_sql = (
             "UPDATE message SET state = 'sending', claimed_at = ?, updated_at = ?,"
             f" attempts = attempts + 1 WHERE id = ? AND state IN {claimable} AND {BLOCKED} IS NULL"

@@ -56,8 +56,6 @@ class SendOptions:
     dry_run: bool = False
     test_email: str | None = None
     limit: int | None = None
-    rate: str | None = None  # "30/min"; None = [smtp] rate
-    concurrency: int | None = None  # None = [smtp] concurrency
     retry_uncertain: bool = False
 
 
@@ -281,7 +279,7 @@ class _Run:
         self.options = options
         self.emit = on_event
         self.stop = stop
-        self.retry_for = float(settings["smtp.retry_for"])
+        self.retry_for = settings["smtp.retry_for"]
         self.signer: Signer | None = signer_from_settings(settings)
         self.orgs: dict[int, Org] = {}
         self.summary = SendSummary(campaign["slug"], wave, "")
@@ -298,7 +296,6 @@ class _Run:
             language=self.factory.language_for(recipient.org),
             token=token,
             message_id=message_id(token, self.campaign["slug"], self.factory.sender),
-            is_test=is_test,
         )
 
     def _fresh_rows(self, recipients: list[Recipient]) -> list[Row]:
@@ -394,7 +391,7 @@ class _Run:
         cid = self.campaign["id"]
         s.found_uncertain = queue.recover_sending(self.db, cid)
         queue.insert_rows(self.db, cid, self.wave, self._fresh_rows(recipients))
-        queue.expire_deferred(self.db, cid, self.wave, float(self.settings["smtp.defer_days"]))
+        queue.expire_deferred(self.db, cid, self.wave, self.settings["smtp.defer_days"])
         ready, blocked = queue.pending(
             self.db, cid, self.wave, retry_uncertain=self.options.retry_uncertain
         )
@@ -415,7 +412,7 @@ class _Run:
     def _allowance(self, count: int) -> int:
         """--limit and the daily cap: how many of ``count`` rows this run may send."""
         allowed = count if self.options.limit is None else min(count, self.options.limit)
-        cap = int(self.settings["smtp.daily_cap"])
+        cap = self.settings["smtp.daily_cap"]
         if cap > 0:
             today = now().replace(hour=0, minute=0, second=0, microsecond=0)
             left = max(0, cap - queue.sent_since(self.db, today))
@@ -429,8 +426,7 @@ class _Run:
     def _limiter(self, transport: Transport) -> RateLimiter:
         if not transport.rate_limited:
             return RateLimiter(None)
-        # Both sources were checked already: --rate by the CLI, [smtp] rate on loading.
-        rate = parse_rate(self.options.rate or self.settings["smtp.rate"])
+        rate = parse_rate(self.settings["smtp.rate"])  # checked when the settings loaded
         if rate is None:
             return RateLimiter(None)
         return RateLimiter(rate[0], rate[1], sleep=self.stop.sleep)
@@ -440,7 +436,7 @@ class _Run:
     async def _deliver_all(
         self, rows: list[Row], transport: Transport, limiter: RateLimiter
     ) -> None:
-        count = self.options.concurrency or int(self.settings["smtp.concurrency"])
+        count = self.settings["smtp.concurrency"]
         if transport.max_connections:
             count = min(count, transport.max_connections)
         count = max(1, min(count, len(rows)))

@@ -254,3 +254,20 @@ def test_bad_dkim_settings_are_one_sentence_before_anything_is_sent(
             assert result.stderr.startswith("Error: ") and message in result.stderr
             assert "internal error" not in result.stderr
     assert not (project / "outbox").exists()
+
+
+def test_rate_limits_through_the_cli(campaign, run, smtpd, monkeypatch):
+    """--rate 2/s: the first two at once, the next two only once a second has passed
+    (a lower bound on the time, checking that the option reaches the engine)."""
+    import time
+
+    monkeypatch.setenv("MAILER_SMTP_URL", smtpd.url())
+    total = audience_size(run)
+    started = time.monotonic()
+    result = run("send", campaign, "--json", "--rate", "2/s", "--limit", "4")
+    elapsed = time.monotonic() - started
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["sent"] == len(smtpd.messages) == 4
+    assert elapsed >= 0.9
+    fast = run("send", campaign, "--json", "--rate", "unlimited", "--concurrency", "1")
+    assert json.loads(fast.stdout)["sent"] == total - 4

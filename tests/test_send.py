@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -63,10 +63,15 @@ def env(with_orgs: Path, smtpd: SmtpServer, monkeypatch: pytest.MonkeyPatch) -> 
     return make_env(smtpd, monkeypatch)
 
 
-async def send(env: Env, stop: Stop | None = None, **options: Any) -> SendSummary:
+async def send(
+    env: Env, stop: Stop | None = None, concurrency: int | None = None, **options: Any
+) -> SendSummary:
+    settings = env.settings
+    if concurrency is not None:  # what --concurrency does: an override of the setting
+        settings = replace(settings, values={**settings.values, "smtp.concurrency": concurrency})
     return await run_wave(
         env.db,
-        env.settings,
+        settings,
         env.campaign,
         wave=0,
         recipients=None,

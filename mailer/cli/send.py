@@ -93,15 +93,16 @@ def send(
 
     if dry_run and test_email:
         raise click.UsageError("--dry-run and --test cannot be used together.")
-    if insecure:
-        app.overrides["smtp.insecure"] = True
+    # Options take precedence over mailer.toml and MAILER_* like every setting.
+    for key, value in (
+        ("smtp.insecure", insecure or None),
+        ("smtp.rate", rate),
+        ("smtp.concurrency", concurrency),
+    ):
+        if value is not None:
+            app.overrides[key] = value
     options = SendOptions(
-        dry_run=dry_run,
-        test_email=test_email,
-        limit=limit,
-        rate=rate,
-        concurrency=concurrency,
-        retry_uncertain=retry_uncertain,
+        dry_run=dry_run, test_email=test_email, limit=limit, retry_uncertain=retry_uncertain
     )
     with command_context("send"), Progress() as progress:
         summary = send_campaign(
