@@ -639,17 +639,8 @@ class MessageFactory:
         )
 
     def _base_context(self, lang: str) -> dict[str, Any]:
-        rtl = is_rtl(lang)
-        return {
-            "lang": lang,
-            "dir": "rtl" if rtl else "ltr",
-            "rtl": rtl,
-            "align": "right" if rtl else "left",
-            "wave": self.wave,
-            "is_reminder": self.wave >= 1,
-            "campaign": campaign_variables(self.campaign, self._deadline, lang),
-            "sender": {"name": self._name or self._address, "address": self._address},
-        }
+        sender = {"name": self._name or self._address, "address": self._address}
+        return base_context(self.campaign, self._deadline, lang, wave=self.wave, sender=sender)
 
     def _frame(
         self,
@@ -853,16 +844,37 @@ def campaign_variables(
     }
 
 
-PUBLIC_ENV = SandboxedEnvironment(undefined=jinja2.ChainableUndefined, finalize=_finalize)
+def base_context(
+    campaign: Mapping[str, Any],
+    deadline: date | None,
+    lang: str,
+    *,
+    wave: int,
+    sender: dict[str, Any] | jinja2.Undefined,
+) -> dict[str, Any]:
+    """What every text of one language sees, e-mail or public page alike."""
+    rtl = is_rtl(lang)
+    return {
+        "lang": lang,
+        "dir": "rtl" if rtl else "ltr",
+        "rtl": rtl,
+        "align": "right" if rtl else "left",
+        "wave": wave,
+        "is_reminder": wave >= 1,
+        "campaign": campaign_variables(campaign, deadline, lang),
+        "sender": sender,
+    }
 
 
-def public_statement(campaign: Mapping[str, Any], lang: str, *, fmt: str) -> str:
+def public_statement(
+    settings: Settings, campaign: Mapping[str, Any], lang: str, *, fmt: str
+) -> str:
     """The statement for the public (``signatories --with-statement``), in the language
     :func:`~mailer.lang.negotiate` picks for ``lang``, as ``txt``, ``md`` or ``html``.
 
     Paragraphs that address one recipient (``{{ org.name }}``, ``{{ unsubscribe }}``…)
-    are left out, ``campaign.*`` is filled in as in the e-mails, and the subject (often
-    "please sign by…") is not used.
+    are left out, the rest is filled in as in the e-mails (a misspelt name is an
+    error there too), and the subject (often "please sign by…") is not used.
     """
     statement = statement_for(campaign)
     chosen = negotiate([lang], statement.available, statement.default_language)
@@ -871,12 +883,16 @@ def public_statement(campaign: Mapping[str, Any], lang: str, *, fmt: str) -> str
     # Personal paragraphs become blank lines, so errors still name the file's lines.
     parts = re.split(r"(\n\s*\n)", text.padded_body)
     public = "".join("\n" * p.count("\n") if _PERSONAL.search(p) else p for p in parts)
-    context = {
-        "lang": chosen,
-        "campaign": campaign_variables(campaign, campaign_deadline(campaign, statement), chosen),
-    }
+    address, name = settings["sender.address"], settings["sender.name"]
+    sender = (
+        {"name": name or address, "address": address}
+        if address
+        else TEXT_ENV.undefined(hint="sender has no value: [sender] address is not set")
+    )
+    deadline = campaign_deadline(campaign, statement)
+    context = base_context(campaign, deadline, chosen, wave=0, sender=sender)
     where = str(text.path)
-    body = render(compile_template(PUBLIC_ENV, public, where), context, where)
+    body = render(compile_template(TEXT_ENV, public, where), context, where)
     body = re.sub(r"\n\s*\n\s*", "\n\n", body).strip()
     if fmt == "html":
         return str(_markdown().render(body))

@@ -22,6 +22,7 @@ from rapidfuzz import fuzz
 from sqlite_utils import Database
 
 from mailer.campaigns import audience
+from mailer.config import Settings
 from mailer.contacts import kept_id
 from mailer.errors import MailerError
 from mailer.lang import (
@@ -360,6 +361,7 @@ def format_signatories(
 
 def publishable_list(
     db: Database,
+    settings: Settings,
     campaign: dict[str, Any],
     *,
     lang: str | None = None,
@@ -380,7 +382,7 @@ def publishable_list(
         except ValueError as e:
             raise MailerError(str(e)) from None
     entries = signatories(db, campaign, lang=lang, order=order)
-    statement = public_statement(campaign, lang, fmt=fmt) if with_statement else None
+    statement = public_statement(settings, campaign, lang, fmt=fmt) if with_statement else None
     text = format_signatories(
         entries, fmt=fmt, lang=lang, with_country=with_country, statement=statement
     )

@@ -365,27 +365,43 @@ def test_an_unreadable_layout_or_strings_file_is_named(tmp_path: Path) -> None:
         build_factory(settings(tmp_path), campaign())
 
 
-def test_public_statement_leaves_out_what_addresses_one_recipient() -> None:
-    md = public_statement(campaign(), "en", fmt="md")
+def test_public_statement_leaves_out_what_addresses_one_recipient(tmp_path: Path) -> None:
+    md = public_statement(settings(tmp_path), campaign(), "en", fmt="md")
     assert md.startswith("## Our demands") and "We invite" not in md
     assert "{" not in md and "Serbia" not in md  # {% if org… %} blocks are per recipient
-    text = public_statement(campaign(), "en-GB", fmt="txt")  # negotiated like an e-mail
+    text = public_statement(
+        settings(tmp_path), campaign(), "en-GB", fmt="txt"
+    )  # negotiated like an e-mail
     assert text.startswith("Our demands\n-----------") and "(https://example.org/peace" in text
-    html = public_statement(campaign(), "sr", fmt="html")  # Serbian: the script it has
+    html = public_statement(
+        settings(tmp_path), campaign(), "sr", fmt="html"
+    )  # Serbian: the script it has
     assert html.startswith("<h2>Naši zahtevi</h2>") and "Pozivamo" not in html
 
 
-def test_public_statement_fills_in_the_campaign_deadline(tmp_path: Path) -> None:
+def test_public_statement_fills_in_the_campaign_and_the_sender(tmp_path: Path) -> None:
     folder = _statement(tmp_path, "Sign by {{ campaign.deadline }} ({{ sender.name }}).\n")
-    assert public_statement({**campaign(folder), "deadline": "2026-12-10"}, "en", fmt="md") == (
-        "Sign by December 10, 2026 ()."
+    when = {**campaign(folder), "deadline": "2026-12-10"}
+    assert public_statement(settings(tmp_path), when, "en", fmt="md") == (
+        "Sign by December 10, 2026 (International Department)."
     )
+    unnamed = settings(tmp_path, MAILER_SENDER_NAME="")
+    assert public_statement(unnamed, when, "en", fmt="md").endswith("(intl@party.example.org).")
 
 
 def test_public_statement_errors_name_the_file_line(tmp_path: Path) -> None:
     folder = _statement(tmp_path, "Dear {{ org.name }},\n\nSign {% if %}\n")
     with pytest.raises(TemplateError, match=r"en\.md:6"):
-        public_statement(campaign(folder), "en", fmt="md")
+        public_statement(settings(tmp_path), campaign(folder), "en", fmt="md")
+    # A misspelt name is an error, as in the e-mails, not a silent gap in a public text.
+    folder = _statement(tmp_path, "Sign by {{ campaign.dedline }}.\n")
+    with pytest.raises(TemplateError, match=r"en\.md:4: .*dedline") as typo:
+        public_statement(settings(tmp_path), campaign(folder), "en", fmt="md")
+    assert typo.value.hint and "campaign.deadline" in typo.value.hint
+    folder = _statement(tmp_path, "Signed: {{ sender.name }}\n")
+    unset = settings(tmp_path, MAILER_SENDER_ADDRESS="", MAILER_SENDER_NAME="")
+    with pytest.raises(TemplateError, match=r"en\.md:4: .*\[sender\] address is not set"):
+        public_statement(unset, campaign(folder), "en", fmt="md")
 
 
 # --- filling frames and encoding parts --------------------------------------------------------

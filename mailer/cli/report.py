@@ -287,6 +287,7 @@ def signatories(
         raise click.UsageError("--with-statement works with --format txt, md or html.")
     text, alike = publishable_list(
         app.db,
+        app.settings,
         get_campaign(app.db, slug),
         lang=lang,
         fmt=fmt,
