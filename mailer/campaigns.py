@@ -150,11 +150,30 @@ def get_campaign(db: Database, slug: str) -> dict[str, Any]:
             f"no campaign named {slug!r}",
             hint="`mailer campaign list` shows the campaigns; `mailer campaign new` makes one.",
         )
-    return rows[0]
+    return _as_statement_is_now(rows[0])
 
 
 def list_campaigns(db: Database) -> list[dict[str, Any]]:
-    return list(db.query("SELECT * FROM campaign ORDER BY id"))
+    return [_as_statement_is_now(row) for row in db.query("SELECT * FROM campaign ORDER BY id")]
+
+
+def _as_statement_is_now(row: dict[str, Any]) -> dict[str, Any]:
+    """The campaign with the title and languages its statement folder has today.
+
+    The folder is what the user edits and what the e-mails are made from, so a
+    title corrected there shows everywhere; the row keeps the values of the day
+    the campaign was made, for when the folder is gone or half-edited.
+    """
+    try:
+        statement = load_statement(Path(row["statement_dir"]))
+    except MailerError:
+        return row
+    return {
+        **row,
+        "title": statement.title,
+        "languages": json.dumps(statement.available),
+        "default_language": statement.default_language,
+    }
 
 
 def summary(db: Database, campaign: Mapping[str, Any]) -> dict[str, Any]:

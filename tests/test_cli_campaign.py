@@ -42,6 +42,20 @@ def test_show_and_list_json_shapes(campaign: Path, run: Run) -> None:
     assert "16 organizations" in text and "europe" in text
 
 
+def test_show_and_list_follow_edits_of_the_statement_folder(campaign: Path, run: Run) -> None:
+    folder = campaign / "templates" / "peace"
+    toml = folder / "statement.toml"
+    toml.write_text(toml.read_text().replace('title = "', 'title = "Corrected: '))
+    (folder / "fr.md").unlink()
+    shown = json.loads(run("campaign", "show", "peace", "--json").stdout)
+    assert shown["title"].startswith("Corrected: ")
+    assert shown["languages"] == ["en", "es", "sr-Latn", "sr-Cyrl"]
+    assert "Corrected: " in run("campaign", "list").stdout
+    shutil.rmtree(folder)  # gone: what the campaign had when it was made
+    shown = json.loads(run("campaign", "show", "peace", "--json").stdout)
+    assert not shown["title"].startswith("Corrected: ") and "fr" in shown["languages"]
+
+
 def test_unknown_campaign_is_one_clear_error(initialized: Path, run: Run) -> None:
     result = run("campaign", "show", "nope")
     assert result.exit_code == 1
