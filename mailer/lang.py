@@ -88,7 +88,8 @@ def _country_index() -> dict[str, str]:
 
 
 @cache
-def _country_codes() -> frozenset[str]:
+def country_codes() -> frozenset[str]:
+    """ISO 3166 alpha-2 codes of countries (not EU, UN or "unknown region")."""
     from babel import Locale
 
     return frozenset(
@@ -101,7 +102,7 @@ def _country_codes() -> frozenset[str]:
 def normalize_country(text: str) -> str:
     """An ISO 3166 alpha-2 code from a code or an English name; ValueError if unknown."""
     value = text.strip()
-    if len(value) == 2 and value.upper() in _country_codes():
+    if len(value) == 2 and value.upper() in country_codes():
         return value.upper()
     code = _country_index().get(_fold(value))
     if code is None:

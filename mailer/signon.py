@@ -26,7 +26,7 @@ from mailer.contacts import kept_id
 from mailer.db import log_event
 from mailer.errors import MailerError
 from mailer.inbox.parse import html_to_text
-from mailer.lang import cyrillic_to_latin, normalize_country
+from mailer.lang import country_codes, cyrillic_to_latin, normalize_country
 
 # The heading of a signatories list, by language: written by `signatories`
 # and skipped when a list is read back.
@@ -124,7 +124,7 @@ def _country_index() -> dict[str, str]:
     index: dict[str, str] = {}
     for tag in ("en", "fr", "es", "de", "it", "pt", "ru", "sr", "sr_Latn", "el", "ar", "tr"):
         for code, name in Locale.parse(tag).territories.items():
-            if len(code) == 2 and code.isalpha() and code not in ("ZZ", "EU", "EZ", "UN", "QO"):
+            if code in country_codes():
                 index.setdefault(fold(name), code)
     return index
 
