@@ -163,15 +163,15 @@ def test_rows(db: Database, campaign_id: int, message_ids: list[str]) -> list[Ro
 def recover_sending(db: Database, campaign_id: int) -> int:
     """Rows a dead run left ``sending`` become ``uncertain``: never resent silently."""
     where = "campaign_id = ? AND state = 'sending'"
+    why = "the run sending it stopped before the server answered"
     with db.atomic():
         ids = [r[0] for r in db.execute(f"SELECT id FROM message WHERE {where}", [campaign_id])]
+        at = stamp()
         db.execute(
-            "UPDATE message SET state = 'uncertain', updated_at = ?,"
-            f" last_reply = 'the run sending it stopped before the server answered' WHERE {where}",
-            [stamp(), campaign_id],
+            f"UPDATE message SET state = 'uncertain', updated_at = ?, last_reply = ? WHERE {where}",
+            [at, why, campaign_id],
         )
-        for message_id in ids:
-            log_event(db, "message", message_id, "uncertain", old="sending", new="uncertain")
+        log_transitions(db, [(i, "uncertain", why) for i in ids], at, old="sending")
     return len(ids)
 
 
@@ -179,17 +179,46 @@ def expire_deferred(db: Database, campaign_id: int, wave: int, days: float) -> i
     """Deferred rows first deferred more than ``days`` ago give up: ``failed``."""
     where = "campaign_id = ? AND wave = ? AND state = 'deferred' AND first_deferred_at < ?"
     params = [campaign_id, wave, stamp(now() - timedelta(days=days))]
+    why = "still deferred after [smtp] defer_days: "
     with db.atomic():
-        ids = [r[0] for r in db.execute(f"SELECT id FROM message WHERE {where}", params)]
+        rows = db.execute(f"SELECT id, last_reply FROM message WHERE {where}", params).fetchall()
+        at = stamp()
         db.execute(
             "UPDATE message SET state = 'failed', updated_at = ?,"
-            " last_reply = 'still deferred after [smtp] defer_days: ' || COALESCE(last_reply, '')"
-            f" WHERE {where}",
-            [stamp(), *params],
+            f" last_reply = ? || COALESCE(last_reply, '') WHERE {where}",
+            [at, why, *params],
         )
-        for message_id in ids:
-            log_event(db, "message", message_id, "failed", old="deferred", new="failed")
-    return len(ids)
+        events = [(i, "failed", why + (reply or "")) for i, reply in rows]
+        log_transitions(db, events, at, old="deferred")
+    return len(rows)
+
+
+def log_transitions(
+    db: Database,
+    events: Iterable[tuple[int, str, str | None]],
+    at: str,
+    *,
+    old: str | None = None,
+) -> None:
+    """Audit-log messages' changes of state, (id, state, reply) each, in one executemany:
+    cheap enough for every transition of a send. ``old``: the state they all left."""
+    command = current_command()
+    before = None if old is None else json.dumps(old)
+    db.conn.executemany(
+        "INSERT INTO event (at, command, entity, entity_id, action, old, new)"
+        " VALUES (?, ?, 'message', ?, ?, ?, ?)",
+        [
+            (
+                at,
+                command,
+                message_id,
+                state,
+                before,
+                json.dumps({"state": state, "reply": reply}, ensure_ascii=False),
+            )
+            for message_id, state, reply in events
+        ],
+    )
 
 
 # Why a row that is still queued may not be sent: the address or organization changed,
@@ -302,7 +331,7 @@ class Ledger:
         if self._notes:
             at = stamp()
             with self.db.atomic():
-                self._events(self._write_notes(at), at)
+                log_transitions(self.db, self._write_notes(at), at)
 
     async def claim(self, row: Row) -> str | None:
         """Mark ``row`` sending, durably, together with the pending outcomes.
@@ -348,7 +377,7 @@ class Ledger:
                     results.append(self._claim_one(row, at))
                     if results[-1] is None:
                         events.append((row.id, "sending", None))
-                self._events(events, at)
+                log_transitions(self.db, events, at)
         except Exception as e:
             for _, future in claims:
                 future.set_exception(e)
@@ -389,24 +418,6 @@ class Ledger:
                     new={"status": "invalid", "reply": reply},
                 )
         return events
-
-    def _events(self, events: Iterable[tuple[int, str, str | None]], at: str) -> None:
-        """Per-message events in one executemany: cheap enough for every transition."""
-        command = current_command()
-        self.db.conn.executemany(
-            "INSERT INTO event (at, command, entity, entity_id, action, new) VALUES (?, ?, 'message', ?, ?, ?)",
-            [
-                (
-                    at,
-                    command,
-                    message_id,
-                    state,
-                    json.dumps({"state": state, "reply": reply}, ensure_ascii=False),
-                )
-                for message_id, state, reply in events
-            ],
-        )
-
 
 def mark_campaign_sent(db: Database, campaign_id: int) -> None:
     """A campaign with mail out is no longer a draft (`campaign list` shows it)."""

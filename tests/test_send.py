@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -162,6 +163,7 @@ async def test_deferred_too_long_becomes_failed(env, monkeypatch):
     await send(env)
     assert env.row(target)["state"] == "failed"
     assert "defer_days" in env.row(target)["last_reply"]
+    assert last_event(env, target) == ("deferred", "failed", env.row(target)["last_reply"])
 
 
 async def test_a_drop_at_data_is_retried_without_duplicate(env):
@@ -217,6 +219,18 @@ async def test_rows_left_sending_by_a_dead_run_become_uncertain(env):
     assert summary.found_uncertain == 1
     assert env.row(first)["state"] == "uncertain"
     assert env.server.received()[first] == 1
+    assert last_event(env, first) == ("sending", "uncertain", env.row(first)["last_reply"])
+
+
+def last_event(env, email: str) -> tuple[str | None, str, str]:
+    """The newest audit-log entry of ``email``'s message: (old state, new state, reply)."""
+    old, new = env.db.execute(
+        "SELECT old, new FROM event WHERE entity = 'message' AND entity_id = ?"
+        " ORDER BY id DESC LIMIT 1",
+        [env.row(email)["id"]],
+    ).fetchone()
+    change = json.loads(new)
+    return (old and json.loads(old)), change["state"], change["reply"]
 
 
 async def test_an_address_that_became_invalid_after_the_snapshot_is_skipped(env):
