@@ -419,6 +419,7 @@ class Ledger:
                 )
         return events
 
+
 def mark_campaign_sent(db: Database, campaign_id: int) -> None:
     """A campaign with mail out is no longer a draft (`campaign list` shows it)."""
     with db.atomic():

@@ -258,3 +258,12 @@ def test_an_address_is_found_however_its_letters_are_composed(initialized: Path,
     assert shown.exit_code == 0 and "IDN" in shown.stdout
     taken = run("org", "add", "IDN2", "--email", decomposed)
     assert taken.exit_code == 1 and "already belongs to 'IDN'" in taken.stderr
+
+
+def test_the_event_log_names_the_command_of_each_change(initialized: Path, run: Run) -> None:
+    assert run("org", "add", "Named", "--email", "n@n.example.org").exit_code == 0
+    assert run("org", "edit", "Named", "--country", "GR").exit_code == 0
+    assert run("org").exit_code == 0  # the default subcommand reads and logs nothing
+    db = Database(initialized / "contacts.db")
+    commands = [r[0] for r in db.execute("SELECT DISTINCT command FROM event ORDER BY id")]
+    assert commands == ["org add", "org edit"]

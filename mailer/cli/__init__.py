@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
+from click_default_group import DefaultGroup
 
 from mailer import __version__
+from mailer.audit import command_context
 from mailer.errors import EXIT_ERROR, EXIT_INTERRUPTED, MailerError, ValidationError
 
 if TYPE_CHECKING:
@@ -74,8 +76,29 @@ def _report(error: MailerError) -> None:
         click.echo(error.hint, err=True)
 
 
+class NamedCommand(click.Command):
+    """A command whose changes the event log records under its name ("org add")."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with command_context(ctx.command_path.split(" ", 1)[-1]):
+            return super().invoke(ctx)
+
+
+class CommandGroup(click.Group):
+    command_class = NamedCommand
+
+
+class DefaultCommandGroup(DefaultGroup):
+    """A group that runs its default command when given none (`mailer org` lists)."""
+
+    command_class = NamedCommand
+
+
 class MailerGroup(click.Group):
     """A group whose invoke is the error boundary for every command below it."""
+
+    command_class = NamedCommand
+    group_class = CommandGroup
 
     def invoke(self, ctx: click.Context) -> Any:
         debug = bool(ctx.params.get("debug"))

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 import click
 
-from mailer.audit import command_context
 from mailer.cli import AppContext, cli, pass_app
 from mailer.output import print_json, table, warn
 
@@ -73,18 +72,17 @@ def campaign_new(
     """
     from mailer.campaigns import create_campaign, summary
 
-    with command_context("campaign new"):
-        row = create_campaign(
-            app.db,
-            app.settings,
-            slug,
-            statement_dir,
-            kind=kind,
-            tags=tags,
-            countries=countries,
-            where=where,
-            deadline=deadline,
-        )
+    row = create_campaign(
+        app.db,
+        app.settings,
+        slug,
+        statement_dir,
+        kind=kind,
+        tags=tags,
+        countries=countries,
+        where=where,
+        deadline=deadline,
+    )
     info = summary(app.db, row)
     click.echo(
         f"Created campaign {slug}: {info['title']} ({info['kind']}), "

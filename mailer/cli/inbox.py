@@ -7,10 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
-from click_default_group import DefaultGroup
 
-from mailer.audit import command_context
-from mailer.cli import AppContext, cli, pass_app, password_prompt
+from mailer.cli import AppContext, DefaultCommandGroup, cli, pass_app, password_prompt
 from mailer.models import ReplyClass
 from mailer.output import print_json, table
 
@@ -72,8 +70,7 @@ def inbox_import(app: AppContext, paths: tuple[Path, ...], as_json: bool) -> Non
     """
     from mailer.inbox.ingest import import_paths
 
-    with command_context("inbox import"):
-        summary = import_paths(app.db, app.settings, list(paths), on_progress=_progress())
+    summary = import_paths(app.db, app.settings, list(paths), on_progress=_progress())
     _summary(summary, as_json)
 
 
@@ -91,19 +88,18 @@ def inbox_fetch(app: AppContext, folder: str | None, move_to: str | None, as_jso
     """
     from mailer.inbox.ingest import fetch_imap
 
-    with command_context("inbox fetch"):
-        summary = fetch_imap(
-            app.db,
-            app.settings,
-            folder=folder,
-            move_to=move_to,
-            prompt=password_prompt(),
-            on_progress=_progress(),
-        )
+    summary = fetch_imap(
+        app.db,
+        app.settings,
+        folder=folder,
+        move_to=move_to,
+        prompt=password_prompt(),
+        on_progress=_progress(),
+    )
     _summary(summary, as_json)
 
 
-@cli.group(cls=DefaultGroup, default="list", default_if_no_args=True)
+@cli.group(cls=DefaultCommandGroup, default="list", default_if_no_args=True)
 def replies() -> None:
     """Replies and what they mean (`mailer replies [SLUG]` lists them)."""
 
@@ -205,8 +201,7 @@ def replies_review(app: AppContext, slug: str) -> None:
             click.echo(f"Attachment: {a['path']}")
         choice = click.prompt("Decision", type=click.Choice([*DECISIONS, "skip"]), default="skip")
         if choice != "skip":
-            with command_context("replies review"):
-                mark_reply(app.db, r["id"], choice)
+            mark_reply(app.db, r["id"], choice)
             decided += 1
     click.echo(f"\n{decided} decided, {len(queue) - decided} left for later.")
 
@@ -240,8 +235,7 @@ def reply_assign(
     """
     from mailer.inbox.review import assign_reply
 
-    with command_context("reply assign"):
-        found = assign_reply(app.db, app.settings, reply_id, org, campaign=campaign)
+    found = assign_reply(app.db, app.settings, reply_id, org, campaign=campaign)
     _done(found, as_json, f"reply {reply_id} now belongs to {found['org']} in {found['campaign']}")
 
 
@@ -257,8 +251,7 @@ def reply_mark(app: AppContext, reply_id: int, decision: str, as_json: bool) -> 
     """
     from mailer.inbox.review import mark_reply
 
-    with command_context("reply mark"):
-        found = mark_reply(app.db, reply_id, decision)
+    found = mark_reply(app.db, reply_id, decision)
     _done(found, as_json, f"reply {reply_id} is marked {decision}")
 
 

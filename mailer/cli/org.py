@@ -5,10 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from click_default_group import DefaultGroup
 
-from mailer.audit import command_context
-from mailer.cli import AppContext, cli, pass_app
+from mailer.cli import AppContext, DefaultCommandGroup, cli, pass_app
 from mailer.errors import MailerError
 from mailer.lang import split_list
 from mailer.output import print_json, table
@@ -29,7 +27,7 @@ def _names(values: tuple[str, ...]) -> dict[str, str]:
     return names
 
 
-@cli.group(cls=DefaultGroup, default="list", default_if_no_args=True)
+@cli.group(cls=DefaultCommandGroup, default="list", default_if_no_args=True)
 def org() -> None:
     """Organizations and their addresses (`mailer org` alone lists them)."""
 
@@ -76,8 +74,7 @@ def org_add(
         notes=notes,
         names=_names(names),
     )
-    with command_context("org add"):
-        org_id = add_org(app.db, data)
+    org_id = add_org(app.db, data)
     click.echo(f"Added {data.name} (id {org_id}).")
 
 
@@ -201,17 +198,16 @@ def org_edit(
         "languages": _split(langs) or None,
         "notes": notes,
     }
-    with command_context("org edit"):
-        diff = edit_org(
-            app.db,
-            ref,
-            changes=changes,
-            add_tags=add_tag,
-            remove_tags=remove_tag,
-            add_emails=add_email,
-            remove_emails=remove_email,
-            names=_names(names),
-        )
+    diff = edit_org(
+        app.db,
+        ref,
+        changes=changes,
+        add_tags=add_tag,
+        remove_tags=remove_tag,
+        add_emails=add_email,
+        remove_emails=remove_email,
+        names=_names(names),
+    )
     if not diff:
         click.echo("Nothing changed.")
     for key, (old, new) in diff.items():
@@ -230,8 +226,7 @@ def org_merge(app: AppContext, keep: str, other: str) -> None:
     """
     from mailer.contacts import merge_orgs
 
-    with command_context("org merge"):
-        result = merge_orgs(app.db, keep, other)
+    result = merge_orgs(app.db, keep, other)
     moved = ", ".join(f"{n} {t}{'s' if n != 1 else ''}" for t, n in result["moved"].items() if n)
     click.echo(
         f"Merged {result['merged']} into {result['kept']}"
@@ -248,13 +243,12 @@ def org_optout(app: AppContext, ref: str, undo: bool, yes: bool) -> None:
     """Never mail this organization (or this one address) again."""
     from mailer.contacts import optout, undo_optout
 
-    with command_context("org optout"):
-        if undo:
-            if not yes:
-                click.confirm(f"Allow mail to {ref} again, although it opted out?", abort=True)
-            click.echo(undo_optout(app.db, ref))
-        else:
-            click.echo(optout(app.db, ref))
+    if undo:
+        if not yes:
+            click.confirm(f"Allow mail to {ref} again, although it opted out?", abort=True)
+        click.echo(undo_optout(app.db, ref))
+    else:
+        click.echo(optout(app.db, ref))
 
 
 @org.command("import")
@@ -273,8 +267,7 @@ def org_import(app: AppContext, file: Path, dry_run: bool, skip_invalid: bool) -
     """
     from mailer.importing import import_orgs
 
-    with command_context("org import"):
-        result = import_orgs(app.db, file, dry_run=dry_run, skip_invalid=skip_invalid)
+    result = import_orgs(app.db, file, dry_run=dry_run, skip_invalid=skip_invalid)
     if dry_run:
         for change in result.changes:
             fields = ", ".join(sorted(change.fields))

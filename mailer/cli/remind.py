@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 
 import click
 
-from mailer.audit import command_context
 from mailer.cli import AppContext, cli, pass_app, password_prompt
 from mailer.config import MAX_DAYS
 from mailer.output import print_json, table
@@ -71,7 +70,7 @@ def remind(
     from mailer.send import SendOptions
 
     options = SendOptions(dry_run=dry_run, limit=limit)
-    with command_context("remind"), Progress() as progress:
+    with Progress() as progress:
         plan, summary = remind_campaign(
             app.db,
             app.settings,

@@ -7,7 +7,6 @@ from typing import Any
 
 import click
 
-from mailer.audit import command_context
 from mailer.cli import AppContext, cli, pass_app
 from mailer.output import print_json, table, warn
 
@@ -137,10 +136,9 @@ def sign(app: AppContext, slug: str, org: str, publish_name: str | None, withdra
     if withdraw and publish_name:
         raise click.UsageError("--as and --withdraw cannot be used together.")
     campaign = get_campaign(app.db, slug)
-    with command_context("sign"):
-        found, changed = sign_org(
-            app.db, campaign, org, publish_name=publish_name, withdraw_it=withdraw
-        )
+    found, changed = sign_org(
+        app.db, campaign, org, publish_name=publish_name, withdraw_it=withdraw
+    )
     name = found["name"]
     if withdraw:
         click.echo(
@@ -187,8 +185,7 @@ def signon_import(app: AppContext, slug: str, file: Path, dry_run: bool, create:
     from mailer.signon import import_list
 
     campaign = get_campaign(app.db, slug)
-    with command_context("signon import"):
-        plan, skipped = import_list(app.db, campaign, file, dry_run=dry_run, create=create)
+    plan, skipped = import_list(app.db, campaign, file, dry_run=dry_run, create=create)
     for entry in skipped:
         click.echo(f"Line {entry.line} is not a list item and was skipped: {entry.text!r}")
     _print_plan(plan, dry_run=dry_run)

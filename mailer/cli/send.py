@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from mailer.audit import command_context
 from mailer.cli import AppContext, cli, pass_app, password_prompt
 from mailer.errors import EXIT_INTERRUPTED, EXIT_TERMINATED, MailerError
 from mailer.output import print_json, table
@@ -104,7 +103,7 @@ def send(
     options = SendOptions(
         dry_run=dry_run, test_email=test_email, limit=limit, retry_uncertain=retry_uncertain
     )
-    with command_context("send"), Progress() as progress:
+    with Progress() as progress:
         summary = send_campaign(
             app.db, app.settings, slug, options, on_event=progress, prompt=password_prompt()
         )
