@@ -12,7 +12,6 @@ from typing import Any
 
 from jinja2 import Environment
 
-from mailer.errors import MailerError
 from mailer.responses import KINDS
 
 COLORS = {
@@ -163,8 +162,6 @@ def status_page(status: dict[str, Any], *, today: date) -> str:
 def write_status_page(path: Path, status: dict[str, Any]) -> None:
     """``status --html``: the page for today, written to ``path``."""
     from mailer.clock import now
+    from mailer.files import write_text_file
 
-    try:
-        path.write_text(status_page(status, today=now().date()), encoding="utf-8")
-    except OSError as e:
-        raise MailerError(f"{path}: cannot write the report ({e.strerror})") from None
+    write_text_file(path, status_page(status, today=now().date()), "the report")

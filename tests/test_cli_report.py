@@ -380,3 +380,23 @@ def test_signatories_csv_country_order_and_language_fallbacks(campaign: Path, ru
     assert "<h2>Signing organizations</h2>" in british.stdout and 'lang="en-GB"' in british.stdout
     arabic = run("signatories", SLUG, "--lang", "ar", "--format", "html")
     assert 'dir="rtl"' in arabic.stdout
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["status", SLUG, "--html"],
+        ["preview", SLUG, "--html"],
+        ["org", "export", "--output"],
+    ],
+)
+def test_a_file_written_on_request_never_replaces_the_database(
+    campaign: Path, run: Run, command: list[str]
+) -> None:
+    database = campaign / "contacts.db"
+    before = database.read_bytes()
+    result = run(*command, str(database))
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: {database} is a database, not a file for the ")
+    assert database.read_bytes() == before
+    assert run("status", SLUG).exit_code == 0

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from mailer.cli import AppContext, cli, pass_app
+from mailer.files import write_text_file
 from mailer.output import print_json, table, warn
 
 if TYPE_CHECKING:
@@ -205,10 +206,7 @@ def preview(
     if open_browser and html_file is None:
         html_file = Path(tempfile.mkstemp(prefix=f"{slug}-", suffix=".html")[1])
     if html_file is not None:
-        try:
-            html_file.write_text(shown.html, encoding="utf-8")
-        except OSError as e:
-            raise click.FileError(str(html_file), hint=e.strerror) from None
+        write_text_file(html_file, shown.html, "the HTML part")
         click.echo(f"\nHTML part written to {html_file}", err=True)
     if open_browser and html_file is not None:
         click.launch(str(html_file))

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from mailer.cli import AppContext, DefaultCommandGroup, cli, pass_app
-from mailer.errors import MailerError
+from mailer.files import write_text_file
 from mailer.lang import split_list
 from mailer.output import print_json, table
 
@@ -299,10 +299,7 @@ def org_export(app: AppContext, fmt: str, output: Path | None) -> None:
 
     text = export_orgs(app.db, fmt)
     if output:
-        try:
-            output.write_text(text, encoding="utf-8")
-        except OSError as e:
-            raise MailerError(f"{output}: cannot write the export ({e.strerror})") from None
+        write_text_file(output, text, "the export")
         click.echo(f"wrote {output}", err=True)
     else:
         click.echo(text, nl=False)

@@ -1,0 +1,31 @@
+"""Files the user asks for by name: status pages, exports, previews.
+
+One writer, so that each of them refuses the same slip: a report written over
+the database (``status --html contacts.db``) would destroy every record.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mailer.errors import MailerError
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def write_text_file(path: Path, text: str, what: str) -> None:
+    """Write ``text`` (UTF-8) to ``path``; ``what`` names it in errors ("the report")."""
+    try:
+        with open(path, "rb") as existing:
+            is_database = existing.read(len(SQLITE_HEADER)) == SQLITE_HEADER
+    except OSError:  # none yet, or unreadable: the write below says what is wrong
+        is_database = False
+    if is_database:
+        raise MailerError(
+            f"{path} is a database, not a file for {what}",
+            hint="Give another file name; nothing was written.",
+        )
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as e:
+        raise MailerError(f"{path}: cannot write {what} ({e.strerror})") from None
