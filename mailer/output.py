@@ -37,10 +37,12 @@ def table(
     if sys.stdout.isatty():
         from rich.console import Console
         from rich.table import Table
+        from rich.text import Text
 
-        t = Table(*headers, title=title, show_lines=False)
+        # Text, not str: rich would read "[/b]" in a name as its own markup.
+        t = Table(*headers, title=Text(title) if title else None, show_lines=False)
         for row in rows:
-            t.add_row(*row)
+            t.add_row(*(Text(cell) for cell in row))
         Console().print(t)
         return
     if title:
