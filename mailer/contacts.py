@@ -237,6 +237,9 @@ def show_org(db: Database, ref: str) -> dict[str, Any]:
     return record
 
 
+_ID = re.compile(r"[0-9]{1,18}")
+
+
 def resolve_org(db: Database, ref: str) -> dict[str, Any]:
     """Find one organization by id, exact name, short name or email address.
 
@@ -244,7 +247,7 @@ def resolve_org(db: Database, ref: str) -> dict[str, Any]:
     """
     ref = ref.strip()
     found: list[dict[str, Any]] = []
-    if ref.isdigit():
+    if _ID.fullmatch(ref):  # not isdigit(): that takes "²" and "٣", and numbers past SQLite's
         found = list(db.query("SELECT * FROM organization WHERE id = ?", [int(ref)]))
     if not found and "@" in ref:
         found = list(

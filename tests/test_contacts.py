@@ -93,6 +93,10 @@ def test_resolve_by_id_name_short_name_and_email(db: Database) -> None:
         assert resolve_org(db, ref)["id"] == oid
     with pytest.raises(NotFound, match="no organization matches 'nobody'"):
         resolve_org(db, "nobody")
+    # Only ASCII digits in SQLite's range are an id; the rest are names that match nothing.
+    for ref in ("99999999999999999999999", "\u00b2", "\u0661", f"{oid}\u0663"):
+        with pytest.raises(NotFound, match="no organization matches"):
+            resolve_org(db, ref)
 
 
 def test_ambiguous_reference_lists_candidates(db: Database) -> None:
