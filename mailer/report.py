@@ -13,6 +13,7 @@ import csv
 import html
 import io
 import json
+import re
 import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass
@@ -318,6 +319,18 @@ def _label(e: Signatory, with_country: bool) -> str:
     return f"{e.name}, {e.country_name}" if with_country and e.country_name else e.name
 
 
+# Characters Markdown would act on inside a list item, and a start that would open a
+# nested list or a quote ("1. ", "- ", "+ "): each escaped with a backslash.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|&~!])")
+_MD_LEADING = re.compile(r"^(\d*)([.)+-])(?=\s|$)")
+
+
+def markdown_text(text: str) -> str:
+    """``text`` as a line of Markdown that shows these characters, not formatting
+    (without spaces at either end, which Markdown drops or reads as a code block)."""
+    return _MD_LEADING.sub(r"\1\\\2", _MD_SPECIAL.sub(r"\\\1", text.strip()))
+
+
 def format_signatories(
     entries: list[Signatory],
     *,
@@ -353,7 +366,8 @@ def format_signatories(
             parts.append(statement.strip())
         parts += [f"<h2>{html.escape(title)}</h2>", f"<ol>\n{items}\n</ol>", "</section>"]
         return "\n".join(parts) + "\n"
-    lines = [f"{e.n}. {_label(e, with_country)}" for e in entries]
+    escape = markdown_text if fmt == "md" else str
+    lines = [f"{e.n}. {escape(_label(e, with_country))}" for e in entries]
     head = f"## {title}" if fmt == "md" else title
     body = "\n".join([head, "", *lines])
     return (f"{statement.strip()}\n\n{body}" if statement else body) + "\n"

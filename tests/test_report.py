@@ -24,6 +24,7 @@ from mailer.report import (
     campaign_status,
     format_signatories,
     heading,
+    markdown_text,
     near_duplicates,
     signatories,
     sort_key,
@@ -339,3 +340,19 @@ def test_numbers_are_one_to_n_and_no_org_twice(
     }
     assert {e.org_id for e in entries} == current
     db.close()
+
+
+NAME_CHARACTERS = st.sampled_from(list("ab \tZ09.)(-+=:;'\"\\`*_[]<>#|&~!{}@/%$^?,") + ["é", "ш"])
+
+
+@given(st.text(NAME_CHARACTERS, min_size=1, max_size=30).filter(str.strip))
+def test_a_name_in_a_markdown_list_shows_exactly_as_written(name: str) -> None:
+    from html import unescape
+
+    from mailer.render import _markdown
+
+    rendered = _markdown().render(f"1. {markdown_text(name)}\n")
+    match = re.fullmatch(r"<ol>\n<li>(.*)</li>\n</ol>\n", rendered, re.DOTALL)
+    assert match, rendered
+    assert "<" not in match[1]  # no element of its own: no emphasis, link, nested list
+    assert unescape(match[1]) == name.strip()  # Markdown drops spaces at either end
