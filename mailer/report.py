@@ -395,6 +395,10 @@ def publishable_list(
             lang = normalize_language(lang)
         except ValueError as e:
             raise MailerError(str(e)) from None
+    if lang.split("-")[0] == "sr" and other_serbian_script(lang) is None:
+        # Serbian in no script ("sr", "sr-RS"): the campaign's, else Latin, for the
+        # heading, the country names and the organizations' names alike.
+        lang = negotiate([lang], json.loads(campaign["languages"]), "sr-Latn")
     entries = signatories(db, campaign, lang=lang, order=order)
     statement = public_statement(settings, campaign, lang, fmt=fmt) if with_statement else None
     text = format_signatories(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import mailbox
+import re
 import shutil
 from email import message_from_bytes
 from email.header import decode_header, make_header
@@ -373,9 +374,11 @@ def test_signatories_csv_country_order_and_language_fallbacks(campaign: Path, ru
     assert rows[0] == "n,org_id,name,country,country_name,signed_at"
     assert [r.split(",")[3] for r in rows[1:]] == ["MX", "RS", "GB"]  # Mexico, Serbia, UK
     assert [r.split(",")[0] for r in rows[1:]] == ["1", "2", "3"]
-    serbian = run("signatories", SLUG, "--lang", "sr", "--with-statement")
+    serbian = run("signatories", SLUG, "--lang", "sr", "--with-statement", "--with-country")
     assert serbian.exit_code == 0, serbian.stderr
     assert serbian.stdout.startswith("Za mir") and "Organizacije potpisnice" in serbian.stdout
+    assert "Meksiko" in serbian.stdout and "Мексико" not in serbian.stdout  # one script
+    assert not re.search("[\u0400-\u04ff]", serbian.stdout)
     british = run("signatories", SLUG, "--lang", "en-GB", "--format", "html")
     assert "<h2>Signing organizations</h2>" in british.stdout and 'lang="en-GB"' in british.stdout
     arabic = run("signatories", SLUG, "--lang", "ar", "--format", "html")
