@@ -1,4 +1,5 @@
-"""Files the user asks for by name: status pages, exports, previews.
+"""The user's text files: lines counted as an editor counts them, and the files
+written on request (status pages, exports, previews).
 
 One writer, so that each of them refuses the same slip: a report written over
 the database (``status --html contacts.db``) would destroy every record.
@@ -6,11 +7,24 @@ the database (``status --html contacts.db``) would destroy every record.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from pathlib import Path
 
 from mailer.errors import MailerError
 
 SQLITE_HEADER = b"SQLite format 3\x00"
+LINE_END = re.compile(r"\r\n|\r|\n")
+
+
+def numbered_lines(text: str) -> Iterator[tuple[int, str]]:
+    """(line number, line) with only CR, LF and CRLF ending a line: str.splitlines also
+    breaks at form feeds, U+2028 and others, which shifts every number after them
+    (and splits a value that holds one)."""
+    lines = LINE_END.split(text)
+    if lines[-1] == "":
+        lines.pop()  # the end of the last line, not one more
+    return enumerate(lines, start=1)
 
 
 def write_text_file(path: Path, text: str, what: str) -> None:

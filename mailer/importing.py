@@ -23,6 +23,7 @@ from mailer.clock import stamp
 from mailer.contacts import CONTROL, OrgInput, _unique, add_address, create_org
 from mailer.db import log_event
 from mailer.errors import MailerError, Problem, ValidationError
+from mailer.files import numbered_lines
 from mailer.lang import split_list
 
 # Export writes these columns in this order; import also reads "email".
@@ -144,7 +145,7 @@ def _vcard_rows(text: str, path: Path) -> Iterator[Row]:
     A card left open, and vCard 2.1's quoted-printable values, are refused with
     their line rather than imported wrong or dropped."""
     lines: list[tuple[int, str]] = []
-    for number, raw in enumerate(text.splitlines(), 1):
+    for number, raw in numbered_lines(text):
         if raw[:1] in (" ", "\t") and lines:
             lines[-1] = (lines[-1][0], lines[-1][1] + raw[1:])
         else:

@@ -25,6 +25,7 @@ from mailer import responses
 from mailer.contacts import kept_id
 from mailer.db import log_event
 from mailer.errors import MailerError
+from mailer.files import numbered_lines
 from mailer.inbox.parse import html_to_text
 from mailer.lang import country_codes, cyrillic_to_latin, normalize_country
 
@@ -240,7 +241,7 @@ def parse_list(text: str) -> ParsedList:
     """
     if re.search(r"(?i)<(li|p|br|div|ol|ul)\b", text):
         text = html_to_text(text)
-    lines = enumerate(text.splitlines(), start=1)
+    lines = numbered_lines(text)
     entries = [e for number, raw in lines if (e := parse_line(raw, number)) is not None]
     numbered = sum(e.numbered for e in entries)
     if numbered >= 3 and numbered * 2 >= len(entries):

@@ -17,6 +17,7 @@ from pathlib import Path
 import yaml
 
 from mailer.errors import TemplateError
+from mailer.files import numbered_lines
 from mailer.lang import (
     normalize_language,
     other_serbian_script,
@@ -202,7 +203,7 @@ def _read_toml(path: Path) -> dict:
 
 
 def _line_of(path: Path, key: str) -> int:
-    for number, line in enumerate(read_text(path).splitlines(), 1):
+    for number, line in numbered_lines(read_text(path)):
         if re.match(rf"\s*{re.escape(key)}\s*=", line):
             return number
     return 1

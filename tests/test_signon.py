@@ -86,6 +86,13 @@ def test_plain_lines_inside_a_numbered_list_are_set_aside() -> None:
     assert [e.text for e in parsed.skipped] == ["JOINT STATEMENT"]
 
 
+def test_line_numbers_count_only_line_breaks() -> None:
+    """A form feed or U+2028 inside a line neither ends it nor shifts later numbers."""
+    parsed = parse_list("1. One Party\n\x0c2. Two\u2028Union\r\n3. Three Party\r4. Four\n")
+    assert [e.line for e in parsed.entries] == [1, 2, 3, 4]
+    assert [e.name for e in parsed.entries][3] == "Four"
+
+
 def test_a_pasted_web_page_is_read_item_by_item() -> None:
     page = "<h2>Signing organizations</h2><ol><li>One &amp; Co Party, Greece</li><li>Two Union</li></ol>"
     assert [(e.name, e.country) for e in parse_list(page).entries] == [
