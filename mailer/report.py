@@ -24,7 +24,6 @@ from sqlite_utils import Database
 
 from mailer.campaigns import audience
 from mailer.config import Settings
-from mailer.contacts import kept_id
 from mailer.errors import MailerError
 from mailer.lang import (
     country_name,
@@ -83,10 +82,10 @@ def _facts(db: Database, campaign: dict[str, Any]) -> dict[int, _OrgFacts]:
     facts: dict[int, _OrgFacts] = {}
 
     def of(org_id: int) -> _OrgFacts:
-        kept = kept_id(orgs, org_id)
-        if kept not in facts:
-            facts[kept] = _OrgFacts(orgs[kept], [], [], None, [])
-        return facts[kept]
+        # merge_orgs moves every row of a merged organization to the one it kept.
+        if org_id not in facts:
+            facts[org_id] = _OrgFacts(orgs[org_id], [], [], None, [])
+        return facts[org_id]
 
     for recipient in audience(db, campaign):
         of(recipient.org.id)
@@ -108,9 +107,8 @@ def _facts(db: Database, campaign: dict[str, Any]) -> dict[int, _OrgFacts]:
     ):
         of(r["org_id"]).response = r
     for a in db.query("SELECT org_id, status FROM address"):
-        kept = kept_id(orgs, a["org_id"])
-        if kept in facts:
-            facts[kept].address_states.append(a["status"])
+        if a["org_id"] in facts:
+            facts[a["org_id"]].address_states.append(a["status"])
     return facts
 
 
@@ -282,7 +280,7 @@ def signatories(
         " AND withdrawn_at IS NULL ORDER BY at, id",
         [campaign["id"]],
     ):
-        signed.setdefault(kept_id(orgs, r["org_id"]), r)  # the earliest signature of a merged pair
+        signed[r["org_id"]] = r  # one answer per organization: merge_orgs keeps one
     rows = []
     for org_id, r in signed.items():
         org = orgs[org_id]
