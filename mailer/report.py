@@ -339,14 +339,17 @@ def format_signatories(
 ) -> str:
     """The list as text, Markdown, an HTML fragment, CSV or JSON (§4a)."""
     if fmt == "json":
-        return json.dumps(
-            [
-                {"n": e.n, "org_id": e.org_id, "name": e.name, "country": e.country}
-                | {"country_name": e.country_name, "signed_at": e.signed_at}
-                for e in entries
-            ],
-            ensure_ascii=False,
-            indent=2,
+        return (
+            json.dumps(
+                [
+                    {"n": e.n, "org_id": e.org_id, "name": e.name, "country": e.country}
+                    | {"country_name": e.country_name, "signed_at": e.signed_at}
+                    for e in entries
+                ],
+                ensure_ascii=False,
+                indent=2,
+            )
+            + "\n"
         )
     if fmt == "csv":
         out = io.StringIO()

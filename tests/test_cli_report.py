@@ -122,6 +122,7 @@ def test_send_replies_status_remind_signatories(
     result = run("sign", SLUG, "FPS", "--as", "Frente Popular de la Sierra (FPS)")
     assert result.exit_code == 0 and "Recorded" in result.stdout
     result = run("signatories", SLUG, "--format", "json")
+    assert result.stdout.endswith("]\n")  # a whole last line, like every output
     listed = json.loads(result.stdout)
     assert [e["n"] for e in listed] == list(range(1, len(listed) + 1))
     assert "Frente Popular de la Sierra (FPS)" in [e["name"] for e in listed]
