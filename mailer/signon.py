@@ -299,6 +299,7 @@ class Match:
     duplicate_of: int | None = None  # line of the first entry naming the organization
     candidates: list[Candidate] = field(default_factory=list)
     recorded: bool = False  # a signature was written (False: it was already there)
+    previous: str | None = None  # the organization's answer before this import
 
 
 @dataclass
@@ -416,18 +417,28 @@ def import_list(
 
     parsed = read_list(path)
     plan = plan_import(db, parsed.entries, create=create)
+    new_orgs: dict[
+        int, OrgInput
+    ] = {}  # checked before anything is written, so a dry run finds the same errors
+    for match in plan:
+        if match.status == "create":
+            entry = match.entry
+            try:
+                new_orgs[entry.line] = OrgInput.clean(
+                    name=entry.name, short_name=entry.short_name, country=entry.country
+                )
+            except ValueError as e:
+                raise MailerError(f"{path}:{entry.line}: {e}; nothing was imported") from None
+        elif match.status == "matched" and match.org_id is not None:
+            answer = responses.current(db, campaign["id"], match.org_id)
+            if answer and answer["withdrawn_at"] is None:
+                match.previous = answer["kind"]
     if dry_run:
         return plan, parsed.skipped
     with db.atomic():
         for match in plan:
             if match.status == "create":
-                entry = match.entry
-                try:
-                    data = OrgInput.clean(
-                        name=entry.name, short_name=entry.short_name, country=entry.country
-                    )
-                except ValueError as e:
-                    raise MailerError(f"{path}:{entry.line}: {e}; nothing was imported") from None
+                data = new_orgs[match.entry.line]
                 match.org_id, match.org_name = create_org(db, data), data.name
             if match.status in ("matched", "create"):
                 assert match.org_id is not None

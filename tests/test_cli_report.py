@@ -220,6 +220,28 @@ def test_signon_import_dry_run_then_create(campaign: Path, run: Run) -> None:
     assert again.exit_code == 0 and "(already signed)" in again.stdout
 
 
+def test_signon_import_shows_the_answer_it_replaces_and_checks_new_names_in_a_dry_run(
+    campaign: Path, run: Run
+) -> None:
+    from mailer import responses
+    from mailer.contacts import resolve_org
+
+    db = open_db(campaign / "contacts.db", create=False)
+    campaign_id = db.execute("SELECT id FROM campaign WHERE slug = ?", [SLUG]).fetchone()[0]
+    responses.record(db, campaign_id, resolve_org(db, "WLP")["id"], "declined", source="reply")
+    db.close()
+    listing = campaign / "partner.txt"
+    listing.write_text("1. Workers' League of the Plains\n2. Rogue\x1b[2J Party\n")
+    dry = run("signon", "import", SLUG, str(listing), "--dry-run")
+    assert dry.exit_code == 0, dry.stderr
+    assert "Workers' League of the Plains [name] (was declined)" in dry.stdout
+    created = run("signon", "import", SLUG, str(listing), "--dry-run", "--create")
+    assert created.exit_code == 1
+    assert (
+        created.stderr.startswith(f"Error: {listing}:2: ") and "control character" in created.stderr
+    )
+
+
 def test_signon_import_of_the_realistic_list_reports_what_it_cannot_match(
     campaign: Path, run: Run
 ) -> None:

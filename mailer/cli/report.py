@@ -207,8 +207,11 @@ def _print_plan(plan: list[Any], *, dry_run: bool) -> None:
                 f"{c.name} ({c.country or '??'}, id {c.org_id}) {c.score:g}" for c in m.candidates
             )
         else:
-            already = "" if dry_run or m.recorded else " (already signed)"
-            what = f"{m.org_name or m.entry.name} [{m.method or 'new'}]{already}"
+            what = f"{m.org_name or m.entry.name} [{m.method or 'new'}]"
+            if m.previous == "signed":
+                what += " (already signed)"
+            elif m.previous:  # a decline or a reported action is replaced: say so
+                what += f" (was {m.previous})"
         rows.append([m.entry.line, m.entry.text, status_words[m.status], what])
     table(["line", "entry", "result", "organization"], rows)
     counts = {s: sum(m.status == s for m in plan) for s in status_words}
