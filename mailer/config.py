@@ -85,6 +85,7 @@ def _up_to(limit: float, unit: str) -> Callable[[Any], float]:
 
 
 _seconds = _up_to(MAX_SECONDS, "seconds")
+days = _up_to(MAX_DAYS, "days")  # also checks `remind --after-days`
 
 
 def _rate(value: Any) -> str:
@@ -161,7 +162,7 @@ KEYS: dict[str, Key] = {
         ),
         Key(
             "smtp.defer_days",
-            _up_to(MAX_DAYS, "days"),
+            days,
             5.0,
             "Days a deferred message is retried before it fails.",
         ),

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING
 
 import click
 
 from mailer.cli import AppContext, cli, pass_app, password_prompt
-from mailer.config import MAX_DAYS
+from mailer.config import days
 from mailer.output import print_json, table
 
 if TYPE_CHECKING:
@@ -17,16 +16,17 @@ if TYPE_CHECKING:
 
 
 def _days(ctx: click.Context, param: click.Parameter, value: float) -> float:
-    if math.isnan(value):  # FloatRange lets "nan" through
-        raise click.BadParameter("expected a number of days, got 'nan'")
-    return value
+    try:
+        return days(value)  # the check of [smtp] defer_days: no NaN, no infinity
+    except ValueError as e:
+        raise click.BadParameter(str(e)) from None
 
 
 @cli.command()
 @click.argument("slug")
 @click.option(
     "--after-days",
-    type=click.FloatRange(min=0, max=MAX_DAYS),
+    type=float,
     callback=_days,
     metavar="DAYS",
     default=3,
