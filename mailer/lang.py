@@ -62,10 +62,16 @@ COUNTRY_ALIASES = {
 }
 
 
+def fold_accents(text: str) -> str:
+    """``text`` without case or accents ("Čile" → "cile"): what name matching and
+    alphabetical order ignore."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
 def _fold(text: str) -> str:
     """Case- and accent-insensitive key for country names."""
-    decomposed = unicodedata.normalize("NFKD", text.strip().casefold())
-    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
+    return " ".join(fold_accents(text).split())
 
 
 @cache

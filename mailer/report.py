@@ -14,7 +14,6 @@ import html
 import io
 import json
 import re
-import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -27,6 +26,7 @@ from mailer.config import Settings
 from mailer.errors import MailerError
 from mailer.lang import (
     country_name,
+    fold_accents,
     is_rtl,
     negotiate,
     normalize_language,
@@ -229,8 +229,7 @@ def campaign_status(db: Database, campaign: dict[str, Any]) -> dict[str, Any]:
 
 def sort_key(text: str) -> str:
     """Alphabetical order that ignores case and accents (no ICU needed)."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).strip("\"'“”«» ")
+    return fold_accents(text).strip("\"'“”«» ")
 
 
 def heading(lang: str) -> str:

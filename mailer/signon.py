@@ -27,7 +27,7 @@ from mailer.db import log_event
 from mailer.errors import MailerError
 from mailer.files import numbered_lines
 from mailer.inbox.parse import html_to_text
-from mailer.lang import country_codes, cyrillic_to_latin, normalize_country
+from mailer.lang import country_codes, cyrillic_to_latin, fold_accents, normalize_country
 
 # The heading of a signatories list, by language: written by `signatories`
 # and skipped when a list is read back.
@@ -106,9 +106,7 @@ _MORE_CYRILLIC = str.maketrans(
 def fold(text: str) -> str:
     """A matching key: case, accents, quotes, punctuation and script ignored."""
     text = unicodedata.normalize("NFKC", text).casefold().translate(_APOSTROPHES)
-    text = cyrillic_to_latin(text).translate(_MORE_CYRILLIC)
-    decomposed = unicodedata.normalize("NFKD", text)
-    kept = "".join(c for c in decomposed if not unicodedata.combining(c))
+    kept = fold_accents(cyrillic_to_latin(text).translate(_MORE_CYRILLIC))
     return " ".join(re.sub(r"[^\w]+", " ", kept).split())
 
 
