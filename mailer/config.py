@@ -210,9 +210,10 @@ def find_config(start: Path) -> Path | None:
     return None
 
 
-def _read_file(path: Path) -> dict[str, Any]:
+def read_config_file(path: Path) -> dict[str, Any]:
+    """The keys a mailer.toml sets, as written there ("db.path": "x.db")."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path}: not valid TOML: {e}") from None
     except (OSError, UnicodeDecodeError) as e:
@@ -250,7 +251,7 @@ def load_settings(
     cwd = (cwd or Path.cwd()).resolve()
     env = os.environ if env is None else env
     file = find_config(cwd)
-    from_file = _read_file(file) if file else {}
+    from_file = read_config_file(file) if file else {}
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
     for key in KEYS:

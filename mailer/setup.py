@@ -4,17 +4,22 @@ database and a templates/ skeleton, written from the package's skeleton/.
 
 from __future__ import annotations
 
+import json
 import shutil
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
-from mailer.config import CONFIG_NAME, KEYS, env_name
+from mailer.config import CONFIG_NAME, KEYS, env_name, read_config_file
 from mailer.db import open_db
-from mailer.errors import MailerError
+from mailer.errors import ConfigError, MailerError
 
 
-def config_text() -> str:
-    """mailer.toml with every key, its default and a one-line explanation."""
+def config_text(values: Mapping[str, Any] | None = None) -> str:
+    """mailer.toml with every key and a one-line explanation: the ``values`` given
+    (those of the file being rewritten), the others at their defaults."""
+    values = values or {}
     lines = [
         "# mailer configuration. Every key is optional; the values shown are the defaults.",
         "# Each key can be overridden by an environment variable, shown after it,",
@@ -27,20 +32,23 @@ def config_text() -> str:
         if sec != section:
             lines += ["", f"[{sec}]"]
             section = sec
-        default = key.default
-        if isinstance(default, bool):
-            value = "true" if default else "false"
-        elif isinstance(default, str):
-            value = f'"{default}"'
-        else:
-            value = str(default)
         lines.append(f"# {key.help} ({env_name(key.name)})")
-        lines.append(
-            f"{name} = {value}"
-            if default not in ("", 0) or isinstance(default, bool)
-            else f"# {name} = {value}"
-        )
+        if key.name in values:
+            lines.append(f"{name} = {toml_value(values[key.name])}")
+        elif key.default in ("", 0) and not isinstance(key.default, bool):
+            lines.append(f"# {name} = {toml_value(key.default)}")
+        else:
+            lines.append(f"{name} = {toml_value(key.default)}")
     return "\n".join(lines) + "\n"
+
+
+def toml_value(value: Any) -> str:
+    """A value as TOML writes it (JSON's string escapes are TOML's too)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
 
 
 def skeleton_dir() -> Path:
@@ -48,27 +56,55 @@ def skeleton_dir() -> Path:
 
 
 def init_project(folder: Path, *, force: bool = False) -> list[str]:
-    """Write the files; returns what was written. Never replaces a database."""
+    """Write the files; returns what was written.
+
+    Never replaces a database, a template or a value of mailer.toml: ``force``
+    adds what is missing and rewrites mailer.toml around the values it holds
+    (one that cannot be read is kept as mailer.toml.bak).
+    """
     config = folder / CONFIG_NAME
     templates = folder / "templates"
-    db_path = folder / "contacts.db"
     existing = [p.name for p in (config, templates) if p.exists()]
     if existing and not force:
         raise MailerError(
             f"{folder}: {' and '.join(existing)} already exist{'s' if len(existing) == 1 else ''}",
-            hint="Pass --force to rewrite them (the database is always kept).",
+            hint="Pass --force to add what is missing (nothing of yours is replaced).",
         )
+    written = []
+    values: dict[str, Any] = {}
+    if config.is_file():
+        try:
+            values = read_config_file(config)
+        except ConfigError:
+            backup = config.with_name(CONFIG_NAME + ".bak")
+            config.replace(backup)
+            written.append(f"{backup} (the unreadable mailer.toml, kept)")
+    db_path = folder / Path(str(values.get("db.path", "contacts.db"))).expanduser()
     existed = db_path.exists()
     try:
         folder.mkdir(parents=True, exist_ok=True)
         # The database first: if it is unusable, nothing else is left half written.
         open_db(db_path).close()
-        config.write_text(config_text(), encoding="utf-8")
-        shutil.copytree(skeleton_dir() / "templates", templates, dirs_exist_ok=True)
+        config.write_text(config_text(values), encoding="utf-8")
+        shutil.copytree(
+            skeleton_dir() / "templates", templates, dirs_exist_ok=True, copy_function=_copy_new
+        )
     except shutil.Error as e:  # files of the copy that could not be written, listed
         source, target, why = e.args[0][0]
         raise MailerError(f"cannot set up {folder}: {target}: {why}") from None
     except OSError as e:
         reason = f"{e.strerror} ({e.filename})" if e.strerror else str(e)
         raise MailerError(f"cannot set up {folder}: {reason}") from None
-    return [str(config), f"{templates}/", f"{db_path} (kept)" if existed else str(db_path)]
+    kept = " (values kept)" if values else ""
+    written += [
+        f"{config}{kept}",
+        f"{templates}/",
+        f"{db_path} (kept)" if existed else str(db_path),
+    ]
+    return written
+
+
+def _copy_new(source: str, target: str) -> None:
+    """Copy a skeleton file unless the user already has one there (maybe edited)."""
+    if not Path(target).exists():
+        shutil.copy2(source, target)

@@ -23,6 +23,43 @@ def test_init_refuses_to_overwrite_and_force_keeps_the_database(project: Path, r
     assert "Kept" in run("org", "list").stdout
 
 
+def test_init_force_adds_what_is_missing_and_keeps_what_the_user_made(
+    project: Path, run: Run
+) -> None:
+    assert run("init").exit_code == 0
+    config = project / "mailer.toml"
+    text = config.read_text().replace('path = "contacts.db"', 'path = "data/party.db"')
+    config.write_text(text.replace('# address = ""', 'address = "intl@party.example.org"'))
+    (project / "data").mkdir()
+    assert run("init", "--force").exit_code == 0  # creates data/party.db
+    assert run("org", "add", "Kept Party", "--email", "k@k.example.org").exit_code == 0
+    layout = project / "templates" / "layout" / "email.html.j2"
+    layout.write_text(layout.read_text() + "<!-- our own footer -->\n")
+    (project / "templates" / "layout" / "email.txt.j2").unlink()
+    forced = run("init", "--force")
+    assert forced.exit_code == 0, forced.stderr
+    assert "mailer.toml (values kept)" in forced.stdout and "party.db (kept)" in forced.stdout
+    rewritten = config.read_text()
+    assert 'path = "data/party.db"' in rewritten
+    assert 'address = "intl@party.example.org"' in rewritten
+    assert "our own footer" in layout.read_text()  # an edited template is never replaced
+    assert (project / "templates" / "layout" / "email.txt.j2").is_file()  # a missing one is back
+    assert "Kept Party" in run("org", "list").stdout
+    # A mailer.toml that cannot be read is kept aside, not lost.
+    config.write_text("[db\npath = ")
+    broken = run("init", "--force")
+    assert broken.exit_code == 0, broken.stderr
+    assert (project / "mailer.toml.bak").read_text() == "[db\npath = "
+    assert "mailer.toml.bak (the unreadable mailer.toml, kept)" in broken.stdout
+
+
+def test_a_mailer_toml_saved_with_a_byte_order_mark_is_read(project: Path, run: Run) -> None:
+    assert run("init").exit_code == 0
+    config = project / "mailer.toml"
+    config.write_bytes(b"\xef\xbb\xbf" + config.read_bytes())
+    assert run("org", "list").exit_code == 0
+
+
 def test_commands_without_a_database_say_how_to_start(project: Path, run: Run) -> None:
     result = run("org", "list")
     assert result.exit_code == 1

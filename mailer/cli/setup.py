@@ -24,7 +24,10 @@ from mailer.errors import MailerError
     help="Folder to set up.",
 )
 @click.option(
-    "--force", is_flag=True, help="Rewrite mailer.toml and templates/ (the database is kept)."
+    "--force",
+    is_flag=True,
+    help="Also where mailer.toml or templates/ exist: add what is missing, keeping"
+    " your settings, templates and database.",
 )
 def init(folder: Path, force: bool) -> None:
     """Create mailer.toml, contacts.db and a templates/ skeleton.
