@@ -75,10 +75,7 @@ class CheckReport:
 def check_campaign(db: Database, settings: Settings, campaign: dict[str, Any]) -> CheckReport:
     """Render every recipient of the audience and collect what blocks or deserves a look."""
     report = CheckReport(campaign["slug"])
-    if not settings["sender.address"]:
-        report.findings.append(
-            Finding(True, "mailer.toml", "[sender] address is not set (the From of every message)")
-        )
+    report.findings += _settings_findings(settings)
     try:
         factory = build_factory(settings, campaign, trial=True)
         reminders = build_factory(settings, campaign, wave=1, trial=True)
@@ -99,6 +96,27 @@ def check_campaign(db: Database, settings: Settings, campaign: dict[str, Any]) -
         example = f"{names[0]} and {len(names) - 1} more" if len(names) > 1 else names[0]
         report.findings.append(Finding(True, example, message, len(names)))
     return report
+
+
+def _settings_findings(settings: Settings) -> list[Finding]:
+    """What in the settings would stop `send` before its first message."""
+    from mailer.dkim import signer_from_settings
+    from mailer.transport import open_transport
+
+    found = []
+    if not settings["sender.address"]:
+        found.append(
+            Finding(True, "mailer.toml", "[sender] address is not set (the From of every message)")
+        )
+    for check in (
+        lambda: open_transport(settings, login=False),
+        lambda: signer_from_settings(settings),
+    ):
+        try:
+            check()
+        except MailerError as e:
+            found.append(Finding(True, "mailer.toml", str(e)))
+    return found
 
 
 def _check_org(

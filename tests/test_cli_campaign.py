@@ -142,6 +142,28 @@ def test_check_without_sender_blocks(with_orgs: Path, run: Run) -> None:
     assert result.exit_code == 1 and "[sender] address is not set" in result.stdout
 
 
+@pytest.mark.parametrize(
+    ("variable", "value", "blocks"),
+    [
+        ("MAILER_SMTP_URL", "smtp://relay.example.org", "sends mail unencrypted"),
+        ("MAILER_SMTP_URL", "smtps://me:pw@127.0.0.1", "password"),
+        ("MAILER_DKIM_DOMAIN", "party.example.org", "[dkim] selector and key_file are needed"),
+    ],
+)
+def test_check_blocks_on_settings_that_send_would_refuse(
+    campaign: Path,
+    run: Run,
+    monkeypatch: pytest.MonkeyPatch,
+    variable: str,
+    value: str,
+    blocks: str,
+) -> None:
+    monkeypatch.setenv(variable, value)
+    result = run("check", "peace")
+    assert result.exit_code == 1
+    assert blocks in result.stdout and "Nothing blocks" not in result.stdout
+
+
 def _front(subject_lines: str, body: str = "Hello\n") -> str:
     return f"---\n{subject_lines}---\n{body}"
 
