@@ -20,9 +20,13 @@ def now() -> datetime:
     try:
         value = datetime.fromisoformat(fixed)
     except ValueError:
+        value = None
+    # Years far from now would overflow date arithmetic (deadlines, reminder ages).
+    if value is None or not 1900 <= value.year <= 9000:
         raise ConfigError(
-            f"MAILER_NOW: expected an ISO 8601 date and time, got {fixed!r}"
-        ) from None
+            f"MAILER_NOW: expected an ISO 8601 date and time between the years 1900 and 9000,"
+            f" got {fixed!r}"
+        )
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 

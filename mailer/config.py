@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from mailer.clock import now
 from mailer.errors import ConfigError
 
 CONFIG_NAME = "mailer.toml"
@@ -266,6 +267,7 @@ def load_settings(
         if overrides and overrides.get(key) is not None:
             value, source = _parse(key, overrides[key], "command-line option"), "option"
         values[key], sources[key] = value, source
+    now()  # a bad MAILER_NOW is one error here, not one per message later
     root = file.parent if file else cwd
     return Settings(root=root, file=file, values=values, sources=sources)
 

@@ -103,12 +103,29 @@ def test_redact_hides_passwords() -> None:
 
 
 def test_init_writes_a_config_that_loads_with_every_key(initialized: Path) -> None:
-    from mailer.config import KEYS
+    from mailer.config import KEYS, read_config_file
 
-    text = (initialized / "mailer.toml").read_text()
-    for key in KEYS:
-        assert key.split(".", 1)[1] in text
-    assert load_settings(cwd=initialized, env={}).file == initialized / "mailer.toml"
+    written = read_config_file(initialized / "mailer.toml")
+    for key in KEYS.values():  # set to its default, or shown commented out when empty
+        if key.name in written:
+            assert written[key.name] == key.default, key.name
+        else:
+            assert (
+                key.default in ("", 0)
+                and f"# {key.name.split('.')[1]} = " in (initialized / "mailer.toml").read_text()
+            )
+    settings = load_settings(cwd=initialized, env={})
+    assert settings.file == initialized / "mailer.toml"
+    assert dict(settings.values) == {k: key.default for k, key in KEYS.items()}
+
+
+@pytest.mark.parametrize("value", ["yesterday", "0001-01-01", "9999-12-31T23:59:59"])
+def test_a_bad_mailer_now_is_refused_when_settings_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("MAILER_NOW", value)
+    with pytest.raises(ConfigError, match=f"MAILER_NOW: .* got '{value}'"):
+        load_settings(cwd=tmp_path, env={})
 
 
 @pytest.mark.parametrize("value", ['"many"', "-1", "2.5", "true"])
