@@ -56,6 +56,18 @@ def test_show_and_list_follow_edits_of_the_statement_folder(campaign: Path, run:
     assert not shown["title"].startswith("Corrected: ") and "fr" in shown["languages"]
 
 
+def test_a_project_folder_can_be_moved_with_its_campaigns(
+    campaign: Path, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    moved = campaign.parent / "moved"
+    shutil.move(campaign, moved)
+    monkeypatch.chdir(moved)
+    shown = json.loads(run("campaign", "show", "peace", "--json").stdout)
+    assert shown["statement_dir"] == str(moved / "templates" / "peace")
+    assert shown["title"] == "Joint statement for peace"
+    assert run("check", "peace").exit_code == 0
+
+
 def test_unknown_campaign_is_one_clear_error(initialized: Path, run: Run) -> None:
     result = run("campaign", "show", "nope")
     assert result.exit_code == 1
