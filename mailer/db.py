@@ -249,6 +249,11 @@ def database_error(error: sqlite3.DatabaseError, path: Path | str) -> MailerErro
         )
     if "readonly" in text or "read-only" in text:
         return MailerError(f"{path}: the database cannot be written ({text})")
+    if getattr(error, "sqlite_errorname", "") == "SQLITE_CANTOPEN":
+        return MailerError(
+            f"{path}: the database cannot be opened or created there ({text})",
+            hint="Is it a folder, or in a folder you may not write to? [db] path names the file.",
+        )
     return MailerError(f"{path}: not a usable SQLite database ({text})")
 
 

@@ -76,6 +76,12 @@ def test_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
         open_db(tmp_path / "c.db")
 
 
+def test_a_folder_as_the_database_is_named_as_such(tmp_path: Path) -> None:
+    with pytest.raises(MailerError, match="cannot be opened or created there") as info:
+        open_db(tmp_path)
+    assert info.value.hint and "[db] path" in info.value.hint
+
+
 def test_event_log_is_append_only(tmp_path: Path) -> None:
     db = open_db(tmp_path / "c.db")
     log_event(db, "organization", 1, "create", new={"name": "x"}, command="test")
