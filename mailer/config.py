@@ -194,13 +194,18 @@ class Settings:
     file: Path | None
     values: Mapping[str, Any]
     sources: Mapping[str, str] = field(default_factory=dict)
+    cwd: Path | None = None  # where the command runs
 
     def __getitem__(self, key: str) -> Any:
         return self.values[key]
 
     def path(self, key: str) -> Path:
-        """A path-valued key, made absolute against ``root``."""
-        return (self.root / Path(self.values[key]).expanduser()).resolve()
+        """A path-valued key made absolute: against mailer.toml's folder when it comes
+        from there (or is a default), against the current folder when it was typed in
+        an option or an environment variable, as any command-line path is."""
+        typed = self.sources.get(key) not in ("default", str(self.file))
+        base = self.cwd if typed and self.cwd else self.root
+        return (base / Path(self.values[key]).expanduser()).resolve()
 
 
 def find_config(start: Path) -> Path | None:
@@ -269,7 +274,7 @@ def load_settings(
         values[key], sources[key] = value, source
     now()  # a bad MAILER_NOW is one error here, not one per message later
     root = file.parent if file else cwd
-    return Settings(root=root, file=file, values=values, sources=sources)
+    return Settings(root=root, file=file, values=values, sources=sources, cwd=cwd)
 
 
 def secret(name: str, *, service: str, user: str, prompt: Callable[[str], str] | None) -> str:

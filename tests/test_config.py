@@ -30,6 +30,11 @@ def test_file_found_in_a_parent_and_paths_relative_to_it(tmp_path: Path) -> None
     s = load_settings(cwd=deep, env={})
     assert s.file == tmp_path / "mailer.toml"
     assert s.path("db.path") == tmp_path / "data" / "x.db"
+    assert s.path("outbox.path") == tmp_path / "outbox"  # defaults too: the project's folder
+    # Typed in the environment or an option: from where the command runs, like --db.
+    typed = load_settings(cwd=deep, env={"MAILER_DB": "here.db"}, overrides={"outbox.path": "o"})
+    assert typed.path("db.path") == deep / "here.db"
+    assert typed.path("outbox.path") == deep / "o"
 
 
 def test_precedence_option_over_env_over_file(tmp_path: Path) -> None:

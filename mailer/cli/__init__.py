@@ -43,7 +43,7 @@ class AppContext:
 
             overrides = dict(self.overrides)
             if self.db_path is not None:
-                overrides["db.path"] = str(self.db_path.resolve())
+                overrides["db.path"] = str(self.db_path)
             self._settings = load_settings(overrides=overrides)
         return self._settings
 
