@@ -8,6 +8,7 @@ Secrets never live here: passwords are read by :func:`secret` when needed.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import tomllib
@@ -247,6 +248,23 @@ def _parse(key: str, value: Any, where: str) -> Any:
         raise ConfigError(f"{where}: [{section}] {name}: {e}, got {redact(repr(value))}") from None
 
 
+# Variables read elsewhere: the clock, --debug, and the passwords (never from a file).
+OTHER_ENV = ("MAILER_NOW", "MAILER_DEBUG", "MAILER_SMTP_PASSWORD", "MAILER_IMAP_PASSWORD")
+
+
+def _check_env_names(env: Mapping[str, str]) -> None:
+    """A MAILER_* variable that is one slip away from a known name is a typo: silently
+    ignored, MAILER_SMTP_UR would send into the outbox. (Names far from every known
+    one may belong to another program, and are left alone.)"""
+    known = [*(env_name(k) for k in KEYS), *ENV_ALIASES, *OTHER_ENV]
+    for name in sorted(n for n in env if n.startswith("MAILER_") and n not in known):
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.85)
+        if close:
+            raise ConfigError(
+                f"environment variable {name} is not one mailer knows; did you mean {close[0]}?"
+            )
+
+
 def load_settings(
     *,
     cwd: Path | None = None,
@@ -256,6 +274,7 @@ def load_settings(
     """Resolve every key: option > MAILER_* env > mailer.toml > default."""
     cwd = (cwd or Path.cwd()).resolve()
     env = os.environ if env is None else env
+    _check_env_names(env)
     file = find_config(cwd)
     from_file = read_config_file(file) if file else {}
     values: dict[str, Any] = {}

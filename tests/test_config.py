@@ -78,6 +78,14 @@ def test_bad_env_value_names_the_variable(tmp_path: Path) -> None:
         load_settings(cwd=tmp_path, env={"MAILER_SMTP_CONCURRENCY": "many"})
 
 
+def test_a_misspelt_variable_is_an_error_and_another_programs_is_left_alone(
+    tmp_path: Path,
+) -> None:
+    with pytest.raises(ConfigError, match="MAILER_SMTP_UR .*did you mean MAILER_SMTP_URL"):
+        load_settings(cwd=tmp_path, env={"MAILER_SMTP_UR": "smtp://127.0.0.1"})
+    assert load_settings(cwd=tmp_path, env={"MAILER_DSN": "smtp://x"}).values["smtp.url"] == ""
+
+
 def test_parse_rate() -> None:
     assert parse_rate("30/min") == (30, 60.0)
     assert parse_rate("2/s") == (2, 1.0)
