@@ -187,6 +187,11 @@ def env_name(key: str) -> str:
     return "MAILER_" + key.replace(".", "_").upper()
 
 
+def env_names(key: str) -> list[str]:
+    """Every variable that sets ``key``: its own name, then short aliases (MAILER_DB)."""
+    return [env_name(key), *(alias for alias, k in ENV_ALIASES.items() if k == key)]
+
+
 @dataclass(frozen=True)
 class Settings:
     """Resolved configuration. ``root`` is the folder relative paths start from."""
@@ -256,7 +261,7 @@ def _check_env_names(env: Mapping[str, str]) -> None:
     """A MAILER_* variable that is one slip away from a known name is a typo: silently
     ignored, MAILER_SMTP_UR would send into the outbox. (Names far from every known
     one may belong to another program, and are left alone.)"""
-    known = [*(env_name(k) for k in KEYS), *ENV_ALIASES, *OTHER_ENV]
+    known = [*(name for k in KEYS for name in env_names(k)), *OTHER_ENV]
     for name in sorted(n for n in env if n.startswith("MAILER_") and n not in known):
         close = difflib.get_close_matches(name, known, n=1, cutoff=0.85)
         if close:
@@ -284,8 +289,7 @@ def load_settings(
         if key in from_file:
             value = _parse(key, from_file[key], str(file))
             source = str(file)
-        names = [env_name(key)] + [a for a, k in ENV_ALIASES.items() if k == key]
-        for name in names:
+        for name in env_names(key):
             if env.get(name):
                 value, source = _parse(key, env[name], f"environment variable {name}"), name
         if overrides and overrides.get(key) is not None:

@@ -11,7 +11,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from mailer.config import CONFIG_NAME, KEYS, env_name, read_config_file
+from mailer.config import CONFIG_NAME, KEYS, env_names, read_config_file
 from mailer.db import open_db
 from mailer.errors import ConfigError, MailerError
 
@@ -32,7 +32,7 @@ def config_text(values: Mapping[str, Any] | None = None) -> str:
         if sec != section:
             lines += ["", f"[{sec}]"]
             section = sec
-        lines.append(f"# {key.help} ({env_name(key.name)})")
+        lines.append(f"# {key.help} ({', '.join(env_names(key.name))})")
         if key.name in values:
             lines.append(f"{name} = {toml_value(values[key.name])}")
         elif key.default in ("", 0) and not isinstance(key.default, bool):

@@ -64,17 +64,16 @@ def cli_reference() -> str:
 
 
 def config_table() -> str:
-    from mailer.config import ENV_ALIASES, KEYS, env_name
+    from mailer.config import KEYS, env_names
+    from mailer.setup import toml_value
 
     rows = ["| key | default | environment variable | meaning |", "| --- | --- | --- | --- |"]
     for key in KEYS.values():
         section, name = key.name.split(".", 1)
-        default = key.default
-        shown = ("true" if default else "false") if isinstance(default, bool) else repr(default)
-        env = env_name(key.name) + "".join(
-            f", {a}" for a, k in ENV_ALIASES.items() if k == key.name
+        env = ", ".join(env_names(key.name))
+        rows.append(
+            f"| `[{section}] {name}` | `{toml_value(key.default)}` | `{env}` | {key.help} |"
         )
-        rows.append(f"| `[{section}] {name}` | `{shown}` | `{env}` | {key.help} |")
     return "\n".join(rows)
 
 
