@@ -146,7 +146,12 @@ KEYS: dict[str, Key] = {
             "",
             "smtp://, smtp+starttls:// or smtps://user@host:port; empty = Maildir outbox.",
         ),
-        Key("smtp.rate", _rate, "30/min", "Most messages per period: N/s, N/min, N/hour."),
+        Key(
+            "smtp.rate",
+            _rate,
+            "30/min",
+            "Most messages per period: N/s, N/min, N/hour, N/day, or unlimited.",
+        ),
         Key("smtp.concurrency", _positive_int, 4, "SMTP connections used at once."),
         Key("smtp.daily_cap", _count, 0, "Most messages a day (0 = no cap)."),
         Key(

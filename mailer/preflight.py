@@ -16,13 +16,14 @@ from typing import Any
 from sqlite_utils import Database
 
 from mailer.campaigns import addresses, select_orgs
+from mailer.clock import now
 from mailer.config import Settings
 from mailer.contacts import resolve_org
 from mailer.errors import MailerError, NotFound
 from mailer.inbox.parse import decode_header_value
 from mailer.lang import best_match, normalize_language
 from mailer.models import Org, Recipient
-from mailer.render import MessageFactory, build_factory
+from mailer.render import MessageFactory, build_factory, campaign_deadline
 
 PREVIEW_TOKEN = "previewpage2"  # letters of tokens.ALPHABET, as a real token
 HIDDEN_HEADERS = {"mime-version", "content-type", "content-transfer-encoding"}
@@ -82,6 +83,11 @@ def check_campaign(db: Database, settings: Settings, campaign: dict[str, Any]) -
     except MailerError as e:
         report.findings.append(Finding(True, "statement", str(e)))
         return report
+    deadline = campaign_deadline(campaign, factory.statement)
+    if deadline and deadline < now().date():
+        report.findings.append(
+            Finding(False, "deadline", f"{deadline.isoformat()} is already past")
+        )
     errors: dict[str, list[str]] = {}
     orgs = select_orgs(db, campaign, include_opted_out=True)
     by_org = addresses(db, [o["id"] for o in orgs])

@@ -132,7 +132,16 @@ def test_check_passes_and_lists_information(campaign: Path, run: Run) -> None:
         "press@nwpa.example.org is unsubscribed: skipped",
     ) in problems
     assert any("none of its languages (ru)" in what for _, what in problems)
+    assert ("deadline", "2026-12-10 is already past") not in problems
     assert "Nothing blocks" in run("check", "peace").stdout
+
+
+def test_check_notes_a_deadline_already_past(
+    campaign: Path, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MAILER_NOW", "2026-12-11T09:00:00")
+    result = run("check", "peace")
+    assert result.exit_code == 0 and "2026-12-10 is already past" in result.stdout
 
 
 def test_check_blocks_on_missing_address_and_template_error(campaign: Path, run: Run) -> None:

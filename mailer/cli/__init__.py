@@ -151,7 +151,7 @@ def cli(ctx: click.Context, db_path: Path | None, debug: bool) -> None:
     """Send multilingual statements to organizations and track who signs.
 
     \b
-    A first run, with nothing sent anywhere (mail goes to ./outbox):
+    A first run, with nothing sent anywhere (mail goes to ./mailer-demo/outbox):
       mailer demo
     Your own campaign:
       mailer init
