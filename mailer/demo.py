@@ -1,14 +1,19 @@
-"""The demo's data: a ready folder and example replies that answer the
-messages the demo really sent (so matching and classifying are real too).
+"""The demo: a ready folder, the commands it runs, and example replies that
+answer the messages the demo really sent (so matching and classifying are real too).
 
-The CLI's ``mailer demo`` runs the ordinary commands over this; nothing here
+The CLI's ``mailer demo`` runs :func:`steps` as ordinary commands; nothing here
 sends mail or prints.
 """
 
 from __future__ import annotations
 
 import mailbox
+import os
 import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
 from email.header import Header
 from email.parser import HeaderParser
 from email.utils import format_datetime, parseaddr
@@ -17,13 +22,67 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from mailer.clock import now
+from mailer.clock import now, stamp
+from mailer.config import CONFIG_NAME
+from mailer.db import open_db
 from mailer.errors import MailerError
-from mailer.setup import init_project
+from mailer.setup import config_text, init_project
 from mailer.tokens import reply_address
 
 SLUG = "peace-statement"
 SENDER = ("International Department (demo)", "intl@party.example.org")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One command of the demo, and what to do first (returning what to tell the user)."""
+
+    args: tuple[str, ...]
+    before: Callable[[], str] | None = None
+
+
+def steps() -> list[Step]:
+    """The story, run in the demo folder: import, send, replies, status, reminders, list."""
+    return [
+        Step(("org", "import", "organizations.csv")),
+        Step(("org", "list", "--tag", "balkans")),
+        Step(("campaign", "new", SLUG, "--statement", f"templates/{SLUG}")),
+        Step(("check", SLUG)),
+        Step(("preview", SLUG, "--org", "RPSB")),
+        Step(("send", SLUG)),
+        Step(("inbox", "import", "replies.mbox"), _example_replies),
+        Step(("status", SLUG)),
+        Step(("remind", SLUG), _four_days_later),
+        Step(("signatories", SLUG, "--with-country")),
+    ]
+
+
+def _example_replies() -> str:
+    with open_db(Path("contacts.db")) as db:
+        write_replies(db, Path("."))
+    return "example replies answering the sent messages: replies.mbox"
+
+
+def _four_days_later() -> str:
+    os.environ["MAILER_NOW"] = stamp(now() + timedelta(days=4))  # the clock every command reads
+    return "four days later…"
+
+
+@contextmanager
+def own_environment() -> Iterator[None]:
+    """Only the demo folder's own settings: a MAILER_* variable of the user's (their
+    database, their SMTP server) must not reach the demo's commands. MAILER_NOW and
+    MAILER_DEBUG are kept; everything is as before once the demo ends."""
+    saved = {k: v for k, v in os.environ.items() if k.startswith("MAILER_")}
+    for name in saved:
+        if name not in ("MAILER_NOW", "MAILER_DEBUG"):
+            del os.environ[name]
+    try:
+        yield
+    finally:
+        for name in [k for k in os.environ if k.startswith("MAILER_")]:
+            del os.environ[name]
+        os.environ.update(saved)
 
 
 def examples_dir() -> Path:
@@ -39,11 +98,8 @@ def prepare_folder(folder: Path) -> None:
             hint="Remove it, or name another folder: `mailer demo FOLDER`.",
         )
     init_project(folder)
-    config = folder / "mailer.toml"
-    text = config.read_text(encoding="utf-8")
-    text = text.replace('# name = ""', f'name = "{SENDER[0]}"', 1)
-    text = text.replace('# address = ""', f'address = "{SENDER[1]}"', 1)
-    config.write_text(text, encoding="utf-8")
+    sender = {"sender.name": SENDER[0], "sender.address": SENDER[1]}
+    (folder / CONFIG_NAME).write_text(config_text(sender), encoding="utf-8")
     shutil.copy(examples_dir() / "organizations.csv", folder / "organizations.csv")
     shutil.copytree(
         examples_dir() / "statements" / SLUG, folder / "templates" / SLUG, dirs_exist_ok=True
