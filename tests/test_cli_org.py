@@ -53,6 +53,17 @@ def test_init_force_adds_what_is_missing_and_keeps_what_the_user_made(
     assert "mailer.toml.bak (the unreadable mailer.toml, kept)" in broken.stdout
 
 
+def test_commands_work_from_a_subfolder_of_the_project(
+    with_orgs: Path, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sub = with_orgs / "templates" / "layout"
+    monkeypatch.chdir(sub)
+    listed = run("org", "list", "--json")
+    assert listed.exit_code == 0, listed.stderr
+    assert len(json.loads(listed.stdout)) == 30  # the project's database, found from below
+    assert not (sub / "contacts.db").exists()
+
+
 def test_a_mailer_toml_saved_with_a_byte_order_mark_is_read(project: Path, run: Run) -> None:
     assert run("init").exit_code == 0
     config = project / "mailer.toml"
