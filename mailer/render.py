@@ -639,7 +639,7 @@ class MessageFactory:
         )
 
     def _base_context(self, lang: str) -> dict[str, Any]:
-        sender = {"name": self._name or self._address, "address": self._address}
+        sender = sender_variables(self._name, self._address)
         return base_context(self.campaign, self._deadline, lang, wave=self.wave, sender=sender)
 
     def _frame(
@@ -844,6 +844,11 @@ def campaign_variables(
     }
 
 
+def sender_variables(name: str | None, address: str | None) -> dict[str, Any]:
+    """``sender.*`` in templates: the name falls back to the address."""
+    return {"name": name or address, "address": address}
+
+
 def base_context(
     campaign: Mapping[str, Any],
     deadline: date | None,
@@ -883,9 +888,9 @@ def public_statement(
     # Personal paragraphs become blank lines, so errors still name the file's lines.
     parts = re.split(r"(\n\s*\n)", text.padded_body)
     public = "".join("\n" * p.count("\n") if _PERSONAL.search(p) else p for p in parts)
-    address, name = settings["sender.address"], settings["sender.name"]
+    address = settings["sender.address"]
     sender = (
-        {"name": name or address, "address": address}
+        sender_variables(settings["sender.name"], address)
         if address
         else TEXT_ENV.undefined(hint="sender has no value: [sender] address is not set")
     )
