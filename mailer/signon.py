@@ -238,7 +238,7 @@ def parse_list(text: str) -> ParsedList:
     are a title or a note rather than organizations, and are set aside.
     """
     if re.search(r"(?i)<(li|p|br|div|ol|ul)\b", text):
-        text = html_to_text(text)
+        text = html_to_text(text, limit=None)  # a saved web page may be large
     lines = numbered_lines(text)
     entries = [e for number, raw in lines if (e := parse_line(raw, number)) is not None]
     numbered = sum(e.numbered for e in entries)

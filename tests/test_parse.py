@@ -58,6 +58,8 @@ def test_html_only_reply_keeps_blockquotes_as_quotes() -> None:
     assert parsed.text.splitlines()[0] == "Firmamos & saludamos"
     assert "> Old" in parsed.text
     assert parsed.new_text == "Firmamos & saludamos"
+    inline = parse_message(b"Content-Type: text/html\n\n<p>We <b>sign</b> the statement.</p>")
+    assert inline.text == "We sign the statement."  # words either side of a tag stay apart
 
 
 def test_unknown_charset_and_8bit_headers_fall_back() -> None:

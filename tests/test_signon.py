@@ -99,6 +99,9 @@ def test_a_pasted_web_page_is_read_item_by_item() -> None:
         ("One & Co Party", "GR"),
         ("Two Union", None),
     ]
+    # Words either side of an inline tag stay apart; a large saved page is read whole.
+    page = "<style>" + "p {}" * 600_000 + "</style><ol><li>Harbour <b>Dockers</b> Union</li></ol>"
+    assert [e.name for e in parse_list(page).entries] == ["Harbour Dockers Union"]
 
 
 def test_fold_ignores_case_accents_quotes_and_script() -> None:

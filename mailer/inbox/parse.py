@@ -532,16 +532,19 @@ class _HtmlText(HTMLParser):
     def handle_data(self, data: str) -> None:
         if self.skip:
             return
-        text = " ".join(data.split()) if not data.isspace() else " "
+        # Runs of white space become one space, kept at the edges: "Harbour <b>Dockers</b>"
+        # is two words. Lines are stripped at the end.
+        text = re.sub(r"\s+", " ", data)
         if self.quote and (not self.out or self.out[-1].endswith("\n")):
-            text = "> " * self.quote + text
+            text = "> " * self.quote + text.lstrip()
         self.out.append(text)
 
 
-def html_to_text(html: str) -> str:
+def html_to_text(html: str, limit: int | None = MAX_HTML_CHARS) -> str:
+    """The text of an HTML mail part (or, with ``limit`` None, a whole saved web page)."""
     parser = _HtmlText()
     try:
-        parser.feed(html[:MAX_HTML_CHARS])
+        parser.feed(html[:limit])
         parser.close()
     except Exception:  # noqa: BLE001 (broken HTML: keep what was read)
         pass
