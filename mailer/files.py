@@ -29,11 +29,13 @@ def numbered_lines(text: str) -> Iterator[tuple[int, str]]:
 
 def write_text_file(path: Path, text: str, what: str) -> None:
     """Write ``text`` (UTF-8) to ``path``; ``what`` names it in errors ("the report")."""
-    try:
-        with open(path, "rb") as existing:
-            is_database = existing.read(len(SQLITE_HEADER)) == SQLITE_HEADER
-    except OSError:  # none yet, or unreadable: the write below says what is wrong
-        is_database = False
+    is_database = False
+    if path.is_file():  # not a pipe (--html >(…)): reading that would wait for ever
+        try:
+            with open(path, "rb") as existing:
+                is_database = existing.read(len(SQLITE_HEADER)) == SQLITE_HEADER
+        except OSError:  # unreadable: the write below says what is wrong
+            pass
     if is_database:
         raise MailerError(
             f"{path} is a database, not a file for {what}",

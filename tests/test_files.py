@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -35,3 +37,13 @@ def test_write_text_file_writes_but_never_over_a_database(tmp_path: Path) -> Non
     with pytest.raises(MailerError, match="is a database, not a file for the report"):
         write_text_file(database, "<p>", "the report")
     assert database.read_bytes().startswith(b"SQLite format 3\x00")
+
+
+def test_write_text_file_writes_to_a_pipe(tmp_path: Path) -> None:
+    """`status --html >(…)` names a pipe: it is written, never read first."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    with ThreadPoolExecutor(1) as pool:
+        reader = pool.submit(fifo.read_text, encoding="utf-8")
+        write_text_file(fifo, "<p>page</p>", "the report")
+        assert reader.result(timeout=10) == "<p>page</p>"
