@@ -20,7 +20,6 @@ from sqlite_utils import Database
 from mailer import contacts, responses
 from mailer.clock import stamp
 from mailer.db import log_event
-from mailer.inbox.parse import canonical_address
 from mailer.models import ReplyClass
 
 if TYPE_CHECKING:
@@ -103,7 +102,7 @@ def respond(db: Database, reply: dict[str, Any], cls: ReplyClass) -> list[dict[s
 
 def _addresses(db: Database, bounce: BounceInfo | None) -> list[int]:
     """Our addresses among the bounce's failed recipients (when no sent message matched)."""
-    emails = [canonical_address(e) for e in (bounce.recipients if bounce else [])]
+    emails = [contacts.email_key(e) for e in (bounce.recipients if bounce else [])]
     if not emails:
         return []
     marks = ",".join("?" * len(emails))

@@ -23,7 +23,7 @@ from email.policy import compat32
 from html.parser import HTMLParser
 from itertools import islice
 
-from mailer.contacts import normalize_email
+from mailer.contacts import email_key
 from mailer.inbox.quotes import strip_reply
 
 MAX_HEADER_CHARS = 8_000  # of one decoded header value
@@ -264,19 +264,7 @@ def _parse_from(value: str) -> tuple[str | None, str | None]:
     if "@" not in addr:
         found = addresses_in(value)
         addr = found[0] if found else ""
-    return (name.strip() or None), (canonical_address(addr) if addr else None)
-
-
-def canonical_address(addr: str) -> str:
-    """The address as mailer.contacts stores it, so a reply finds its organization.
-
-    ``intl@xn--bcher-kva.de`` (how mail servers write it) becomes ``intl@bücher.de``;
-    an address the validator refuses is kept, lower-cased: it is still evidence.
-    """
-    try:
-        return normalize_email(addr)
-    except ValueError:
-        return addr.lower()
+    return (name.strip() or None), (email_key(addr) if addr else None)
 
 
 def addresses_in(text: str) -> list[str]:
