@@ -343,6 +343,7 @@ class _Run:
         ready += self._fresh_rows(recipients)
         ready = ready[: self._allowance(len(ready))]
         self._load_orgs(recipients, ready)
+        self._preflight(ready)  # an error every message has stops the dry run as it stops a send
         s.total = len(ready) + len(blocked)
         s.previously_sent = queue.count_states(self.db, self.campaign["id"], self.wave).get(
             "sent", 0

@@ -271,3 +271,28 @@ def test_rate_limits_through_the_cli(campaign, run, smtpd, monkeypatch):
     assert elapsed >= 0.9
     fast = run("send", campaign, "--json", "--rate", "unlimited", "--concurrency", "1")
     assert json.loads(fast.stdout)["sent"] == total - 4
+
+
+def test_a_statement_broken_for_everyone_stops_the_dry_run_as_it_stops_a_send(
+    campaign, run, project
+):
+    text = project / "templates" / "example-call" / "en.md"
+    lines = text.read_text(encoding="utf-8").splitlines()
+    text.write_text("\n".join([*lines, "{% if %}"]) + "\n", encoding="utf-8")
+    for args in (["--dry-run"], []):
+        result = run("send", campaign, *args)
+        assert result.exit_code == 1, result.stdout
+        assert result.stderr.startswith(f"Error: {text}:{len(lines) + 1}: ")
+    assert not (project / "outbox").exists()
+
+
+def test_a_run_that_stops_partway_says_what_is_left_and_exits_1(campaign, run, project):
+    (project / "outbox").mkdir()
+    (project / "outbox" / "new").write_text("in the way")  # the Maildir cannot be written
+    result = run("send", campaign)
+    assert result.exit_code == 1
+    assert "sending stopped: cannot write to" in result.stderr
+    total = audience_size(run)
+    assert f"{total} message(s) were not attempted; run `mailer send {campaign}` again" in (
+        result.stderr
+    )
