@@ -544,9 +544,7 @@ class _Worker:
                     self._put_back(row)
                     return
                 await self._one(row)
-        finally:
-            if self.ahead is not None:
-                self._put_back(self.ahead[0])
+        finally:  # a row built ahead stays queued in the database: nothing to undo
             self.ledger.leave()
             self.ledger.flush()
             await self.connection.close()
