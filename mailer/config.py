@@ -216,7 +216,14 @@ class Settings:
         an option or an environment variable, as any command-line path is."""
         typed = self.sources.get(key) not in ("default", str(self.file))
         base = self.cwd if typed and self.cwd else self.root
-        return (base / Path(self.values[key]).expanduser()).resolve()
+        value = self.values[key]
+        try:
+            return (base / Path(value).expanduser()).resolve()
+        except (RuntimeError, ValueError) as e:  # "~nobody/x": no such home; a NUL byte
+            section, name = key.split(".", 1)
+            raise ConfigError(
+                f"[{section}] {name} {value!r} ({self.sources.get(key)}): not a usable path ({e})"
+            ) from None
 
 
 def find_config(start: Path) -> Path | None:
@@ -280,12 +287,21 @@ def load_settings(
     cwd: Path | None = None,
     env: Mapping[str, str] | None = None,
     overrides: Mapping[str, Any] | None = None,
+    project: Path | None = None,
 ) -> Settings:
-    """Resolve every key: option > MAILER_* env > mailer.toml > default."""
+    """Resolve every key: option > MAILER_* env > mailer.toml > default.
+
+    mailer.toml is the nearest one from ``cwd`` up, or, for ``project`` (the folder
+    `init` sets up), that folder's own, if it has one.
+    """
     cwd = (cwd or Path.cwd()).resolve()
     env = os.environ if env is None else env
     _check_env_names(env)
-    file = find_config(cwd)
+    if project is None:
+        file = find_config(cwd)
+    else:
+        project = project.resolve()
+        file = project / CONFIG_NAME if (project / CONFIG_NAME).is_file() else None
     from_file = read_config_file(file) if file else {}
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
@@ -301,7 +317,7 @@ def load_settings(
             value, source = _parse(key, overrides[key], "command-line option"), "option"
         values[key], sources[key] = value, source
     now()  # a bad MAILER_NOW is one error here, not one per message later
-    root = file.parent if file else cwd
+    root = file.parent if file else (project or cwd)
     return Settings(root=root, file=file, values=values, sources=sources, cwd=cwd)
 
 

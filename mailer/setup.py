@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import json
 import shutil
+import tomllib
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from mailer.config import CONFIG_NAME, KEYS, env_names, read_config_file
+from mailer.config import CONFIG_NAME, KEYS, env_names, load_settings, read_config_file
 from mailer.db import open_db
-from mailer.errors import ConfigError, MailerError
+from mailer.errors import MailerError
 
 
 def config_text(values: Mapping[str, Any] | None = None) -> str:
@@ -55,12 +56,16 @@ def skeleton_dir() -> Path:
     return Path(str(resources.files("mailer") / "skeleton"))
 
 
-def init_project(folder: Path, *, force: bool = False) -> list[str]:
+def init_project(
+    folder: Path, *, force: bool = False, overrides: Mapping[str, Any] | None = None
+) -> list[str]:
     """Write the files; returns what was written.
 
     Never replaces a database, a template or a value of mailer.toml: ``force``
-    adds what is missing and rewrites mailer.toml around the values it holds
-    (one that cannot be read is kept as mailer.toml.bak).
+    adds what is missing and rewrites mailer.toml around the values it holds.
+    One that is not TOML at all is kept as mailer.toml.bak; one with a wrong key
+    or value is an error to fix first. The database is the one the settings
+    name (mailer.toml, MAILER_DB, --db), so the next command finds it.
     """
     config = folder / CONFIG_NAME
     templates = folder / "templates"
@@ -70,16 +75,36 @@ def init_project(folder: Path, *, force: bool = False) -> list[str]:
             f"{folder}: {' and '.join(existing)} already exist{'s' if len(existing) == 1 else ''}",
             hint="Pass --force to add what is missing (nothing of yours is replaced).",
         )
-    written = []
-    values: dict[str, Any] = {}
-    if config.is_file():
-        try:
-            values = read_config_file(config)
-        except ConfigError:
-            backup = config.with_name(CONFIG_NAME + ".bak")
-            config.replace(backup)
-            written.append(f"{backup} (the unreadable mailer.toml, kept)")
-    db_path = folder / Path(str(values.get("db.path", "contacts.db"))).expanduser()
+    backup = config.with_name(CONFIG_NAME + ".bak")
+    broken = config.is_file() and not _is_toml(config)
+    if broken:
+        config.replace(backup)
+    try:
+        written = _write_project(folder, overrides)
+    except BaseException:
+        if broken and not config.exists():
+            backup.replace(config)  # nothing was set up: leave the folder as it was
+        raise
+    if broken:
+        written.insert(0, f"{backup} (the mailer.toml that was not TOML, kept)")
+    return written
+
+
+def _is_toml(path: Path) -> bool:
+    try:
+        tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return False
+    except OSError:  # unreadable: reading it for its values says so
+        return True
+    return True
+
+
+def _write_project(folder: Path, overrides: Mapping[str, Any] | None) -> list[str]:
+    config = folder / CONFIG_NAME
+    templates = folder / "templates"
+    values = read_config_file(config) if config.is_file() else {}
+    db_path = load_settings(project=folder, overrides=overrides).path("db.path")
     existed = db_path.exists()
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -96,12 +121,11 @@ def init_project(folder: Path, *, force: bool = False) -> list[str]:
         reason = f"{e.strerror} ({e.filename})" if e.strerror else str(e)
         raise MailerError(f"cannot set up {folder}: {reason}") from None
     kept = " (values kept)" if values else ""
-    written += [
+    return [
         f"{config}{kept}",
         f"{templates}/",
         f"{db_path} (kept)" if existed else str(db_path),
     ]
-    return written
 
 
 def _copy_new(source: str, target: str) -> None:

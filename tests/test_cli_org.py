@@ -45,12 +45,37 @@ def test_init_force_adds_what_is_missing_and_keeps_what_the_user_made(
     assert "our own footer" in layout.read_text()  # an edited template is never replaced
     assert (project / "templates" / "layout" / "email.txt.j2").is_file()  # a missing one is back
     assert "Kept Party" in run("org", "list").stdout
-    # A mailer.toml that cannot be read is kept aside, not lost.
+    # A key mailer does not know is for the user to fix: nothing is set aside or lost.
+    config.write_text(rewritten + "backup = true\n")
+    unknown = run("init", "--force")
+    assert unknown.exit_code == 1 and "unknown key [dkim] backup" in unknown.stderr
+    assert config.read_text().endswith("backup = true\n")
+    assert not (project / "mailer.toml.bak").exists()
+    # A mailer.toml that is not TOML at all is kept aside, not lost...
+    (project / "contacts.db").write_text("no database")
     config.write_text("[db\npath = ")
+    refused = run("init", "--force")  # ...unless the set-up fails: then all is as it was
+    assert refused.exit_code == 1 and "not a usable SQLite database" in refused.stderr
+    assert config.read_text() == "[db\npath = " and not (project / "mailer.toml.bak").exists()
+    (project / "contacts.db").unlink()
     broken = run("init", "--force")
     assert broken.exit_code == 0, broken.stderr
     assert (project / "mailer.toml.bak").read_text() == "[db\npath = "
-    assert "mailer.toml.bak (the unreadable mailer.toml, kept)" in broken.stdout
+    assert "mailer.toml.bak (the mailer.toml that was not TOML, kept)" in broken.stdout
+
+
+def test_init_creates_the_database_that_db_or_mailer_db_names(
+    project: Path, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = run("--db", "party.db", "init")
+    assert result.exit_code == 0, result.stderr
+    assert (project / "party.db").is_file() and not (project / "contacts.db").exists()
+    monkeypatch.setenv("MAILER_DB", "party.db")
+    assert run("org", "list").exit_code == 0  # the next command finds it
+    monkeypatch.setenv("MAILER_DB", "~nobody-at-all/x.db")
+    odd = run("org", "list")
+    assert odd.exit_code == 1
+    assert odd.stderr.startswith("Error: [db] path '~nobody-at-all/x.db' (MAILER_DB): not a usable")
 
 
 def test_commands_work_from_a_subfolder_of_the_project(

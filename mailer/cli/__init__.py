@@ -31,8 +31,7 @@ if TYPE_CHECKING:
 class AppContext:
     """Opens configuration and database lazily: --help and init need neither."""
 
-    db_path: Path | None = None
-    overrides: dict[str, Any] = field(default_factory=dict)
+    overrides: dict[str, Any] = field(default_factory=dict)  # options that set a key
     _settings: Settings | None = None
     _db: Database | None = None
 
@@ -41,10 +40,7 @@ class AppContext:
         if self._settings is None:
             from mailer.config import load_settings
 
-            overrides = dict(self.overrides)
-            if self.db_path is not None:
-                overrides["db.path"] = str(self.db_path)
-            self._settings = load_settings(overrides=overrides)
+            self._settings = load_settings(overrides=self.overrides)
         return self._settings
 
     @property
@@ -161,7 +157,7 @@ def cli(ctx: click.Context, db_path: Path | None, debug: bool) -> None:
       mailer inbox import ~/Mail/replies.mbox
       mailer status my-call
     """
-    ctx.obj = AppContext(db_path=db_path)
+    ctx.obj = AppContext(overrides={"db.path": str(db_path)} if db_path else {})
 
 
 def _register() -> None:

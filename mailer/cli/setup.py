@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from mailer.cli import cli
+from mailer.cli import AppContext, cli, pass_app
 from mailer.errors import MailerError
 
 
@@ -26,7 +26,8 @@ from mailer.errors import MailerError
     help="Also where mailer.toml or templates/ exist: add what is missing, keeping"
     " your settings, templates and database.",
 )
-def init(folder: Path, force: bool) -> None:
+@pass_app
+def init(app: AppContext, folder: Path, force: bool) -> None:
     """Create mailer.toml, contacts.db and a templates/ skeleton.
 
     \b
@@ -35,7 +36,7 @@ def init(folder: Path, force: bool) -> None:
     """
     from mailer.setup import init_project
 
-    for path in init_project(folder, force=force):
+    for path in init_project(folder, force=force, overrides=app.overrides):
         click.echo(f"wrote {path}")
     click.echo("Next: `mailer org import FILE` or `mailer org add NAME --email …`.")
 
@@ -55,10 +56,10 @@ def demo(folder: Path) -> None:
     """
     from mailer.demo import own_environment, prepare_folder, steps
 
-    prepare_folder(folder)
-    click.secho(f"Set up {folder}/ with mailer.toml, contacts.db and templates/.", bold=True)
-    os.chdir(folder)
     with own_environment():
+        prepare_folder(folder)
+        click.secho(f"Set up {folder}/ with mailer.toml, contacts.db and templates/.", bold=True)
+        os.chdir(folder)
         for step in steps():
             if step.before:
                 click.secho(f"\n({step.before()})", dim=True)
