@@ -11,9 +11,11 @@ database migrated by a newer mailer is refused rather than damaged.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,33 @@ from mailer.clock import stamp
 from mailer.errors import MailerError
 
 MIGRATIONS = Migrations("mailer")
+# How long a command waits for another one that is writing (a send, an import).
+BUSY_TIMEOUT_MS = 5000
+
+
+class MailerDatabase(Database):
+    """sqlite-utils' Database, with transactions that take the write lock when they
+    begin (BEGIN IMMEDIATE). A plain BEGIN that has read cannot wait for the lock
+    when it comes to write: SQLite refuses it at once, whatever the busy timeout, so
+    any write during a send failed with "database is locked" instead of waiting."""
+
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[Database]:
+        if self.conn.in_transaction:  # nested: sqlite-utils' savepoint
+            with super().atomic():
+                yield self
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            self.rollback()
+            raise
+        try:
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.rollback()
+            raise
 
 
 @MIGRATIONS()
@@ -225,11 +254,11 @@ def open_db(path: Path, *, create: bool = True) -> Database:
     try:
         try:
             conn = sqlite3.connect(str(path), isolation_level=None)
-            db = Database(conn)
+            db = MailerDatabase(conn)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA foreign_keys=ON")
             db.execute("PRAGMA synchronous=FULL")
-            db.execute("PRAGMA busy_timeout=5000")
+            db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             _check_ours(db, path)
             MIGRATIONS.apply(db)
         except sqlite3.DatabaseError as e:

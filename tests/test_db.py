@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
+import threading
 from pathlib import Path
 
 import pytest
@@ -105,8 +106,27 @@ def test_another_programs_database_is_left_alone(tmp_path: Path) -> None:
     assert tables == ["foo"]
 
 
-def test_a_locked_database_is_one_sentence_through_the_cli(initialized: Path, run) -> None:
-    """Another process holds a write lock longer than the 5 s busy timeout."""
+def test_a_command_waits_for_another_that_is_writing(initialized: Path, run) -> None:
+    """Another program writes for 0.5 s: the command's own write waits its turn."""
+    holder = sqlite3.connect(
+        initialized / "contacts.db", isolation_level=None, check_same_thread=False
+    )
+    holder.execute("BEGIN IMMEDIATE")
+    release = threading.Timer(0.5, lambda: (holder.execute("COMMIT"), holder.close()))
+    release.start()
+    try:
+        result = run("org", "add", "Waiting Org", "--email", "w@w.example.org")
+    finally:
+        release.join()
+    assert result.exit_code == 0, result.stderr
+    assert "Waiting Org" in run("org", "list").stdout
+
+
+def test_a_locked_database_is_one_sentence_through_the_cli(
+    initialized: Path, run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process holds a write lock longer than the busy timeout."""
+    monkeypatch.setattr("mailer.db.BUSY_TIMEOUT_MS", 300)
     holder = sqlite3.connect(initialized / "contacts.db", isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")
     try:
