@@ -262,28 +262,36 @@ def open_db(path: Path, *, create: bool = True) -> Database:
             _check_ours(db, path)
             MIGRATIONS.apply(db)
         except sqlite3.DatabaseError as e:
-            raise database_error(e, path) from None
+            raise database_error(e, path) or MailerError(
+                f"{path}: not a usable SQLite database ({e})"
+            ) from None
     finally:
         os.umask(old_umask)
     return db
 
 
-def database_error(error: sqlite3.DatabaseError, path: Path | str) -> MailerError:
-    """One sentence for SQLite refusing the file: read-only, locked, not a database."""
+def database_error(error: sqlite3.DatabaseError, path: Path | str) -> MailerError | None:
+    """One sentence for SQLite refusing the file (locked, read-only, not a database,
+    disk full…); None for an error of mailer's own SQL, which is a bug to report."""
     text = str(error)
-    if "locked" in text or "busy" in text:
+    kind = getattr(error, "sqlite_errorname", "").removeprefix("SQLITE_").split("_")[0]
+    if kind in ("BUSY", "LOCKED"):
         return MailerError(
             f"{path}: the database is busy ({text})",
             hint="Another mailer command is using it; try again when it has finished.",
         )
-    if "readonly" in text or "read-only" in text:
+    if kind == "READONLY":
         return MailerError(f"{path}: the database cannot be written ({text})")
-    if getattr(error, "sqlite_errorname", "") == "SQLITE_CANTOPEN":
+    if kind == "CANTOPEN":
         return MailerError(
             f"{path}: the database cannot be opened or created there ({text})",
             hint="Is it a folder, or in a folder you may not write to? [db] path names the file.",
         )
-    return MailerError(f"{path}: not a usable SQLite database ({text})")
+    if kind in ("FULL", "IOERR"):
+        return MailerError(f"{path}: the database could not be written to disk ({text})")
+    if kind in ("NOTADB", "CORRUPT"):
+        return MailerError(f"{path}: not a usable SQLite database ({text})")
+    return None
 
 
 def log_event(

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mailer.db import MIGRATIONS, log_event, open_db
+from mailer.db import MIGRATIONS, database_error, log_event, open_db
 from mailer.errors import MailerError
 
 
@@ -138,3 +138,20 @@ def test_a_locked_database_is_one_sentence_through_the_cli(
     assert "contacts.db: the database is busy (database is locked)" in result.stderr
     assert "Another mailer command is using it" in result.stderr
     assert "internal error" not in result.stderr
+
+
+def test_only_the_files_own_problems_are_blamed_on_the_file(tmp_path: Path) -> None:
+    """Locked or not a database: one sentence about the file. A failing statement of
+    mailer's own (a constraint, a missing column) is a bug, reported as such."""
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE t (x UNIQUE)")
+    conn.execute("INSERT INTO t VALUES (1)")
+    for sql in ("INSERT INTO t VALUES (1)", "SELECT nope FROM t"):
+        with pytest.raises(sqlite3.DatabaseError) as ours:
+            conn.execute(sql)
+        assert database_error(ours.value, "c.db") is None
+    (tmp_path / "c.db").write_text("x" * 200)
+    with pytest.raises(sqlite3.DatabaseError) as theirs:
+        sqlite3.connect(tmp_path / "c.db").execute("SELECT * FROM sqlite_master")
+    problem = database_error(theirs.value, "c.db")
+    assert problem is not None and "not a usable SQLite database" in str(problem)

@@ -114,23 +114,29 @@ class MailerGroup(click.Group):
             ctx.exit(0)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
-        except sqlite3.DatabaseError as e:  # locked by another command, read-only…
-            if debug:
-                raise
-            from mailer.db import database_error
-
-            app = ctx.obj
-            where = app.settings.path("db.path") if app and app._settings else "the database"
-            _report(database_error(e, where))
-            ctx.exit(EXIT_ERROR)
         except Exception as e:
             if debug:
                 raise
-            click.echo(
-                f"internal error: {type(e).__name__}: {e} (run with --debug for the traceback)",
-                err=True,
-            )
+            problem = _database_problem(ctx, e)
+            if problem is not None:  # locked by another command, read-only, disk full…
+                _report(problem)
+            else:
+                click.echo(
+                    f"internal error: {type(e).__name__}: {e} (run with --debug for the traceback)",
+                    err=True,
+                )
             ctx.exit(EXIT_ERROR)
+
+
+def _database_problem(ctx: click.Context, error: Exception) -> MailerError | None:
+    """The user's database refusing (one sentence), else None: then it is our bug."""
+    if not isinstance(error, sqlite3.DatabaseError):
+        return None
+    from mailer.db import database_error
+
+    app = ctx.obj
+    where = app.settings.path("db.path") if app and app._settings else "the database"
+    return database_error(error, where)
 
 
 @click.group(cls=MailerGroup, context_settings={"help_option_names": ["-h", "--help"]})
