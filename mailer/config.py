@@ -105,11 +105,18 @@ def _url(*schemes: str) -> Callable[[Any], str]:
                 f"expected a URL starting with {' or '.join(s + '://' for s in schemes)}"
             )
         try:
-            host = urlsplit(text).hostname
+            parts = urlsplit(text)
+            host = parts.hostname
         except ValueError as e:  # an unclosed [IPv6 bracket, an invalid address in one
             raise ValueError(f"not a usable URL ({e})") from None
         if not host:
             raise ValueError("the URL names no host")
+        try:
+            port = parts.port
+        except ValueError:  # not a number, or above 65535
+            port = 0
+        if port == 0:
+            raise ValueError("the port must be a number from 1 to 65535")
         return text
 
     return check

@@ -145,7 +145,7 @@ class SmtpTransport:
             )
         self.scheme = parts.scheme
         self.host = parts.hostname
-        self.port = _port(parts, url)
+        self.port = _port(parts)
         self.user = unquote(parts.username) if parts.username else None
         self.password = password
         self.timeout = timeout or None
@@ -182,17 +182,9 @@ class SmtpTransport:
         return SmtpConnection(self)
 
 
-def _port(parts: SplitResult, url: str) -> int:
-    """The port of the URL, or the scheme's usual one; a clear error for a bad one."""
-    try:
-        port = parts.port
-    except ValueError:  # not a number, or above 65535
-        port = 0
-    if port is None:
-        return DEFAULT_PORTS[parts.scheme]
-    if not port:
-        raise ConfigError(f"[smtp] url {redact(url)!r}: the port must be a number from 1 to 65535")
-    return port
+def _port(parts: SplitResult) -> int:
+    """The URL's port (checked when the settings loaded), or the scheme's usual one."""
+    return parts.port or DEFAULT_PORTS[parts.scheme]
 
 
 class SmtpConnection:

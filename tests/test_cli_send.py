@@ -202,7 +202,10 @@ def test_a_bad_port_in_the_smtp_url_is_one_sentence(campaign, run, monkeypatch, 
     monkeypatch.setenv("MAILER_SMTP_URL", f"smtp://127.0.0.1:{port}")
     result = run("send", campaign, *dry_run)
     assert result.exit_code == 1
-    assert result.stderr.startswith(f"Error: [smtp] url 'smtp://127.0.0.1:{port}': the port must")
+    assert result.stderr.startswith(
+        "Error: environment variable MAILER_SMTP_URL: [smtp] url: the port must be a number"
+        f" from 1 to 65535, got 'smtp://127.0.0.1:{port}'"
+    )
     assert "internal error" not in result.stderr
 
 

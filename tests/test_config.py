@@ -171,6 +171,22 @@ def test_durations_are_bounded(tmp_path: Path, key: str, value: str, unit: str) 
         load_settings(cwd=tmp_path, env={})
 
 
+@pytest.mark.parametrize("port", ["abc", "99999", "0", "-1"])
+@pytest.mark.parametrize(
+    ("variable", "url"),
+    [
+        ("MAILER_SMTP_URL", "smtps://h.example.org:{}"),
+        ("MAILER_IMAP_URL", "imaps://u@h.example.org:{}/INBOX"),
+        ("MAILER_SENDER_UNSUBSCRIBE_URL", "https://h.example.org:{}/u/{{token}}"),
+    ],
+)
+def test_a_bad_port_in_any_url_is_refused_on_loading(
+    tmp_path: Path, variable: str, url: str, port: str
+) -> None:
+    with pytest.raises(ConfigError, match=f"{variable}: .*port must be a number from 1 to 65535"):
+        load_settings(cwd=tmp_path, env={variable: url.format(port)})
+
+
 @pytest.mark.parametrize("url", ["smtp://[::1", "smtp://[zz]:25", "smtp://"])
 def test_a_broken_smtp_url_is_refused_on_loading_without_its_password(
     tmp_path: Path, url: str

@@ -167,10 +167,7 @@ class ImapAccount:
                 f"[imap] url: {redact(url)} would send the password unencrypted",
                 hint="Use imaps:// or imap+starttls://, or set [imap] insecure = true.",
             )
-        try:
-            port = parts.port or (993 if scheme == "imaps" else 143)
-        except ValueError:
-            raise ConfigError(f"[imap] url: bad port in {redact(url)}") from None
+        port = parts.port or (993 if scheme == "imaps" else 143)  # checked on loading
         return cls(
             scheme=scheme,
             host=parts.hostname,
