@@ -15,7 +15,7 @@ import contextlib
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -305,19 +305,32 @@ def log_event(
     command: str | None = None,
 ) -> None:
     """Append one change to the audit log (call inside the change's transaction)."""
-    db.execute(
+    log_events(db, entity, [(entity_id, action, old, new)], command=command)
+
+
+def log_events(
+    db: Database,
+    entity: str,
+    changes: Iterable[tuple[int | None, str, Any, Any]],
+    *,
+    at: str | None = None,
+    command: str | None = None,
+) -> None:
+    """Append changes of one kind of entity, (id, action, old, new) each, in one
+    executemany: cheap enough for every message of a send."""
+    at, command = at or stamp(), command or current_command()
+    db.conn.executemany(
         "INSERT INTO event (at, command, entity, entity_id, action, old, new)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)",
         [
-            stamp(),
-            command or current_command(),
-            entity,
-            entity_id,
-            action,
-            None if old is None else json.dumps(old, ensure_ascii=False, default=str),
-            None if new is None else json.dumps(new, ensure_ascii=False, default=str),
+            (at, command, entity, entity_id, action, _json(old), _json(new))
+            for entity_id, action, old, new in changes
         ],
     )
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False, default=str)
 
 
 @MIGRATIONS()

@@ -9,7 +9,6 @@ while a claim is still committed before the connection sends MAIL FROM.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import socket
 from collections.abc import Iterable, Iterator
@@ -21,7 +20,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from mailer.clock import now, stamp
-from mailer.db import current_command, log_event
+from mailer.db import log_event, log_events
 from mailer.errors import Locked
 
 
@@ -200,25 +199,10 @@ def log_transitions(
     *,
     old: str | None = None,
 ) -> None:
-    """Audit-log messages' changes of state, (id, state, reply) each, in one executemany:
-    cheap enough for every transition of a send. ``old``: the state they all left."""
-    command = current_command()
-    before = None if old is None else json.dumps(old)
-    db.conn.executemany(
-        "INSERT INTO event (at, command, entity, entity_id, action, old, new)"
-        " VALUES (?, ?, 'message', ?, ?, ?, ?)",
-        [
-            (
-                at,
-                command,
-                message_id,
-                state,
-                before,
-                json.dumps({"state": state, "reply": reply}, ensure_ascii=False),
-            )
-            for message_id, state, reply in events
-        ],
-    )
+    """Audit-log messages' changes of state, (id, state, reply) each.
+    ``old``: the state they all left, when known."""
+    changes = [(i, state, old, {"state": state, "reply": reply}) for i, state, reply in events]
+    log_events(db, "message", changes, at=at)
 
 
 # Why a row that is still queued may not be sent: the address or organization changed,
