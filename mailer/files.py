@@ -1,5 +1,5 @@
-"""The user's text files: lines counted as an editor counts them, and the files
-written on request (status pages, exports, previews).
+"""The user's text files: read as UTF-8, lines counted as an editor counts them,
+and the files written on request (status pages, exports, previews).
 
 One writer, so that each of them refuses the same slip: a report written over
 the database (``status --html contacts.db``) would destroy every record.
@@ -25,6 +25,22 @@ def numbered_lines(text: str) -> Iterator[tuple[int, str]]:
     if lines[-1] == "":
         lines.pop()  # the end of the last line, not one more
     return enumerate(lines, start=1)
+
+
+def read_text_file(path: Path, error: type[MailerError] = MailerError) -> str:
+    """A user's text file, UTF-8 (a byte-order mark an editor added is dropped); an
+    ``error`` naming the file, and the line of a byte that is not UTF-8."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise error(f"{path}: no such file") from None
+    except OSError as e:
+        raise error(f"{path}: cannot be read ({e.strerror})") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise error(f"{path}:{line}: not UTF-8 text; save the file as UTF-8") from None
 
 
 def write_text_file(path: Path, text: str, what: str) -> None:

@@ -23,7 +23,7 @@ from mailer.clock import stamp
 from mailer.contacts import CONTROL, OrgInput, _unique, add_address, create_org
 from mailer.db import log_event
 from mailer.errors import MailerError, Problem, ValidationError
-from mailer.files import numbered_lines
+from mailer.files import numbered_lines, read_text_file
 from mailer.lang import split_list
 
 # Export writes these columns in this order; import also reads "email".
@@ -75,15 +75,7 @@ class ImportResult:
 
 def read_rows(path: Path) -> list[Row]:
     """Rows of a CSV, TSV or vCard file, each with the line it starts on."""
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        raise MailerError(f"{path}: no such file") from None
-    except UnicodeDecodeError as e:
-        line = path.read_bytes()[: e.start].count(b"\n") + 1
-        raise MailerError(f"{path}:{line}: not UTF-8 text; save the file as UTF-8") from None
-    except OSError as e:
-        raise MailerError(f"{path}: cannot be read ({e.strerror})") from None
+    text = read_text_file(path)
     suffix = path.suffix.lower()
     if suffix in (".vcf", ".vcard") or text.lstrip().upper().startswith("BEGIN:VCARD"):
         rows = list(_vcard_rows(text, path))

@@ -25,7 +25,7 @@ from mailer import responses
 from mailer.contacts import kept_id
 from mailer.db import log_event
 from mailer.errors import MailerError
-from mailer.files import numbered_lines
+from mailer.files import numbered_lines, read_text_file
 from mailer.inbox.parse import html_to_text
 from mailer.lang import country_codes, cyrillic_to_latin, fold_accents, normalize_country
 
@@ -251,15 +251,7 @@ def parse_list(text: str) -> ParsedList:
 
 def read_list(path: Path) -> ParsedList:
     """The entries of a list file; a file that is not text or lists no one is an error."""
-    try:
-        data = Path(path).read_bytes()
-    except OSError as e:
-        raise MailerError(f"{path}: cannot read the list ({e.strerror})") from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = data[: e.start].count(b"\n") + 1
-        raise MailerError(f"{path}:{line}: not UTF-8 text; save the file as UTF-8") from None
+    text = read_text_file(Path(path))
     if "\x00" in text:
         raise MailerError(f"{path}: not a text file (it contains NUL bytes)")
     parsed = parse_list(text)

@@ -17,7 +17,7 @@ from pathlib import Path
 import yaml
 
 from mailer.errors import TemplateError
-from mailer.files import numbered_lines
+from mailer.files import numbered_lines, read_text_file
 from mailer.lang import (
     normalize_language,
     other_serbian_script,
@@ -155,12 +155,7 @@ def load_statement(folder: Path) -> Statement:
 def read_text(path: Path) -> str:
     """A statement, layout or strings file as text (UTF-8; a byte-order mark that an
     editor may have added is dropped); TemplateError naming it if it cannot be read."""
-    try:
-        return path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise TemplateError(f"{path}: not UTF-8 text ({e})") from None
-    except OSError as e:
-        raise TemplateError(f"{path}: cannot be read: {e.strerror}") from None
+    return read_text_file(path, TemplateError)
 
 
 def _read_toml(path: Path) -> dict:

@@ -253,7 +253,7 @@ def test_campaign_new_refuses_unreadable_statement_files(with_orgs: Path, run: R
     shutil.copytree(STATEMENT, folder)
     (folder / "de.md").write_bytes(b"---\nsubject: x\n---\n\xff\xfe\n")
     result = run("campaign", "new", "bad", "--statement", str(folder))
-    assert result.exit_code == 1 and "de.md: not UTF-8 text" in result.stderr
+    assert result.exit_code == 1 and "de.md:4: not UTF-8 text" in result.stderr
     (folder / "de.md").unlink()
     (folder / "de.md").mkdir()
     result = run("campaign", "new", "bad", "--statement", str(folder))
@@ -261,7 +261,7 @@ def test_campaign_new_refuses_unreadable_statement_files(with_orgs: Path, run: R
     (folder / "de.md").rmdir()
     (with_orgs / "templates" / "layout" / "email.txt.j2").write_bytes(b"\xff{{ body }}")
     result = run("campaign", "new", "bad", "--statement", str(folder))
-    assert result.exit_code == 1 and "email.txt.j2: not UTF-8 text" in result.stderr
+    assert result.exit_code == 1 and "email.txt.j2:1: not UTF-8 text" in result.stderr
 
 
 def test_statement_files_saved_with_a_byte_order_mark_are_read(with_orgs: Path, run: Run) -> None:

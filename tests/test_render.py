@@ -357,11 +357,11 @@ def test_an_unreadable_layout_or_strings_file_is_named(tmp_path: Path) -> None:
     (layout / "strings").mkdir(parents=True)
     (layout / "strings" / "en.toml").write_bytes(b'salutation = "\xff"\n')
     made = build_factory(settings(tmp_path), campaign())  # languages compile on first use
-    with pytest.raises(TemplateError, match=r"strings/en\.toml: not UTF-8 text"):
+    with pytest.raises(TemplateError, match=r"strings/en\.toml:1: not UTF-8 text"):
         build(made, Org(id=1, name="X", languages=("en",)))
     (layout / "strings" / "en.toml").unlink()
     (layout / "email.html.j2").write_bytes(b"<html>\xff</html>")
-    with pytest.raises(TemplateError, match=r"email\.html\.j2: not UTF-8 text"):
+    with pytest.raises(TemplateError, match=r"email\.html\.j2:1: not UTF-8 text"):
         build_factory(settings(tmp_path), campaign())
 
 

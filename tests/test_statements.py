@@ -103,11 +103,11 @@ def test_unreadable_files_are_named(tmp_path: Path) -> None:
         load_statement(folder)
     (folder / "fr.md").rmdir()
     (folder / "fr.md").write_bytes(b"---\nsubject: x\n---\n\xff\n")
-    with pytest.raises(TemplateError, match=r"fr\.md: not UTF-8 text"):
+    with pytest.raises(TemplateError, match=r"fr\.md:4: not UTF-8 text"):
         load_statement(folder)
     (folder / "fr.md").unlink()
     (folder / "statement.toml").write_bytes(b'title = "\xff"\ndefault_language = "en"\n')
-    with pytest.raises(TemplateError, match=r"statement\.toml: not UTF-8 text"):
+    with pytest.raises(TemplateError, match=r"statement\.toml:1: not UTF-8 text"):
         load_statement(folder)
 
 
