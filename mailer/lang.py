@@ -221,6 +221,12 @@ _CYR_TO_LAT = {
     "ф": "f", "х": "h", "ц": "c", "ч": "č", "џ": "dž", "ш": "š",
 }  # fmt: skip
 _LAT_TO_CYR = {lat: cyr for cyr, lat in _CYR_TO_LAT.items()}
+# The other Cyrillic letters of Russian, Ukrainian and Macedonian, in Latin for matching
+# names and phrases only (no transliteration standard is meant).
+OTHER_CYRILLIC = {
+    "ё": "e", "й": "j", "щ": "sc", "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "ju", "я": "ja",
+    "є": "e", "і": "i", "ї": "i", "ѓ": "g", "ќ": "k", "ѕ": "dz",
+}  # fmt: skip
 _LATIN_UNIT = re.compile(r"lj|nj|dž|[abcčćdđefghijklmnoprsštuvzž]", re.IGNORECASE)
 # Words where the Latin pair is two letters, not one digraph ("nad-živeti", "in-jekcija").
 _NOT_DIGRAPH = re.compile(

@@ -27,7 +27,13 @@ from mailer.db import log_event
 from mailer.errors import MailerError
 from mailer.files import numbered_lines, read_text_file
 from mailer.inbox.parse import html_to_text
-from mailer.lang import country_codes, cyrillic_to_latin, fold_accents, normalize_country
+from mailer.lang import (
+    OTHER_CYRILLIC,
+    country_codes,
+    cyrillic_to_latin,
+    fold_accents,
+    normalize_country,
+)
 
 # The heading of a signatories list, by language: written by `signatories`
 # and skipped when a list is read back.
@@ -95,12 +101,7 @@ _APOSTROPHES = str.maketrans("", "", "'`\u00b4\u02bc\u2018\u2019\u201a\u201b")
 # Cyrillic letters Serbian does not have, folded to Latin for matching only, so a
 # Russian list finds an organization stored in Latin letters. Serbian letters go
 # through the project's transliteration (mailer.lang); its đ has no accent to drop.
-_MORE_CYRILLIC = str.maketrans(
-    {
-        "ё": "e", "й": "j", "щ": "sc", "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "ju",
-        "я": "ja", "đ": "dj",
-    }
-)  # fmt: skip
+_MORE_CYRILLIC = str.maketrans({**OTHER_CYRILLIC, "đ": "dj"})
 
 
 def fold(text: str) -> str:

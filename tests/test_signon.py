@@ -110,6 +110,7 @@ def test_fold_ignores_case_accents_quotes_and_script() -> None:
     assert fold("Радничка партија") == fold("Radnička partija")
     assert fold("Ђурђевдан «Џеп»") == "djurdjevdan dzep" == fold("Đurđevdan „Džep“")
     assert fold("Объединённая партия труда") == "obedinennaja partija truda"
+    assert fold("Київська спілка") == "kiivska spilka"  # Ukrainian letters too
 
 
 @pytest.mark.parametrize("listing", ["list_en.txt", "list_mixed.md", "list_ru.txt"])

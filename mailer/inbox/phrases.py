@@ -13,32 +13,12 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 
-from mailer.lang import cyrillic_to_latin
+from mailer.lang import OTHER_CYRILLIC, cyrillic_to_latin
 
-# Serbian Cyrillic is added after fold() from mailer.lang's transliteration; these are the
-# other Cyrillic letters of ru, uk and mk.
-_OTHER_CYRILLIC = {
-    "щ": "sc",
-    "ъ": "",
-    "ы": "y",
-    "ь": "",
-    "э": "e",
-    "ю": "ju",
-    "я": "ja",
-    "ё": "e",
-    "й": "j",
-    "є": "e",
-    "і": "i",
-    "ї": "i",
-    "ѓ": "g",
-    "ќ": "k",
-    "ѕ": "dz",
-}
-
-
+# Serbian Cyrillic is added after fold() from mailer.lang's transliteration.
 _FOLD_MAP = str.maketrans(
     {
-        **_OTHER_CYRILLIC,
+        **OTHER_CYRILLIC,
         "đ": "dj",
         "ł": "l",
         "ø": "o",
