@@ -309,8 +309,9 @@ def add_org(db: Database, data: OrgInput) -> int:
         return create_org(db, data)
 
 
-def _refuse_taken(db: Database, email: str, org_id: int | None) -> None:
-    """An address belongs to one organization: name the one that has it."""
+def _refuse_taken(db: Database, email: str, org_id: int | None) -> bool:
+    """An address belongs to one organization: name the one that has it. True when
+    ``org_id`` has it already."""
     owner = db.execute(
         "SELECT o.id, o.name FROM address a JOIN organization o ON o.id = a.org_id"
         " WHERE a.email = ?",
@@ -318,6 +319,7 @@ def _refuse_taken(db: Database, email: str, org_id: int | None) -> None:
     ).fetchone()
     if owner and owner[0] != org_id:
         raise MailerError(f"{email} already belongs to {owner[1]!r} (id {owner[0]})")
+    return owner is not None
 
 
 def create_org(db: Database, data: OrgInput) -> int:
@@ -418,9 +420,7 @@ def edit_org(
                 new={k: n for k, (_, n) in diff.items()},
             )
         for email in new_emails:
-            row = db.execute("SELECT org_id FROM address WHERE email = ?", [email]).fetchone()
-            _refuse_taken(db, email, org["id"])
-            if not row:
+            if not _refuse_taken(db, email, org["id"]):
                 add_address(db, org["id"], email)
                 diff.setdefault("emails added", ([], []))[1].append(email)
         for email in remove_emails:
