@@ -93,6 +93,16 @@ def test_replies_json_has_the_design_shape(run: Run, inbox: Path, world: World) 
     assert [r["class"] for r in only] == ["bounce"]
 
 
+def test_empty_listings_say_why_they_are_empty(run: Run, world: World, inbox: Path) -> None:
+    assert "No replies yet: `mailer inbox import PATH`" in run("replies").stdout
+    run("inbox", "import", str(inbox))
+    assert run("replies", world.slug, "--class", "decline").stdout == "No replies match.\n"
+    db = db_of(inbox.parent)
+    db.execute("DELETE FROM reply WHERE campaign_id IS NULL")  # only matched replies left
+    db.close()
+    assert run("replies", "--unmatched").stdout.startswith("No unmatched replies: each one")
+
+
 def test_unmatched_listing_shows_attachments(run: Run, inbox: Path) -> None:
     run("inbox", "import", str(inbox))
     result = run("replies", "--unmatched")

@@ -160,6 +160,9 @@ def test_org_add_show_edit_merge_optout(initialized: Path, run: Run) -> None:
     refused = run("org", "optout", "PL", "--undo", input="n\n")
     assert refused.exit_code == 1
     assert json.loads(run("org", "show", "PL", "--json").stdout)["do_not_contact"] is True
+    undone = run("org", "optout", "PL", "--undo", "--yes")
+    assert undone.exit_code == 0, undone.stderr
+    assert json.loads(run("org", "show", "PL", "--json").stdout)["do_not_contact"] is False
 
 
 def test_bad_input_is_one_sentence_without_traceback(initialized: Path, run: Run) -> None:
