@@ -71,40 +71,41 @@ def read_paths(paths: Sequence[Path]) -> Iterator[RawMessage]:
     All paths are checked before the first message is read, so a typo in the
     last one does not leave a half-done import. Empty messages are skipped.
     """
-    for path in paths:
-        if not path.exists():
-            raise NotFound(f"{path}: no such file or folder")
-        if path.is_dir() and not _is_maildir(path) and not _eml_files(path):
-            raise NotFound(
-                f"{path}: neither a Maildir folder (with cur/ and new/) nor a folder of .eml files"
-            )
-    for path in paths:
+    sources = [source for path in paths for source in _sources(path)]
+    for source in sources:
         try:
-            for message in _read_path(path.resolve()):
+            for message in _read_source(source):
                 if message.data.strip():
                     yield message
         except OSError as e:  # unreadable (permissions, I/O): name the file, not a traceback
             raise MailerError(
-                f"{e.filename or path}: cannot read it ({e.strerror or e})",
+                f"{e.filename or source}: cannot read it ({e.strerror or e})",
                 hint="Messages read before it were saved; importing again skips them.",
             ) from None
+
+
+def _sources(path: Path) -> list[Path]:
+    """The Maildir folder or the files one given path stands for."""
+    if not path.exists():
+        raise NotFound(f"{path}: no such file or folder")
+    if not path.is_dir() or _is_maildir(path):
+        return [path.resolve()]
+    files = sorted(p.resolve() for p in path.rglob("*.eml") if p.is_file())
+    if not files:
+        raise NotFound(
+            f"{path}: neither a Maildir folder (with cur/ and new/) nor a folder of .eml files"
+        )
+    return files
 
 
 def _is_maildir(path: Path) -> bool:
     return (path / "cur").is_dir() or (path / "new").is_dir()
 
 
-def _eml_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*.eml") if p.is_file())
-
-
-def _read_path(path: Path) -> Iterator[RawMessage]:
+def _read_source(path: Path) -> Iterator[RawMessage]:
+    """A Maildir folder's messages, an mbox file's, or one .eml file."""
     if path.is_dir():
-        if _is_maildir(path):
-            yield from _read_maildir(path)
-        else:
-            for file in _eml_files(path):
-                yield from _read_path(file)
+        yield from _read_maildir(path)
         return
     with path.open("rb") as f:
         head = f.read(4096).lstrip()  # an mbox may start with a blank line
