@@ -35,7 +35,7 @@ if TYPE_CHECKING:  # render loads the template engine: imported where it is used
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 SAMPLE_ORG = Org(id=0, name="Sample Organization", short_name="SO", country="RS")
-SAMPLE_TOKEN = "checkmessage"  # letters of tokens.ALPHABET, as a real token
+TRIAL_TOKEN = "checkmessage"  # letters of tokens.ALPHABET, as a real token
 WHERE_HINT = (
     "--where takes an SQL condition over the organization table (columns id, name, "
     "short_name, country, languages, tags, notes), e.g. --where \"country IN ('GR', 'CY')\"."
@@ -137,11 +137,17 @@ def build_sample(factory: MessageFactory, lang: str) -> bytes:
     """The message in ``lang`` for the sample organization. It fails on the template
     errors that every recipient would meet; those that depend on one organization's
     data are that organization's alone."""
+    sample = Recipient(replace(SAMPLE_ORG, languages=(lang,)), 0, "sample@example.org")
+    return build_trial(factory, sample, lang)
+
+
+def build_trial(factory: MessageFactory, recipient: Recipient, lang: str) -> bytes:
+    """A message as it would go out, with a made-up token: for checks and previews."""
     return factory.build(
-        Recipient(replace(SAMPLE_ORG, languages=(lang,)), 0, "sample@example.org"),
+        recipient,
         lang=lang,
-        token=SAMPLE_TOKEN,
-        message_id=f"<m.{SAMPLE_TOKEN}.check@example.invalid>",
+        token=TRIAL_TOKEN,
+        message_id=f"<m.{TRIAL_TOKEN}.trial@example.invalid>",
     )
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from mailer.campaigns import addresses, select_orgs
+from mailer.campaigns import addresses, build_trial, select_orgs
 from mailer.clock import now
 from mailer.config import Settings
 from mailer.contacts import resolve_org
@@ -25,7 +25,6 @@ from mailer.lang import best_match, normalize_language
 from mailer.models import Org, Recipient
 from mailer.render import MessageFactory, build_factory, campaign_deadline
 
-PREVIEW_TOKEN = "previewpage2"  # letters of tokens.ALPHABET, as a real token
 HIDDEN_HEADERS = {"mime-version", "content-type", "content-transfer-encoding"}
 
 
@@ -157,12 +156,7 @@ def _check_org(
         recipient = Recipient(org, a["id"], a["email"])
         try:
             for made in (factory, reminders):
-                made.build(
-                    recipient,
-                    lang=lang,
-                    token=PREVIEW_TOKEN,
-                    message_id=f"<m.{PREVIEW_TOKEN}.check@example.invalid>",
-                )
+                build_trial(made, recipient, lang)
         except MailerError as e:
             errors.setdefault(str(e), []).append(org.name)
             continue
@@ -195,12 +189,7 @@ def preview_message(
     factory = build_factory(settings, campaign, wave=wave, trial=True)
     recipient = _preview_recipient(db, campaign, org_ref)
     chosen = factory.language_for(recipient.org) if lang is None else _language(factory, lang)
-    raw = factory.build(
-        recipient,
-        lang=chosen,
-        token=PREVIEW_TOKEN,
-        message_id=f"<m.{PREVIEW_TOKEN}.preview@example.invalid>",
-    )
+    raw = build_trial(factory, recipient, chosen)
     message = email.message_from_bytes(raw, policy=email.policy.default)
     headers = [
         (k, decode_header_value(v))
