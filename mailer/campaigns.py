@@ -9,8 +9,8 @@ anything.
 
 from __future__ import annotations
 
-import contextlib
 import json
+import os
 import re
 import sqlite3
 from collections.abc import Iterator, Mapping
@@ -100,8 +100,8 @@ def create_campaign(
     }
     select_orgs(db, row)  # the condition must run, not just parse
     trial_render(settings, row)
-    with contextlib.suppress(ValueError):  # inside the project: kept relative, so it can move
-        row["statement_dir"] = folder.relative_to(_home(db)).as_posix()
+    if folder.is_relative_to(settings.root):  # inside the project: kept relative, so it can move
+        row["statement_dir"] = Path(os.path.relpath(folder, _home(db))).as_posix()
     with db.atomic():
         campaign_id = db.table("campaign").insert(row).last_pk
         log_event(db, "campaign", campaign_id, "create", new=row)
@@ -159,21 +159,24 @@ def get_campaign(db: Database, slug: str) -> dict[str, Any]:
             f"no campaign named {slug!r}",
             hint="`mailer campaign list` shows the campaigns; `mailer campaign new` makes one.",
         )
-    return _as_statement_is_now(db, rows[0])
+    return _as_statement_is_now(_home(db), rows[0])
 
 
 def list_campaigns(db: Database) -> list[dict[str, Any]]:
-    rows = db.query("SELECT * FROM campaign ORDER BY id")
-    return [_as_statement_is_now(db, row) for row in rows]
+    home = _home(db)
+    return [
+        _as_statement_is_now(home, row) for row in db.query("SELECT * FROM campaign ORDER BY id")
+    ]
 
 
 def _home(db: Database) -> Path:
-    """The database's folder: statement folders inside it are stored relative to it."""
+    """The database's folder: a statement folder inside the project is stored relative
+    to it (with "../" when the database lies in a subfolder)."""
     file = db.execute("PRAGMA database_list").fetchone()[2]
     return Path(file).parent if file else Path.cwd()
 
 
-def _as_statement_is_now(db: Database, row: dict[str, Any]) -> dict[str, Any]:
+def _as_statement_is_now(home: Path, row: dict[str, Any]) -> dict[str, Any]:
     """The campaign with its statement folder's full path, and the title and
     languages that folder has today.
 
@@ -181,7 +184,7 @@ def _as_statement_is_now(db: Database, row: dict[str, Any]) -> dict[str, Any]:
     title corrected there shows everywhere; the row keeps the values of the day
     the campaign was made, for when the folder is gone or half-edited.
     """
-    row = {**row, "statement_dir": str(_home(db) / row["statement_dir"])}
+    row = {**row, "statement_dir": os.path.normpath(home / row["statement_dir"])}
     try:
         statement = load_statement(Path(row["statement_dir"]))
     except MailerError:

@@ -68,6 +68,21 @@ def test_a_project_folder_can_be_moved_with_its_campaigns(
     assert run("check", "peace").exit_code == 0
 
 
+def test_a_project_whose_database_is_in_a_subfolder_can_be_moved_too(
+    project: Path, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MAILER_SENDER_ADDRESS", "intl@party.example.org")
+    (project / "mailer.toml").write_text('[db]\npath = "data/party.db"\n')
+    assert run("init", "--force").exit_code == 0
+    shutil.copytree(STATEMENT, project / "templates" / "peace")
+    assert run("campaign", "new", "peace", "--statement", "templates/peace").exit_code == 0
+    moved = project.parent / "moved"
+    shutil.move(project, moved)
+    monkeypatch.chdir(moved)
+    shown = json.loads(run("campaign", "show", "peace", "--json").stdout)
+    assert shown["statement_dir"] == str(moved / "templates" / "peace")
+
+
 def test_unknown_campaign_is_one_clear_error(initialized: Path, run: Run) -> None:
     result = run("campaign", "show", "nope")
     assert result.exit_code == 1
