@@ -18,7 +18,7 @@ import secrets
 import textwrap
 import tomllib
 import traceback
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from email.header import Header
@@ -64,8 +64,6 @@ VARIABLES_HINT = (
 )
 # Recipient-level names: held back while the layout is rendered once per language.
 DEFERRED = ("org", "recipient", "unsubscribe", "reply_to")
-# A paragraph naming one of them is for one recipient, not for the public.
-_PERSONAL = re.compile(r"\{[{%][^}]*\b(?:" + "|".join(DEFERRED) + r")\b")
 # Stands in for an unset [sender] address where nothing is sent (check, preview).
 PLACEHOLDER_SENDER = "sender@example.invalid"
 
@@ -257,6 +255,17 @@ class _Deferred:
 
     def __html__(self) -> str:
         return str(self)
+
+    # The public statement runs with no recipient: a test of one is never true,
+    # and a loop over one never runs, so what depends on a recipient is left out.
+    def __eq__(self, other: object) -> bool:
+        return False
+
+    __hash__ = object.__hash__
+    __lt__ = __le__ = __gt__ = __ge__ = __eq__
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(())
 
 
 class _Frame:
@@ -877,17 +886,16 @@ def public_statement(
     """The statement for the public (``signatories --with-statement``), in the language
     :func:`~mailer.lang.negotiate` picks for ``lang``, as ``txt``, ``md`` or ``html``.
 
-    Paragraphs that address one recipient (``{{ org.name }}``, ``{{ unsubscribe }}``…)
-    are left out, the rest is filled in as in the e-mails (a misspelt name is an
-    error there too), and the subject (often "please sign by…") is not used.
+    The statement runs with each recipient-level name (``org``, ``unsubscribe``…)
+    standing for no one in particular: a paragraph that prints one is left out, and
+    so is a block that depends on one (``{% if org.country == "GB" %}``), however
+    many paragraphs it spans. The rest is filled in as in the e-mails (a misspelt
+    name is an error there too); the subject (often "please sign by…") is not used.
     """
     statement = statement_for(campaign)
     chosen = negotiate([lang], statement.available, statement.default_language)
     text = statement.text(chosen)
     assert text is not None  # chosen comes from statement.available
-    # Personal paragraphs become blank lines, so errors still name the file's lines.
-    parts = re.split(r"(\n\s*\n)", text.padded_body)
-    public = "".join("\n" * p.count("\n") if _PERSONAL.search(p) else p for p in parts)
     address = settings["sender.address"]
     sender = (
         sender_variables(settings["sender.name"], address)
@@ -895,10 +903,14 @@ def public_statement(
         else TEXT_ENV.undefined(hint="sender has no value: [sender] address is not set")
     )
     deadline = campaign_deadline(campaign, statement)
+    marks = _Placeholders()
     context = base_context(campaign, deadline, chosen, wave=0, sender=sender)
+    context |= {name: _Deferred(name, marks) for name in DEFERRED}
     where = str(text.path)
-    body = render(compile_template(TEXT_ENV, public, where), context, where)
-    body = re.sub(r"\n\s*\n\s*", "\n\n", body).strip()
+    body = render(compile_template(TEXT_ENV, text.padded_body, where), context, where)
+    personal = re.compile(marks.pattern.pattern, re.IGNORECASE)  # |upper changes case
+    paragraphs = re.split(r"\n\s*\n", body.strip())
+    body = "\n\n".join(p.strip() for p in paragraphs if not personal.search(p))
     if fmt == "html":
         return str(_markdown().render(body))
     return body if fmt == "md" else markdown_to_text(body)

@@ -379,6 +379,22 @@ def test_public_statement_leaves_out_what_addresses_one_recipient(tmp_path: Path
     assert html.startswith("<h2>Naši zahtevi</h2>") and "Pozivamo" not in html
 
 
+def test_public_statement_leaves_out_whatever_depends_on_a_recipient(tmp_path: Path) -> None:
+    """A block over several paragraphs, a value set aside for later, a filtered one."""
+    body = (
+        "We stand together.\n\n"
+        "{% if org.country == 'GB' %}\nDear British comrades,\n\nwe count on you.\n{% endif %}\n\n"
+        "{% set whom = org.name %}\nFor peace.\n\nWith {{ whom }} we act.\n\n"
+        "SHOUT {{ org.short_name | upper }}\n\n"
+        "{% for word in org.name %}{{ word }}{% endfor %}Sign by {{ campaign.deadline }}.\n"
+    )
+    folder = _statement(tmp_path, body)
+    when = {**campaign(folder), "deadline": "2026-12-10"}
+    assert public_statement(settings(tmp_path), when, "en", fmt="md") == (
+        "We stand together.\n\nFor peace.\n\nSign by December 10, 2026."
+    )
+
+
 def test_public_statement_fills_in_the_campaign_and_the_sender(tmp_path: Path) -> None:
     folder = _statement(tmp_path, "Sign by {{ campaign.deadline }} ({{ sender.name }}).\n")
     when = {**campaign(folder), "deadline": "2026-12-10"}
