@@ -317,9 +317,9 @@ def _label(e: Signatory, with_country: bool) -> str:
 
 
 # Characters Markdown would act on inside a list item, and a start that would open a
-# nested list or a quote ("1. ", "- ", "+ "): each escaped with a backslash.
+# nested list ("1. ", "- ", "+ ") or draw a line ("---"): each escaped with a backslash.
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|&~!])")
-_MD_LEADING = re.compile(r"^(\d*)([.)+-])(?=\s|$)")
+_MD_LEADING = re.compile(r"^(\d*)([.)](?=\s|$)|[+-])")
 
 
 def markdown_text(text: str) -> str:

@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from mailer import responses
@@ -346,6 +346,7 @@ NAME_CHARACTERS = st.sampled_from(list("ab \tZ09.)(-+=:;'\"\\`*_[]<>#|&~!{}@/%$^
 
 
 @given(st.text(NAME_CHARACTERS, min_size=1, max_size=30).filter(str.strip))
+@example("---")  # a line across the list, once
 def test_a_name_in_a_markdown_list_shows_exactly_as_written(name: str) -> None:
     from html import unescape
 
