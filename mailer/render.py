@@ -4,27 +4,19 @@ Compiled once per language, filled in per recipient. The layout is rendered once
 per language with the recipient's parts (statement body, frame strings, ``org.*``)
 held back as opaque placeholders; Markdown and CSS inlining run once on that
 frame; the placeholders then become Jinja tags again and the result is compiled.
-Per recipient only the compiled templates run and the MIME bytes are assembled
-here, with every header value cleaned and RFC 2047-encoded (:func:`header_line`,
-:func:`address_header`), so no data field can add a header.
+Per recipient only the compiled templates run, and :mod:`mailer.mime` turns the
+result into bytes. The public statement (no recipient at all) is made here too.
+The template engine is :mod:`mailer.templates`; the text part, :mod:`mailer.textpart`.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 import secrets
-import textwrap
-import tomllib
-import traceback
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from email.header import Header
-from email.utils import format_datetime, formataddr
-from functools import cache, lru_cache
-from importlib import resources
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -37,179 +29,33 @@ from mailer.clock import now
 from mailer.config import Settings
 from mailer.contacts import ascii_address
 from mailer.errors import ConfigError, MailerError, TemplateError
-from mailer.lang import (
-    country_name,
-    format_date,
-    is_rtl,
-    negotiate,
-    other_serbian_script,
+from mailer.lang import country_name, format_date, is_rtl, negotiate
+from mailer.mime import (
+    MESSAGE_ID,
+    address_header,
+    body_part,
+    date_line,
+    header_line,
+    multipart_alternative,
 )
 from mailer.models import Org, Recipient
-from mailer.statements import (
-    LanguageText,
-    Statement,
-    load_statement,
-    read_text,
-    transliterate_outside_markup,
+from mailer.statements import LanguageText, Statement, load_statement, read_text
+from mailer.templates import (
+    HTML_ENV,
+    TEXT_ENV,
+    Layout,
+    compile_template,
+    render_template,
+    template_error,
 )
+from mailer.textpart import markdown_parser, markdown_to_text
 from mailer.tokens import TOKEN, reply_address, unsubscribe_address
 
-LAYOUT_FILES = ("email.html.j2", "email.txt.j2")
-FALLBACK_STRINGS = "en"
 JINJA_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
-VARIABLES_HINT = (
-    "Variables: org.name, org.short_name, org.country, org.country_name, org.local_name, "
-    "recipient.email, campaign.title, campaign.deadline, campaign.kind, sender.name, "
-    "sender.address, unsubscribe, reply_to, lang."
-)
 # Recipient-level names: held back while the layout is rendered once per language.
 DEFERRED = ("org", "recipient", "unsubscribe", "reply_to")
 # Stands in for an unset [sender] address where nothing is sent (check, preview).
 PLACEHOLDER_SENDER = "sender@example.invalid"
-
-
-# --- Headers --------------------------------------------------------------------------------
-
-# Controls, line separators and the bidi overrides and isolates (which reverse what follows).
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-_MESSAGE_ID = re.compile(r"<[!-;=?-~]+@[!-;=?-~]+>")  # printable ASCII, no < >
-
-
-def clean_header_text(value: str) -> str:
-    """One line of text: control characters (CR, LF, NUL…) become spaces, runs collapse."""
-    return " ".join(_CONTROL.sub(" ", value).split())
-
-
-def header_line(name: str, value: str) -> str:
-    """``Name: value`` CRLF, folded below 78 columns; non-ASCII as RFC 2047 words."""
-    value = clean_header_text(value)
-    plain = value.isascii() and "=?" not in value and all(len(w) < 900 for w in value.split())
-    header = Header(value, "us-ascii" if plain else "utf-8", header_name=name)
-    return f"{name}: {header.encode(linesep=chr(13) + chr(10), maxlinelen=78)}\r\n"
-
-
-def address_header(name: str, display: str, address: str) -> str:
-    """``Name: "Display" <addr>`` CRLF with the display name quoted or RFC 2047-encoded."""
-    address = ascii_address(address)
-    display = clean_header_text(display)
-    if not display:
-        return f"{name}: {address}\r\n"
-    if display.isascii() and "=?" not in display:
-        line = f"{name}: {formataddr((display, address))}"
-        if len(line) <= 78:
-            return line + "\r\n"
-    encoded = _encoded_display(name, display)
-    last = encoded.rsplit("\r\n", 1)[-1]
-    sep = " " if len(name) + len(last) + len(address) + 5 <= 78 else "\r\n "
-    return f"{name}: {encoded}{sep}<{address}>\r\n"
-
-
-@lru_cache(maxsize=4096)
-def _encoded_display(name: str, display: str) -> str:
-    """RFC 2047 words for a display name: the same sender name (Reply-To) and
-    organization names recur on every message, and encoding them is costly."""
-    return Header(display, "utf-8", header_name=name).encode(linesep="\r\n", maxlinelen=78)
-
-
-_RAW_TEXT = re.compile(r"<(?:style|script)\b", re.IGNORECASE)  # no character references there
-
-
-def _transfer_encode(text: str, *, html: bool = False) -> tuple[str, bytes]:
-    """The cheapest encoding that every relay passes unchanged (DKIM stays valid).
-
-    7bit for ASCII in short lines: nothing to encode, and the server reads fewer
-    lines. HTML in a Latin script gets there by writing its few accented letters as
-    character references (``&#269;``), which every HTML reader understands.
-    Otherwise quoted-printable for mostly-ASCII text (readable raw), base64 for the rest.
-    """
-    text = text.replace("\r\n", "\n")
-    data = text.encode("utf-8")
-    wide = len(data) - len(text)  # extra bytes of non-ASCII characters
-    if html and 0 < wide < len(data) // 20 and not _RAW_TEXT.search(text):
-        data, wide = text.encode("ascii", "xmlcharrefreplace"), 0
-    if not wide and _plain_lines(data):
-        return "7bit", data.replace(b"\n", b"\r\n")
-    data = data.replace(b"\n", b"\r\n")
-    if wide < len(data) // 5:
-        return "quoted-printable", binascii.b2a_qp(data, istext=True)
-    return "base64", base64.encodebytes(data).replace(b"\n", b"\r\n")
-
-
-def _plain_lines(data: bytes) -> bool:
-    """Lines fit for 7bit as they are: no CR or NUL of their own, no trailing space
-    or tab (relays may strip it, as in "-- "), at most 998 octets (RFC 5322)."""
-    return (
-        b"\r" not in data
-        and b"\0" not in data
-        and b" \n" not in data
-        and b"\t\n" not in data
-        and not data.endswith((b" ", b"\t"))
-        and len(max(data.split(b"\n"), key=len)) <= 998
-    )
-
-
-# --- Templates ------------------------------------------------------------------------------
-
-
-def _finalize(value: Any) -> Any:
-    return "" if value is None else value
-
-
-def make_env(*, html: bool) -> SandboxedEnvironment:
-    return SandboxedEnvironment(
-        undefined=jinja2.StrictUndefined,
-        autoescape=html,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        finalize=_finalize,
-    )
-
-
-HTML_ENV = make_env(html=True)
-TEXT_ENV = make_env(html=False)
-
-
-def compile_template(env: SandboxedEnvironment, source: str, where: str) -> jinja2.Template:
-    """A template whose errors name ``where`` and the line."""
-    try:
-        tree = env.parse(source, where, where)
-    except jinja2.TemplateSyntaxError as e:
-        raise TemplateError(f"{where}:{e.lineno}: {e.message}") from None
-    for node in tree.find_all((nodes.Include, nodes.Extends, nodes.Import, nodes.FromImport)):
-        raise TemplateError(
-            f"{where}:{node.lineno}: include, extends and import cannot be used in statements"
-        )
-    code = env.compile(tree, where, where)
-    return env.template_class.from_code(env, code, env.make_globals(None))
-
-
-def _error_line(error: BaseException, where: str) -> int | None:
-    """The template line the error was raised at (Jinja rewrites tracebacks to templates)."""
-    lines = [tb.lineno for tb in traceback.extract_tb(error.__traceback__) if tb.filename == where]
-    return lines[-1] if lines else None
-
-
-def template_error(error: Exception, where: str) -> TemplateError:
-    """One sentence for a template that failed while running: Jinja's own errors
-    and Python's (``{{ 1/0 }}``, ``range(10**9)``…) alike, with the line."""
-    line = _error_line(error, where)
-    kind = "not allowed in templates" if isinstance(error, jinja2.exceptions.SecurityError) else ""
-    message = f"{where}:{line}" if line else where
-    text = getattr(error, "message", None) or str(error) or type(error).__name__
-    if kind:
-        text = f"{text} ({kind})"
-    hint = VARIABLES_HINT if isinstance(error, jinja2.UndefinedError) else None
-    return TemplateError(f"{message}: {text}", hint=hint)
-
-
-def render(template: jinja2.Template, context: Mapping[str, Any], where: str) -> str:
-    try:
-        return template.render(context)
-    except MailerError:
-        raise
-    except Exception as e:  # noqa: BLE001 - any failure of the template's own code
-        raise template_error(e, where) from None
 
 
 class _Placeholders:
@@ -336,197 +182,6 @@ def _printable(context: Mapping[str, Any], path: tuple[str, ...]) -> str | None:
     if isinstance(value, str):
         return value
     return str(value) if type(value) is int else None
-
-
-# --- Markdown -------------------------------------------------------------------------------
-
-
-@cache
-def _markdown() -> Any:
-    from markdown_it import MarkdownIt
-
-    return MarkdownIt("commonmark").enable(["table", "strikethrough"])
-
-
-_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
-_IMAGE = re.compile(r"!\[([^\]]*)\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
-_LINK = re.compile(r"\[([^\]]+)\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
-_AUTOLINK = re.compile(r"<((?:https?://|mailto:)[^>\s]+)>")
-_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>])")
-_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
-_QUOTE = re.compile(r"^\s*>\s?")
-_RULE = re.compile(r"^\s*(?:[-*_]\s*){3,}$")
-_UNDERLINE = re.compile(r"^\s*(?:=+|-+)\s*$")
-
-
-def _link_text(m: re.Match[str]) -> str:
-    label, url = m.group(1), m.group(2)
-    target = url.removeprefix("mailto:")
-    return label if label in (url, target) else f"{label} ({target})"
-
-
-def _inline(line: str) -> str:
-    """One line of Markdown as plain text: links spelled out, markup removed."""
-    line = _IMAGE.sub(lambda m: f"{m.group(1)} ({m.group(2)})", line)
-    line = _LINK.sub(_link_text, line)
-    line = _AUTOLINK.sub(lambda m: m.group(1).removeprefix("mailto:"), line)
-    line = re.sub(r"</?[a-zA-Z][^>]*>", "", line)
-    line = re.sub(r"\*\*(.+?)\*\*|__(.+?)__", lambda m: f"*{m.group(1) or m.group(2)}*", line)
-    return _ESCAPE.sub(r"\1", line)
-
-
-class _TextBlocks:
-    """Collects paragraphs, list items and quotes, each re-wrapped as one block."""
-
-    def __init__(self, width: int) -> None:
-        self.width, self.lead = width, ""
-        self.out: list[str] = []
-        self.words: list[str] = []
-
-    def flush(self) -> None:
-        if self.words:
-            rest = self.lead if self.lead.startswith(">") else " " * len(self.lead)
-            self.out.append(
-                textwrap.fill(
-                    " ".join(self.words),
-                    self.width,
-                    initial_indent=self.lead,
-                    subsequent_indent=rest,
-                    break_long_words=False,
-                    break_on_hyphens=False,
-                )
-            )
-        self.words, self.lead = [], ""
-
-    def add(self, line: str, lead: str | None = None) -> None:
-        if lead is not None:
-            self.flush()
-            self.lead = lead
-        hard = line.endswith(("  ", "\\")) or re.search(r"<br\s*/?>\s*$", line)
-        self.words.append(_inline(line.strip().rstrip("\\")))
-        if hard:
-            lead, quoted = self.lead, self.lead.startswith(">")
-            self.flush()
-            self.lead = lead if quoted else " " * len(lead)
-
-
-def markdown_to_text(source: str, width: int = 72) -> str:
-    """Plain text that reads like the Markdown it came from: paragraphs and list
-    items re-wrapped, headings underlined, links spelled out, markup removed."""
-    blocks = _TextBlocks(width)
-    in_code = False
-    for line in source.split("\n"):
-        if line.lstrip().startswith(("```", "~~~")):
-            blocks.flush()
-            in_code = not in_code
-            continue
-        heading = None if in_code else _HEADING.match(line)
-        if in_code or not line.strip() or line.startswith("    ") or line.lstrip().startswith("|"):
-            blocks.flush()
-            blocks.out.append(line if in_code or not line.strip() else _inline(line))
-        elif heading:
-            blocks.flush()
-            title = _inline(heading.group(2))
-            rule = "=" if len(heading.group(1)) == 1 else "-"
-            blocks.out += [title, rule * min(len(title), width)]
-        elif _UNDERLINE.match(line) and blocks.words:
-            title = " ".join(blocks.words)
-            blocks.words = []
-            blocks.out += [title, line.strip()[0] * min(len(title), width)]
-        elif _RULE.match(line):
-            blocks.flush()
-            blocks.out.append("-" * 20)
-        elif _ITEM.match(line):
-            item = _ITEM.match(line)
-            assert item is not None
-            blocks.add(line[item.end() :], lead=item.group().lstrip())
-        elif _QUOTE.match(line):
-            quote = _QUOTE.match(line)
-            assert quote is not None
-            same = blocks.lead.startswith(">")
-            blocks.add(line[quote.end() :], lead=None if same else "> ")
-        else:
-            blocks.add(line)
-    blocks.flush()
-    return "\n".join(blocks.out)
-
-
-# --- Layout ---------------------------------------------------------------------------------
-
-
-def packaged_layout() -> Path:
-    return Path(str(resources.files("mailer") / "skeleton" / "templates" / "layout"))
-
-
-@dataclass(frozen=True)
-class Layout:
-    """The frame: HTML and text templates and the folders of per-language strings."""
-
-    html: Path
-    text: Path
-    strings_dirs: tuple[Path, ...]
-
-    @classmethod
-    def find(cls, templates: Path) -> Layout:
-        """The project's ``templates/layout`` files, each falling back to the packaged one."""
-        own, packaged = templates / "layout", packaged_layout()
-
-        def pick(name: str) -> Path:
-            return own / name if (own / name).is_file() else packaged / name
-
-        return cls(
-            html=pick(LAYOUT_FILES[0]),
-            text=pick(LAYOUT_FILES[1]),
-            strings_dirs=(own / "strings", packaged / "strings"),
-        )
-
-    def _file(self, lang: str) -> Path | None:
-        for folder in self.strings_dirs:
-            if (folder / f"{lang}.toml").is_file():
-                return folder / f"{lang}.toml"
-        return None
-
-    def strings(self, lang: str) -> tuple[dict[str, str], str]:
-        """The frame strings for ``lang`` and the language they are really in.
-
-        Missing keys come from English. Serbian in one script is transliterated from
-        the other; ``pt-BR`` uses ``pt``; a language with no file gets English.
-        """
-        english = _read_strings(self._file(FALLBACK_STRINGS))
-        path, source_lang = self._file(lang), lang
-        other = other_serbian_script(lang)
-        if path is None and other and self._file(other):
-            found = _read_strings(self._file(other))
-            return {**english, **_transliterate_strings(found, lang)}, lang
-        if path is None:
-            base = lang.split("-")[0]
-            path, source_lang = self._file(base), base
-        if path is None:
-            return english, FALLBACK_STRINGS
-        return {**english, **_read_strings(path)}, source_lang
-
-
-def _transliterate_strings(strings: dict[str, str], lang: str) -> dict[str, str]:
-    return {k: transliterate_outside_markup(v, lang) for k, v in strings.items()}
-
-
-@cache
-def _read_strings_cached(path: Path, mtime: float) -> dict[str, str]:
-    try:
-        data = tomllib.loads(read_text(path))
-    except tomllib.TOMLDecodeError as e:
-        raise TemplateError(f"{path}: not valid TOML: {e}") from None
-    for key, value in data.items():
-        if not isinstance(value, str):
-            raise TemplateError(f"{path}: {key} must be text in quotes")
-        compile_template(TEXT_ENV, value, f"{path} [{key}]")
-    return data
-
-
-def _read_strings(path: Path | None) -> dict[str, str]:
-    if path is None:
-        return {}
-    return dict(_read_strings_cached(path, path.stat().st_mtime))
 
 
 # --- The factory ----------------------------------------------------------------------------
@@ -665,7 +320,7 @@ class MessageFactory:
         html = env.autoescape is True
         body_md = marks.protect(text.body)
         if html:
-            body: Any = Markup(marks.unwrap_block_tags(_markdown().render(body_md)))
+            body: Any = Markup(marks.unwrap_block_tags(markdown_parser().render(body_md)))
         else:
             body = markdown_to_text(body_md)
         context = {
@@ -676,7 +331,7 @@ class MessageFactory:
             "preheader": marks.protect(text.preheader),
             "strings": {k: marks.protect(v) for k, v in strings.items()},
         }
-        frame = render(self._layouts[env], context, str(layout))
+        frame = render_template(self._layouts[env], context, str(layout))
         if html:
             import css_inline
 
@@ -717,7 +372,7 @@ class MessageFactory:
         """The complete message (RFC 5322, CRLF) for one recipient."""
         if not TOKEN.fullmatch(token):
             raise MailerError(f"reply token {token!r} is not a plain lower-case token")
-        if not _MESSAGE_ID.fullmatch(message_id):
+        if not MESSAGE_ID.fullmatch(message_id):
             raise MailerError(f"Message-ID {message_id!r} is not of the form <left@right>")
         plan = self._plan(lang)
         context = self.context(recipient, lang, token)  # ConfigError if no sender address
@@ -748,7 +403,7 @@ class MessageFactory:
     ) -> bytes:
         assert self._from_line is not None
         head = [self._from_line, to, subject]
-        head.append(_date_line((when or now()).replace(microsecond=0)))
+        head.append(date_line((when or now()).replace(microsecond=0)))
         head.append(f"Message-ID: {message_id}\r\n")
         if self._reply_token:
             head.append(address_header("Reply-To", self._name, context["reply_to"]))
@@ -760,17 +415,8 @@ class MessageFactory:
         if self._unsubscribe_url:
             head.append("List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n")
         head.append(plan.content_language)
-        boundary = "=_" + secrets.token_hex(12)
-        head.append("MIME-Version: 1.0\r\n")
-        head.append(f'Content-Type: multipart/alternative;\r\n boundary="{boundary}"\r\n')
-        parts = [_part("text/plain", text), _part("text/html", html)]
-        delimiter = f"\r\n--{boundary}\r\n".encode()
-        return (
-            "".join(head).encode("ascii")
-            + delimiter
-            + delimiter.join(parts)
-            + f"\r\n--{boundary}--\r\n".encode()
-        )
+        parts = [body_part("text/plain", text), body_part("text/html", html)]
+        return multipart_alternative(head, parts)
 
     def _locate(self, error: Exception, plan: _Plan, context: dict) -> TemplateError:
         """Find which file and line a render error comes from (only on the error path)."""
@@ -783,14 +429,14 @@ class MessageFactory:
         pieces += [(f"strings/{plan.strings_file}.toml [{k}]", v) for k, v in plan.strings.items()]
         for where, source in pieces:
             try:
-                render(compile_template(TEXT_ENV, source, where), context, where)
+                render_template(compile_template(TEXT_ENV, source, where), context, where)
             except TemplateError as located:
                 return located
         # Not in the statement's own text: then in a layout file, run as itself.
         frame = {**context, "body": "", "subject": "", "preheader": "", "strings": plan.strings}
         for env, path in ((HTML_ENV, self.layout.html), (TEXT_ENV, self.layout.text)):
             try:
-                render(self._layouts[env], frame, str(path))
+                render_template(self._layouts[env], frame, str(path))
             except TemplateError as located:
                 return located
         return template_error(error, f"{text.path} (in the layout)")
@@ -802,21 +448,6 @@ def _fixed_subject(subject: jinja2.Template, base: dict[str, Any]) -> str | None
         return header_line("Subject", subject.render(base))
     except Exception:  # noqa: BLE001 - rendered (and reported) per recipient instead
         return None
-
-
-def _part(content_type: str, text: str) -> bytes:
-    encoding, data = _transfer_encode(text, html=content_type == "text/html")
-    head = (
-        f'Content-Type: {content_type}; charset="utf-8"\r\n'
-        f"Content-Transfer-Encoding: {encoding}\r\n\r\n"
-    )
-    return head.encode("ascii") + data.rstrip(b"\r\n")
-
-
-@lru_cache(maxsize=1)
-def _date_line(when: datetime) -> str:
-    """The Date header, formatted once for all the messages built within a second."""
-    return f"Date: {format_datetime(when)}\r\n"
 
 
 def _one_click_url(url: str, token: str) -> str:
@@ -907,12 +538,12 @@ def public_statement(
     context = base_context(campaign, deadline, chosen, wave=0, sender=sender)
     context |= {name: _Deferred(name, marks) for name in DEFERRED}
     where = str(text.path)
-    body = render(compile_template(TEXT_ENV, text.padded_body, where), context, where)
+    body = render_template(compile_template(TEXT_ENV, text.padded_body, where), context, where)
     personal = re.compile(marks.pattern.pattern, re.IGNORECASE)  # |upper changes case
     paragraphs = re.split(r"\n\s*\n", body.strip())
     body = "\n\n".join(p.strip() for p in paragraphs if not personal.search(p))
     if fmt == "html":
-        return str(_markdown().render(body))
+        return str(markdown_parser().render(body))
     return body if fmt == "md" else markdown_to_text(body)
 
 

@@ -3,15 +3,12 @@ trip, header safety against any data, sandbox and template errors with file:line
 
 from __future__ import annotations
 
-import base64
-import binascii
 import email
 import email.policy
 import os
 import re
 import shutil
 from datetime import UTC, datetime
-from html import unescape
 from pathlib import Path
 
 import pytest
@@ -21,14 +18,8 @@ from hypothesis import strategies as st
 from mailer.config import load_settings
 from mailer.errors import ConfigError, TemplateError
 from mailer.models import Org, Recipient
-from mailer.render import (
-    _transfer_encode,
-    address_header,
-    build_factory,
-    header_line,
-    markdown_to_text,
-    public_statement,
-)
+from mailer.render import build_factory, public_statement
+from tests.test_mime import LOCAL, NAMES, _clean, _same_name
 
 GOLDEN = Path(__file__).parent / "golden"
 STATEMENT = GOLDEN / "statement"
@@ -179,8 +170,6 @@ def test_sender_address_is_required_to_build(tmp_path: Path) -> None:
         build(made, ENGLISH)
 
 
-NAMES = st.text(st.characters(blacklist_categories=["Cs"]), max_size=300)
-LOCAL = st.from_regex(r"[a-z0-9][a-z0-9._+-]{0,30}", fullmatch=True)
 EXPECTED_HEADERS = {
     "from",
     "to",
@@ -193,10 +182,6 @@ EXPECTED_HEADERS = {
     "mime-version",
     "content-type",
 }
-
-
-def _clean(text: str) -> str:
-    return " ".join(re.sub(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]", " ", text).split())
 
 
 @given(name=NAMES, short=NAMES, local=LOCAL)
@@ -217,15 +202,6 @@ def test_no_data_can_add_a_header_or_break_a_line(tmp_path_factory, name, short,
     assert message["Subject"] == _clean(f"Statement for {short}: sign by March 15, 2026")
 
 
-def _same_name(parsed: str, original: str) -> bool:
-    """CPython's address parser puts a space between adjacent encoded words of a
-    display name (RFC 2047 6.2 says to drop it); email.policy.SMTP folds long names
-    into the same words, so compare without spaces where that is the only difference."""
-    return parsed == _clean(original) or parsed.replace(" ", "") == _clean(original).replace(
-        " ", ""
-    )
-
-
 _FACTORY: list = []
 
 
@@ -233,34 +209,6 @@ def _hypothesis_factory(tmp_path_factory):
     if not _FACTORY:
         _FACTORY.append(build_factory(settings(tmp_path_factory.mktemp("h")), campaign()))
     return _FACTORY[0]
-
-
-@given(value=NAMES)
-def test_header_line_is_one_folded_ascii_header(value: str) -> None:
-    line = header_line("Subject", value)
-    assert line.isascii() and line.endswith("\r\n")
-    assert all(part.startswith((" ", "\t")) for part in line[:-2].split("\r\n")[1:])
-    message = email.message_from_string(line + "\r\n", policy=email.policy.default)
-    assert message["Subject"] == _clean(value)
-
-
-@given(display=NAMES, local=LOCAL)
-def test_address_header_round_trips(display: str, local: str) -> None:
-    line = address_header("To", display, f"{local}@example.org")
-    assert line.isascii() and line.count("\r\n") == line.count("\r\n ") + 1
-    parsed = email.message_from_string(line + "\r\n", policy=email.policy.default)["To"]
-    assert _same_name(parsed.addresses[0].display_name, display)
-    assert parsed.addresses[0].addr_spec == f"{local}@example.org"
-
-
-@pytest.mark.parametrize("bad", ["a@b.org\r\nBcc: x@y.org", "a b@c.org", "<a@b.org>", "ab.org"])
-def test_bad_addresses_are_refused(bad: str) -> None:
-    with pytest.raises(ValueError):
-        address_header("To", "Name", bad)
-
-
-def test_idn_domain_is_punycoded() -> None:
-    assert address_header("To", "", "a@bücher.example") == "To: a@xn--bcher-kva.example\r\n"
 
 
 # --- template errors and the sandbox --------------------------------------------------------
@@ -343,13 +291,6 @@ def test_html_escapes_data_but_keeps_markdown(factory) -> None:
     html = parse(build(factory, org)).get_body(("html",)).get_content()
     assert "&lt;b&gt;Evil &amp; Co&lt;/b&gt;" in html and "<b>Evil" not in html
     assert "<strong" in html and 'href="https://example.org/peace?a=1&amp;b=2"' in html
-
-
-def test_markdown_to_text_reads_well() -> None:
-    text = markdown_to_text(
-        "# Title\n\nSee [the site](https://x.org) and **this**.\n\n- one\n- two \\*x\\*\n"
-    )
-    assert text == "Title\n=====\n\nSee the site (https://x.org) and *this*.\n\n- one\n- two *x*\n"
 
 
 def test_an_unreadable_layout_or_strings_file_is_named(tmp_path: Path) -> None:
@@ -457,43 +398,3 @@ def test_a_frame_that_tests_recipient_values_runs_the_template(tmp_path: Path) -
     text = parse(build(made, ENGLISH)).get_body(("plain",)).get_content()
     assert "Dear neighbours," in text and "HARBOUR DOCKERS' UNION" in text
     assert "Dear neighbours," not in parse(build(made, GREEK, lang="en")).as_string()
-
-
-TEXTS = st.text(
-    st.characters(blacklist_categories=("Cs",), blacklist_characters="\r"), max_size=300
-)
-
-
-def _decoded(encoding: str, data: bytes) -> str:
-    raw = {"7bit": lambda d: d, "quoted-printable": binascii.a2b_qp, "base64": base64.b64decode}
-    return raw[encoding](data).decode("utf-8").replace("\r\n", "\n")
-
-
-@given(text=TEXTS, html=st.booleans())
-def test_every_part_encoding_gives_back_the_text(text: str, html: bool) -> None:
-    encoding, data = _transfer_encode(text, html=html)
-    assert data.isascii() and all(len(line) <= 998 for line in data.split(b"\r\n"))
-    assert b"\n" not in data.replace(b"\r\n", b"")
-    decoded = _decoded(encoding, data)
-    if html:  # accented letters may come back as character references
-        assert unescape(decoded) == unescape(text)
-    else:
-        assert decoded == text
-    if encoding == "7bit":
-        assert not any(line.endswith((b" ", b"\t")) for line in data.split(b"\r\n"))
-
-
-def test_part_encodings_are_chosen_for_the_script() -> None:
-    latin = "<p>Pozivamo organizaciju da se pridru\u017ei.</p>\n" * 20
-    assert _transfer_encode(latin, html=True) == (
-        "7bit",
-        latin.replace("\u017e", "&#382;").replace("\n", "\r\n").encode(),
-    )
-    assert _transfer_encode(latin)[0] == "quoted-printable"  # plain text keeps its letters
-    assert _transfer_encode("Plain ASCII.\n")[0] == "7bit"
-    assert _transfer_encode("-- \nsignature\n")[0] == "quoted-printable"  # the space stays
-    assert _transfer_encode("x" * 1200)[0] == "quoted-printable"  # no line over 998
-    cyrillic = "<p>\u041f\u043e\u0437\u0438\u0432\u0430\u043c\u043e</p>\n" * 20
-    assert _transfer_encode(cyrillic, html=True)[0] == "base64"
-    style = "<style>p::before { content: '\u017e' }</style>" + latin
-    assert _transfer_encode(style, html=True)[0] == "quoted-printable"

@@ -350,9 +350,9 @@ NAME_CHARACTERS = st.sampled_from(list("ab \tZ09.)(-+=:;'\"\\`*_[]<>#|&~!{}@/%$^
 def test_a_name_in_a_markdown_list_shows_exactly_as_written(name: str) -> None:
     from html import unescape
 
-    from mailer.render import _markdown
+    from mailer.textpart import markdown_parser
 
-    rendered = _markdown().render(f"1. {markdown_text(name)}\n")
+    rendered = markdown_parser().render(f"1. {markdown_text(name)}\n")
     match = re.fullmatch(r"<ol>\n<li>(.*)</li>\n</ol>\n", rendered, re.DOTALL)
     assert match, rendered
     assert "<" not in match[1]  # no element of its own: no emphasis, link, nested list

@@ -1,0 +1,173 @@
+"""The template engine: sandboxed Jinja environments, and the layout around statements.
+
+Templates are compiled with their file name so that every error, at compile time
+or while running, is one sentence naming the file and line. The layout (HTML and
+text frames plus per-language strings) is the project's own where it has one,
+else the packaged default.
+"""
+
+from __future__ import annotations
+
+import tomllib
+import traceback
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2 import nodes
+from jinja2.sandbox import SandboxedEnvironment
+
+from mailer.errors import MailerError, TemplateError
+from mailer.lang import other_serbian_script
+from mailer.statements import read_text, transliterate_outside_markup
+
+LAYOUT_FILES = ("email.html.j2", "email.txt.j2")
+FALLBACK_STRINGS = "en"
+VARIABLES_HINT = (
+    "Variables: org.name, org.short_name, org.country, org.country_name, org.local_name, "
+    "recipient.email, campaign.title, campaign.deadline, campaign.kind, sender.name, "
+    "sender.address, unsubscribe, reply_to, lang."
+)
+
+
+def _finalize(value: Any) -> Any:
+    return "" if value is None else value
+
+
+def make_env(*, html: bool) -> SandboxedEnvironment:
+    return SandboxedEnvironment(
+        undefined=jinja2.StrictUndefined,
+        autoescape=html,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        finalize=_finalize,
+    )
+
+
+HTML_ENV = make_env(html=True)
+TEXT_ENV = make_env(html=False)
+
+
+def compile_template(env: SandboxedEnvironment, source: str, where: str) -> jinja2.Template:
+    """A template whose errors name ``where`` and the line."""
+    try:
+        tree = env.parse(source, where, where)
+    except jinja2.TemplateSyntaxError as e:
+        raise TemplateError(f"{where}:{e.lineno}: {e.message}") from None
+    for node in tree.find_all((nodes.Include, nodes.Extends, nodes.Import, nodes.FromImport)):
+        raise TemplateError(
+            f"{where}:{node.lineno}: include, extends and import cannot be used in statements"
+        )
+    code = env.compile(tree, where, where)
+    return env.template_class.from_code(env, code, env.make_globals(None))
+
+
+def _error_line(error: BaseException, where: str) -> int | None:
+    """The template line the error was raised at (Jinja rewrites tracebacks to templates)."""
+    lines = [tb.lineno for tb in traceback.extract_tb(error.__traceback__) if tb.filename == where]
+    return lines[-1] if lines else None
+
+
+def template_error(error: Exception, where: str) -> TemplateError:
+    """One sentence for a template that failed while running: Jinja's own errors
+    and Python's (``{{ 1/0 }}``, ``range(10**9)``…) alike, with the line."""
+    line = _error_line(error, where)
+    kind = "not allowed in templates" if isinstance(error, jinja2.exceptions.SecurityError) else ""
+    message = f"{where}:{line}" if line else where
+    text = getattr(error, "message", None) or str(error) or type(error).__name__
+    if kind:
+        text = f"{text} ({kind})"
+    hint = VARIABLES_HINT if isinstance(error, jinja2.UndefinedError) else None
+    return TemplateError(f"{message}: {text}", hint=hint)
+
+
+def render_template(template: jinja2.Template, context: Mapping[str, Any], where: str) -> str:
+    try:
+        return template.render(context)
+    except MailerError:
+        raise
+    except Exception as e:  # noqa: BLE001 - any failure of the template's own code
+        raise template_error(e, where) from None
+
+
+# --- Layout ---------------------------------------------------------------------------------
+
+
+def packaged_layout() -> Path:
+    return Path(str(resources.files("mailer") / "skeleton" / "templates" / "layout"))
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The frame: HTML and text templates and the folders of per-language strings."""
+
+    html: Path
+    text: Path
+    strings_dirs: tuple[Path, ...]
+
+    @classmethod
+    def find(cls, templates: Path) -> Layout:
+        """The project's ``templates/layout`` files, each falling back to the packaged one."""
+        own, packaged = templates / "layout", packaged_layout()
+
+        def pick(name: str) -> Path:
+            return own / name if (own / name).is_file() else packaged / name
+
+        return cls(
+            html=pick(LAYOUT_FILES[0]),
+            text=pick(LAYOUT_FILES[1]),
+            strings_dirs=(own / "strings", packaged / "strings"),
+        )
+
+    def _file(self, lang: str) -> Path | None:
+        for folder in self.strings_dirs:
+            if (folder / f"{lang}.toml").is_file():
+                return folder / f"{lang}.toml"
+        return None
+
+    def strings(self, lang: str) -> tuple[dict[str, str], str]:
+        """The frame strings for ``lang`` and the language they are really in.
+
+        Missing keys come from English. Serbian in one script is transliterated from
+        the other; ``pt-BR`` uses ``pt``; a language with no file gets English.
+        """
+        english = _read_strings(self._file(FALLBACK_STRINGS))
+        path, source_lang = self._file(lang), lang
+        other = other_serbian_script(lang)
+        if path is None and other and self._file(other):
+            found = _read_strings(self._file(other))
+            return {**english, **_transliterate_strings(found, lang)}, lang
+        if path is None:
+            base = lang.split("-")[0]
+            path, source_lang = self._file(base), base
+        if path is None:
+            return english, FALLBACK_STRINGS
+        return {**english, **_read_strings(path)}, source_lang
+
+
+def _transliterate_strings(strings: dict[str, str], lang: str) -> dict[str, str]:
+    return {k: transliterate_outside_markup(v, lang) for k, v in strings.items()}
+
+
+@cache
+def _read_strings_cached(path: Path, mtime: float) -> dict[str, str]:
+    try:
+        data = tomllib.loads(read_text(path))
+    except tomllib.TOMLDecodeError as e:
+        raise TemplateError(f"{path}: not valid TOML: {e}") from None
+    for key, value in data.items():
+        if not isinstance(value, str):
+            raise TemplateError(f"{path}: {key} must be text in quotes")
+        compile_template(TEXT_ENV, value, f"{path} [{key}]")
+    return data
+
+
+def _read_strings(path: Path | None) -> dict[str, str]:
+    if path is None:
+        return {}
+    return dict(_read_strings_cached(path, path.stat().st_mtime))
