@@ -282,7 +282,8 @@ class SmtpConnection:
         connection that breaks while the content is still going out is known to
         have never seen the dot (safe to retry). A message that fits the kernel's
         send buffer is taken whole at once, so there the flush tells nothing and
-        content and dot go out in one write.
+        content and dot go out in one write. ``SMTPProtocol`` is not aiosmtplib's
+        public API: tests/test_aiosmtplib_contract.py checks what this relies on.
         """
         protocol = smtp.protocol
         if protocol is None or protocol.transport is None:
