@@ -1,10 +1,10 @@
 """Campaigns: a statement folder plus the organizations it goes to.
 
-The audience is stored as a definition (tags, countries, an SQL condition), not
-as a list, so organizations added later are included until the first send
-snapshots it into ``message`` rows. The SQL condition runs under an SQLite
-authorizer that allows reading only: it can choose organizations, never change
-anything.
+The audience is stored as a definition (tags, countries, an SQL condition, the
+answers to other campaigns), not as a list, so organizations added later, and
+answers that come in later, count until a send snapshots the audience into
+``message`` rows. The SQL condition runs under an SQLite authorizer that allows
+reading only: it can choose organizations, never change anything.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import json
 import os
 import re
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date
@@ -25,9 +25,10 @@ from sqlite_utils import Database
 from mailer.clock import stamp
 from mailer.config import Settings
 from mailer.db import log_event
-from mailer.errors import MailerError, NotFound
+from mailer.errors import MailerError, NotFound, UsageError
 from mailer.lang import normalize_country
 from mailer.models import Org, Recipient
+from mailer.remind import AWAITING_REVIEW
 from mailer.statements import KINDS, load_statement
 
 if TYPE_CHECKING:  # render loads the template engine: imported where it is used
@@ -40,6 +41,39 @@ WHERE_HINT = (
     "--where takes an SQL condition over the organization table (columns id, name, "
     "short_name, country, languages, tags, notes), e.g. --where \"country IN ('GR', 'CY')\"."
 )
+# Audiences from the answers to other campaigns: each rule names campaigns (any of
+# them) and holds for an organization when its SQL does, with ``?`` bound to the
+# JSON list of their ids. "Sent" means a message of that campaign reached its
+# server (not a test copy); an answer is a current (not withdrawn) response.
+_ANSWERED = (
+    "EXISTS (SELECT 1 FROM response r WHERE r.org_id = organization.id AND r.kind = '{}'"
+    " AND r.withdrawn_at IS NULL AND r.campaign_id IN (SELECT value FROM json_each(?)))"
+)
+_SENT_WITHOUT = (
+    "EXISTS (SELECT 1 FROM message m WHERE m.org_id = organization.id AND m.is_test = 0"
+    " AND m.state = 'sent' AND m.campaign_id IN (SELECT value FROM json_each(?))"
+    " AND NOT EXISTS (SELECT 1 FROM response r WHERE r.org_id = m.org_id"
+    " AND r.campaign_id = m.campaign_id AND r.withdrawn_at IS NULL{kind}){more})"
+)
+ANSWER_RULES: dict[str, str] = {
+    "signed": _ANSWERED.format("signed"),
+    "not_signed": _SENT_WITHOUT.format(kind=" AND r.kind = 'signed'", more=""),
+    "declined": _ANSWERED.format("declined"),
+    # A reply still waiting in `replies review` may be an answer, as for reminders.
+    "no_answer": _SENT_WITHOUT.format(
+        kind="",
+        more=" AND NOT EXISTS (SELECT 1 FROM reply p WHERE p.org_id = m.org_id"
+        " AND p.campaign_id = m.campaign_id"
+        f" AND p.class IN ({', '.join(repr(c) for c in AWAITING_REVIEW)}))",
+    ),
+}
+# How `campaign show` says each rule, for "that {…}" after the campaigns' names.
+_RULE_WORDS = {
+    "signed": "signed {}",
+    "not_signed": "were sent {} and did not sign it",
+    "declined": "declined {}",
+    "no_answer": "were sent {} and have not answered it",
+}
 # sqlite-utils wraps each query in a savepoint, which changes nothing by itself.
 _READ_ONLY = {
     sqlite3.SQLITE_SELECT,
@@ -61,8 +95,13 @@ def create_campaign(
     countries: tuple[str, ...] | list[str] = (),
     where: str | None = None,
     deadline: date | str | None = None,
+    answers: Mapping[str, Iterable[str]] | None = None,
 ) -> dict[str, Any]:
-    """Check the statement (every language rendered once) and the audience, then record it."""
+    """Check the statement (every language rendered once) and the audience, then record it.
+
+    ``answers`` maps a rule of :data:`ANSWER_RULES` to campaign slugs: organizations
+    that signed (declined…) any of them. Different rules must all hold.
+    """
     if not SLUG.fullmatch(slug):
         raise MailerError(
             f"campaign name {slug!r} must be lower-case letters, digits and hyphens,"
@@ -75,13 +114,17 @@ def create_campaign(
         )
     if kind is not None and kind not in KINDS:
         raise MailerError(f"kind must be signon or call, got {kind!r}")
-    folder = Path(statement_dir).expanduser().resolve()
-    statement = load_statement(folder)
-    audience_spec = {
+    audience_spec: dict[str, Any] = {
         "tags": sorted(set(tags)),
         "countries": sorted({_country(c) for c in countries}),
         "where": (where or "").strip() or None,
     }
+    for rule in ANSWER_RULES:
+        if chosen := sorted(set((answers or {}).get(rule, ()))):
+            audience_spec[rule] = chosen
+    _answer_campaigns(db, audience_spec)  # a usage error before the statement's own
+    folder = Path(statement_dir).expanduser().resolve()
+    statement = load_statement(folder)
     if isinstance(deadline, str):
         deadline = _parse_date(deadline)
     deadline = deadline or statement.deadline
@@ -212,6 +255,7 @@ def summary(db: Database, campaign: Mapping[str, Any]) -> dict[str, Any]:
         "deadline": campaign["deadline"],
         "audience": len(select_orgs(db, campaign)),
         "audience_definition": json.loads(campaign["audience"]),
+        "audience_rule": describe_audience(json.loads(campaign["audience"] or "{}")),
         "waves": waves,
         "status": campaign["status"],
         "statement_dir": campaign["statement_dir"],
@@ -251,12 +295,56 @@ def select_orgs(
     if spec.get("countries"):
         clauses.append(f"country IN ({', '.join('?' * len(spec['countries']))})")
         params += spec["countries"]
+    for rule, ids in _answer_campaigns(db, spec).items():
+        clauses.append(ANSWER_RULES[rule])
+        params.append(json.dumps(ids))
     sql = f"SELECT * FROM organization WHERE {' AND '.join(clauses)} ORDER BY id"
     orgs = list(db.query(sql, params))
     if spec.get("where"):
         chosen = _matching_ids(db, spec["where"])
         orgs = [o for o in orgs if o["id"] in chosen]
     return orgs
+
+
+def _answer_campaigns(db: Database, spec: Mapping[str, Any]) -> dict[str, list[int]]:
+    """The ids of the campaigns each answer rule names, looked up now: a slug that
+    names no campaign is a usage error listing those that exist."""
+    named = {rule: spec[rule] for rule in ANSWER_RULES if spec.get(rule)}
+    if not named:
+        return {}
+    ids = {row[0]: row[1] for row in db.execute("SELECT slug, id FROM campaign ORDER BY slug")}
+    for rule, slugs in named.items():
+        unknown = [slug for slug in slugs if slug not in ids]
+        if unknown:
+            known = ", ".join(ids) if ids else "none yet"
+            raise UsageError(
+                f"--{rule.replace('_', '-')}: no campaign named {unknown[0]!r}"
+                f" (the campaigns are: {known})"
+            )
+    return {rule: [ids[slug] for slug in slugs] for rule, slugs in named.items()}
+
+
+def describe_audience(spec: Mapping[str, Any]) -> str:
+    """The audience rule in words, as `campaign show` prints it."""
+    parts = []
+    if spec.get("tags"):
+        parts.append(f"tagged {_any_of(spec['tags'])}")
+    if spec.get("countries"):
+        parts.append(f"in {_any_of(spec['countries'])}")
+    parts += [
+        "that " + words.format(_any_of(spec[rule]))
+        for rule, words in _RULE_WORDS.items()
+        if spec.get(rule)
+    ]
+    if spec.get("where"):
+        parts.append(f"that meet --where {spec['where']}")
+    chosen = "organizations " + ", ".join(parts) if parts else "every organization"
+    return f"{chosen}, except any that opted out"
+
+
+def _any_of(items: list[str]) -> str:
+    """ "a", "a or b", "a, b or c"."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} or {items[-1]}"
 
 
 def _matching_ids(db: Database, where: str) -> set[int]:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-EXIT_ERROR = 1  # 0 = done, 2 = usage error (Click's own)
+EXIT_ERROR = 1  # 0 = done
+EXIT_USAGE = 2  # the command line itself is wrong (Click's own, and UsageError)
 EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143
 
@@ -22,6 +23,10 @@ class MailerError(Exception):
         super().__init__(message)
         if hint is not None:
             self.hint = hint
+
+
+class UsageError(MailerError):
+    """The command line names something that cannot be (exit 2, as Click's own)."""
 
 
 class ConfigError(MailerError):

@@ -8,11 +8,19 @@ from pathlib import Path
 
 import pytest
 
-from mailer.campaigns import audience, create_campaign, get_campaign, list_campaigns, summary
+from mailer.campaigns import (
+    audience,
+    create_campaign,
+    describe_audience,
+    get_campaign,
+    list_campaigns,
+    select_orgs,
+    summary,
+)
 from mailer.config import load_settings
 from mailer.contacts import optout
 from mailer.db import open_db
-from mailer.errors import MailerError, NotFound, TemplateError
+from mailer.errors import MailerError, NotFound, TemplateError, UsageError
 from mailer.importing import import_orgs
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -121,3 +129,106 @@ def test_a_template_error_stops_creation(db, settings, tmp_path: Path) -> None:
     with pytest.raises(TemplateError, match=r"en\.md:4"):
         create_campaign(db, settings, "broken", folder)
     assert list_campaigns(db) == []
+
+
+def _ids(db, *short_names: str) -> list[int]:
+    return [
+        db.execute("SELECT id FROM organization WHERE short_name = ?", [s]).fetchone()[0]
+        for s in short_names
+    ]
+
+
+@pytest.fixture
+def answered(db, settings):
+    """Campaign "first" was sent to NWPA, RPSB, LOL, PTV, FPS and MOR: NWPA and
+    RPSB signed, LOL declined, PTV auto-replied, FPS has a sign-on waiting for
+    review, MOR wrote nothing. Campaign "second" was signed by USC only."""
+    from tests.tracking import World
+
+    first = World(db, STATEMENT, create_campaign(db, settings, "first", STATEMENT))
+    nwpa, rpsb, lol, ptv, fps, mor = _ids(db, "NWPA", "RPSB", "LOL", "PTV", "FPS", "MOR")
+    for org_id in (nwpa, rpsb, lol, ptv, fps, mor):
+        first.send(org_id)
+    first.answer(nwpa)
+    first.answer(rpsb)
+    first.answer(lol, "declined")
+    first.reply(ptv, "auto_reply")
+    first.reply(fps, "signon")
+    second = World(db, STATEMENT, create_campaign(db, settings, "second", STATEMENT))
+    second.answer(*_ids(db, "USC"))
+    return first, second
+
+
+def _audience(db, settings, slug: str, **kw) -> set[str]:
+    row = create_campaign(db, settings, slug, STATEMENT, **kw)
+    return {o["short_name"] for o in select_orgs(db, row)}
+
+
+@pytest.mark.parametrize(
+    "rule, chosen",
+    [
+        ("signed", {"NWPA", "RPSB"}),
+        ("not_signed", {"LOL", "PTV", "FPS", "MOR"}),
+        ("declined", {"LOL"}),
+        ("no_answer", {"PTV", "MOR"}),
+    ],
+)
+def test_audiences_from_the_answers_to_another_campaign(
+    db, settings, answered, rule: str, chosen: set[str]
+) -> None:
+    assert _audience(db, settings, "next", answers={rule: ["first"]}) == chosen
+
+
+def test_answer_rules_combine_with_tags_and_repeat_as_any_of(db, settings, answered) -> None:
+    both = _audience(db, settings, "both", answers={"signed": ["first", "second"]})
+    assert both == {"NWPA", "RPSB", "USC"}
+    balkans = _audience(db, settings, "b", tags=["balkans"], answers={"signed": ["first"]})
+    assert balkans == {"RPSB"}
+    mixed = _audience(
+        db, settings, "m", countries=["ES", "MX", "AR"], answers={"not_signed": ["first"]}
+    )
+    assert mixed == {"PTV", "FPS", "MOR"}
+    none = _audience(db, settings, "n", answers={"signed": ["first"], "declined": ["first"]})
+    assert none == set()
+
+
+def test_answers_count_as_they_are_when_the_audience_is_computed(db, settings, answered) -> None:
+    first, _ = answered
+    row = create_campaign(db, settings, "thanks", STATEMENT, answers={"signed": ["first"]})
+    (mor,) = _ids(db, "MOR")
+    first.answer(mor)
+    from mailer.responses import withdraw
+
+    withdraw(db, first.campaign["id"], _ids(db, "NWPA")[0])
+    optout(db, "RPSB")
+    assert {r.org.short_name for r in audience(db, row)} == {"MOR"}
+
+
+def test_an_unknown_campaign_in_a_rule_is_a_usage_error_naming_the_known_ones(
+    db, settings, answered
+) -> None:
+    with pytest.raises(UsageError) as info:
+        create_campaign(db, settings, "x", STATEMENT, answers={"no_answer": ["frist"]})
+    assert str(info.value) == (
+        "--no-answer: no campaign named 'frist' (the campaigns are: first, second)"
+    )
+    assert [c["slug"] for c in list_campaigns(db)] == ["first", "second"]
+
+
+def test_the_audience_rule_in_words(db, settings, answered) -> None:
+    row = create_campaign(
+        db,
+        settings,
+        "again",
+        STATEMENT,
+        tags=["europe", "americas", "party"],
+        countries=["GR"],
+        where="notes IS NULL",
+        answers={"not_signed": ["first", "second"], "signed": ["second"]},
+    )
+    assert summary(db, row)["audience_rule"] == (
+        "organizations tagged americas, europe or party, in GR, that signed second,"
+        " that were sent first or second and did not sign it, that meet --where"
+        " notes IS NULL, except any that opted out"
+    )
+    assert describe_audience({}) == "every organization, except any that opted out"

@@ -357,3 +357,30 @@ def test_check_unknown_campaign_and_vanished_statement(campaign: Path, run: Run)
     problems = json.loads(result.stdout)["problems"]
     assert [p["where"] for p in problems] == ["statement"]
     assert "no such statement folder" in problems[0]["what"]
+
+
+def test_campaign_new_from_the_answers_to_another(campaign: Path, run: Run) -> None:
+    assert run("sign", "peace", "RPSB").exit_code == 0
+    assert run("sign", "peace", "ССЈД").exit_code == 0
+    result = run(
+        "campaign", "new", "thanks", "--statement", "templates/peace",
+        "--signed", "peace", "--country", "RS",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert "2 organizations" in result.stdout
+    text = run("campaign", "show", "thanks").stdout
+    assert "  audience:    2 organizations: organizations in RS, that signed peace," in text
+    shown = json.loads(run("campaign", "show", "thanks", "--json").stdout)
+    assert shown["audience_definition"]["signed"] == ["peace"]
+    assert shown["audience_rule"].startswith("organizations in RS, that signed peace,")
+
+
+def test_campaign_new_naming_an_unknown_campaign_is_a_usage_error(campaign: Path, run: Run) -> None:
+    result = run(
+        "campaign", "new", "again", "--statement", "templates/peace", "--not-signed", "paece"
+    )
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: --not-signed: no campaign named 'paece' (the campaigns are: peace)\n"
+    )
+    assert json.loads(run("campaign", "list", "--json").stdout)[0]["slug"] == "peace"

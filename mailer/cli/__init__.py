@@ -19,7 +19,14 @@ from click_default_group import DefaultGroup
 
 from mailer import __version__
 from mailer.audit import command_context
-from mailer.errors import EXIT_ERROR, EXIT_INTERRUPTED, MailerError, ValidationError
+from mailer.errors import (
+    EXIT_ERROR,
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    MailerError,
+    UsageError,
+    ValidationError,
+)
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -104,7 +111,7 @@ class MailerGroup(click.Group):
             if debug:
                 raise
             _report(e)
-            ctx.exit(EXIT_ERROR)
+            ctx.exit(EXIT_USAGE if isinstance(e, UsageError) else EXIT_ERROR)
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             ctx.exit(EXIT_INTERRUPTED)

@@ -48,6 +48,30 @@ def campaign() -> None:
     "--where", help="An SQL condition over the organization table, e.g. \"country IN ('GR','CY')\"."
 )
 @click.option("--deadline", help="Answer by this date (2026-12-10); default from statement.toml.")
+@click.option(
+    "--signed",
+    metavar="CAMPAIGN",
+    multiple=True,
+    help="Organizations that signed this campaign; repeat for any of several.",
+)
+@click.option(
+    "--not-signed",
+    metavar="CAMPAIGN",
+    multiple=True,
+    help="Organizations this campaign was sent to that did not sign it; repeatable.",
+)
+@click.option(
+    "--declined",
+    metavar="CAMPAIGN",
+    multiple=True,
+    help="Organizations that declined this campaign; repeatable.",
+)
+@click.option(
+    "--no-answer",
+    metavar="CAMPAIGN",
+    multiple=True,
+    help="Organizations this campaign was sent to that have not answered it; repeatable.",
+)
 @pass_app
 def campaign_new(
     app: AppContext,
@@ -58,18 +82,27 @@ def campaign_new(
     countries: tuple[str, ...],
     where: str | None,
     deadline: str | None,
+    signed: tuple[str, ...],
+    not_signed: tuple[str, ...],
+    declined: tuple[str, ...],
+    no_answer: tuple[str, ...],
 ) -> None:
     """Create a campaign from a statement folder.
 
     Every language of the statement is rendered once to catch template errors now.
     The audience is every organization that has any of the --tag values and is in
-    any of the --country values and meets --where (each optional; none = everyone).
-    Opted-out organizations are never included.
+    any of the --country values and meets --where, and answered other campaigns
+    as --signed, --not-signed, --declined and --no-answer say (each optional, each
+    repeatable for any of several campaigns; all that are given must hold; none =
+    everyone). Answers count as they are when the audience is computed, until
+    `send` queues the messages. Opted-out organizations are never included.
 
     \b
-    Example:
+    Examples:
       mailer campaign new peace-2026 --statement templates/peace-2026 \\
           --tag europe --tag americas --deadline 2026-12-10
+      mailer campaign new peace-again --statement templates/peace-again \\
+          --not-signed peace-2026
     """
     from mailer.campaigns import create_campaign, summary
 
@@ -83,6 +116,12 @@ def campaign_new(
         countries=countries,
         where=where,
         deadline=deadline,
+        answers={
+            "signed": signed,
+            "not_signed": not_signed,
+            "declined": declined,
+            "no_answer": no_answer,
+        },
     )
     info = summary(app.db, row)
     click.echo(
@@ -91,7 +130,7 @@ def campaign_new(
         + (f", deadline {info['deadline']}." if info["deadline"] else ".")
     )
     if info["audience"] == 0:
-        warn("no organization matches the audience; check --tag, --country and --where.")
+        warn(f"no organization is in the audience ({info['audience_rule']}).")
     click.echo(f"Next: mailer preview {slug}  and  mailer check {slug}")
 
 
@@ -130,17 +169,13 @@ def campaign_show(app: AppContext, slug: str, as_json: bool) -> None:
     if as_json:
         print_json(info)
         return
-    definition = info["audience_definition"]
     rows = [
         ("title", info["title"]),
         ("kind", info["kind"]),
         ("statement", info["statement_dir"]),
         ("languages", f"{', '.join(info['languages'])} (default {info['default_language']})"),
         ("deadline", info["deadline"] or "none"),
-        ("audience", f"{info['audience']} organizations"),
-        ("  tags", ", ".join(definition.get("tags") or []) or "any"),
-        ("  countries", ", ".join(definition.get("countries") or []) or "any"),
-        ("  where", definition.get("where") or "-"),
+        ("audience", f"{info['audience']} organizations: {info['audience_rule']}"),
         ("waves sent", info["waves"]),
         ("sender", info["sender"] or "(from mailer.toml)"),
         ("created", info["created_at"]),
