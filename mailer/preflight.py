@@ -21,6 +21,7 @@ from mailer.config import Settings
 from mailer.contacts import resolve_org
 from mailer.errors import MailerError, NotFound
 from mailer.inbox.parse import decode_header_value
+from mailer.inbox.phrases import has_phrases
 from mailer.lang import best_match, normalize_language
 from mailer.models import Org, Recipient
 from mailer.render import MessageFactory, build_factory, campaign_deadline
@@ -82,6 +83,7 @@ def check_campaign(db: Database, settings: Settings, campaign: dict[str, Any]) -
     except MailerError as e:
         report.findings.append(Finding(True, "statement", str(e)))
         return report
+    report.findings += _reading_findings(factory.languages)
     deadline = campaign_deadline(campaign, factory.statement)
     if deadline and deadline < now().date():
         report.findings.append(
@@ -122,6 +124,23 @@ def _settings_findings(settings: Settings) -> list[Finding]:
         except MailerError as e:
             found.append(Finding(True, "mailer.toml", str(e)))
     return found
+
+
+def _reading_findings(languages: list[str]) -> list[Finding]:
+    """Statement languages whose replies mailer cannot read: their answers all wait for review."""
+    try:
+        unread = [lang for lang in languages if not has_phrases(lang)]
+    except MailerError as e:  # a broken phrase file would stop `inbox import` too
+        return [Finding(True, "phrase files", str(e))]
+    return [
+        Finding(
+            False,
+            lang,
+            "mailer has no phrase file for reading replies in this language, so sign-ons and"
+            " refusals in it will wait for `mailer replies review` (docs/translating.md)",
+        )
+        for lang in unread
+    ]
 
 
 def _check_org(

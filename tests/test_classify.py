@@ -13,7 +13,6 @@ import pytest
 
 from mailer.inbox.classify import CONFIDENT, classify
 from mailer.inbox.parse import parse_message
-from mailer.inbox.phrases import fold
 from mailer.models import ReplyClass
 
 REPLIES = Path(__file__).parent / "data" / "replies"
@@ -177,11 +176,3 @@ def test_every_language_list_works() -> None:
     for languages in [(), ("sr-Latn", "sr-Cyrl", "sr"), ("en", "EN", "xx-Unknown"), LANGUAGES]:
         result = classify(parse_message(raw), languages=languages)
         assert result.cls == ReplyClass.SIGNON and result.confidence >= CONFIDENT
-
-
-def test_fold_joins_serbian_scripts() -> None:
-    assert (
-        fold("Потписујемо ИЗЈАВУ, ђак")
-        == fold("Potpisujemo izjavu, đak")
-        == "potpisujemo izjavu, djak"
-    )

@@ -151,6 +151,15 @@ def test_check_passes_and_lists_information(campaign: Path, run: Run) -> None:
     assert "Nothing blocks" in run("check", "peace").stdout
 
 
+def test_check_names_languages_whose_replies_cannot_be_read(campaign: Path, run: Run) -> None:
+    folder = campaign / "templates" / "peace"
+    (folder / "fi.md").write_text((folder / "en.md").read_text(encoding="utf-8"), encoding="utf-8")
+    report = json.loads(run("check", "peace", "--json").stdout)
+    assert report["ok"]
+    unread = [p for p in report["problems"] if "no phrase file" in p["what"]]
+    assert [(p["where"], p["severity"]) for p in unread] == [("fi", "info")]
+
+
 def test_check_notes_a_deadline_already_past(
     campaign: Path, run: Run, monkeypatch: pytest.MonkeyPatch
 ) -> None:

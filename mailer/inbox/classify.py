@@ -55,8 +55,8 @@ class Classification:
 @cache
 def _patterns(languages: tuple[str, ...]) -> dict[str, re.Pattern[str]]:
     return {
-        "decline": P.table_pattern(P.DECLINE, languages),
-        "acted": P.table_pattern(P.ACTED, languages),
+        "decline": P.compile_phrases(P.every("decline", "phrases", languages)),
+        "acted": P.compile_phrases(P.every("acted", "phrases", languages)),
     }
 
 
@@ -66,20 +66,27 @@ def _sign_patterns(
 ) -> tuple[re.Pattern[str], dict[str, re.Pattern[str]]]:
     """All sign-on wording in one pattern (a named group per language, the given languages
     first), and per language the words that make a sign-on doubtful."""
-    order = P.pick({lang: [lang] for lang in P.SIGN_ON}, languages)
+    table = P.table("sign_on", "phrases")
+    doubts = P.table("hedge", "doubts")
+    order = P.pick({lang: [lang] for lang in table}, languages)
     sign = re.compile(
-        "|".join(f"(?P<{lang}>{P.compile_phrases(P.SIGN_ON[lang]).pattern})" for lang in order)
+        "|".join(f"(?P<{_group(lang)}>{P.compile_phrases(table[lang]).pattern})" for lang in order)
     )
-    hedges = {lang: P.compile_phrases(P.HEDGE[lang] + P.HEDGE["en"]) for lang in order}
+    hedges = {
+        _group(lang): P.compile_phrases((*doubts.get(lang, ()), *doubts["en"])) for lang in order
+    }
     return sign, hedges
 
 
-_NEGATION = P.compile_phrases(P.NEGATION)
-_UNSUBSCRIBE = P.compile_phrases(P.UNSUBSCRIBE)
-_OUT_OF_OFFICE = P.compile_phrases(P.OUT_OF_OFFICE)
-_BOUNCE_SUBJECT = P.compile_phrases(P.BOUNCE_SUBJECT)
-_BOUNCE_BODY = P.compile_phrases(P.BOUNCE_BODY)
-_BOUNCE_TEMPLATE = P.compile_phrases(P.BOUNCE_TEMPLATE)
+def _group(lang: str) -> str:
+    """A regex group name for a language tag (``pt-BR`` → ``pt_BR``)."""
+    return lang.replace("-", "_")
+
+
+@cache
+def _words(section: str, key: str) -> re.Pattern[str]:
+    """One list of every language file as one pattern (machine mail comes in any language)."""
+    return P.compile_phrases(P.every(section, key))
 
 
 def classify(
@@ -87,8 +94,10 @@ def classify(
 ) -> Classification:
     """Classify one reply. ``languages``: the campaign's and organizations' languages, tried first.
 
-    Never raises: a message that trips a detector goes to review as ``other``.
+    Never raises on a message: one that trips a detector goes to review as ``other``. A
+    broken phrase file raises MailerError (misreading every reply would be worse).
     """
+    P.load_all()
     try:
         return (
             _bounce(msg) or _auto_reply(msg) or _human(msg, tuple(dict.fromkeys(languages)), kind)
@@ -127,13 +136,15 @@ def _bounce_cues(msg: ParsedMessage) -> tuple[list[str], list[str]]:
     head = P.fold(msg.text[:5000])
     strong = [
         "sender " + msg.headers.get("from", "")[:60]
-        if P.BOUNCE_SENDER.search(msg.headers.get("from", ""))
+        if _words("bounce", "senders").search(P.fold(msg.headers.get("from", "")))
         else "",
-        f"wording {m.group(0)!r}" if (m := _BOUNCE_TEMPLATE.search(head)) else "",
+        f"wording {m.group(0)!r}" if (m := _words("bounce", "templates").search(head)) else "",
     ]
     weak = [
-        "subject " + repr(msg.subject[:60]) if _BOUNCE_SUBJECT.search(P.fold(msg.subject)) else "",
-        f"wording {m.group(0)!r}" if (m := _BOUNCE_BODY.search(head)) else "",
+        "subject " + repr(msg.subject[:60])
+        if _words("bounce", "subjects").search(P.fold(msg.subject))
+        else "",
+        f"wording {m.group(0)!r}" if (m := _words("bounce", "wording").search(head)) else "",
         "SMTP status" if _STATUS.search(head) or _SMTP_CODE.search(head) else "",
         "returns the original" if _returns_original(msg) else "",
     ]
@@ -262,9 +273,9 @@ def _auto_reply(msg: ParsedMessage) -> Classification | None:
     h = msg.headers
     auto_submitted = h.get("auto-submitted", "").strip().lower()
     precedence = h.get("precedence", "").strip().lower()
-    wording = _OUT_OF_OFFICE.search(P.fold(msg.subject)) or _OUT_OF_OFFICE.search(
-        P.fold(msg.new_text[:3000])
-    )
+    out_of_office = _words("out_of_office", "phrases")
+    in_subject = out_of_office.search(P.fold(msg.subject))
+    wording = in_subject or out_of_office.search(P.fold(msg.new_text[:3000]))
     strong = [
         f"Auto-Submitted: {auto_submitted}" if auto_submitted and auto_submitted != "no" else "",
         "X-Autoreply" if h.get("x-autoreply") else "",
@@ -282,7 +293,7 @@ def _auto_reply(msg: ParsedMessage) -> Classification | None:
     ]
     weak = [w for w in weak if w]
     if wording:
-        confidence = 0.9 if weak or _OUT_OF_OFFICE.search(P.fold(msg.subject)) else 0.75
+        confidence = 0.9 if weak or in_subject else 0.75
         return Classification(
             ReplyClass.AUTO_REPLY, confidence, f"out-of-office wording: {wording.group(0)!r}"
         )
@@ -296,7 +307,9 @@ def _human(msg: ParsedMessage, languages: tuple[str, ...], kind: str) -> Classif
     text = P.fold(_unquoted(msg.new_text))[:5000]
     words = len(text.split())
     patterns = _patterns(languages)
-    if _UNSUBSCRIBE.search(P.fold(msg.subject)) or _UNSUBSCRIBE.search(text):
+    if _words("unsubscribe", "phrases").search(P.fold(msg.subject)) or _words(
+        "unsubscribe", "phrases"
+    ).search(text):
         short = words <= MAX_WORDS_UNSUBSCRIBE
         return Classification(
             ReplyClass.UNSUBSCRIBE, 0.9 if short else 0.6, "asks to be removed from the list"
@@ -336,7 +349,7 @@ def _sign_sentence(
         return None
     before = sentence[max(0, found.start() - 40) : found.start()]
     after = sentence[found.end() : found.end() + 25]
-    if any(_NEGATION.search(part) for part in (before, found.group(0), after)):
+    if any(_words("negation", "words").search(part) for part in (before, found.group(0), after)):
         return found.group(0), "negated"
     if (
         "?" in sentence

@@ -1,4 +1,8 @@
-"""Wording that classifies replies, in en, sr (both scripts), ru, es, fr, de, pt, it, el, ar.
+"""Wording that classifies replies: one TOML file per language in ``phrases/``, read once.
+
+A translator adds a language by adding ``phrases/<tag>.toml`` (docs/translating.md
+says how); no Python changes. Each file is checked against ``SCHEMA`` when it is
+first read, so a typo is one clear error naming the file and the key.
 
 Phrases are written as people write them and compiled through ``fold``, the same
 normalisation applied to incoming text: case folded, accents stripped, Cyrillic
@@ -10,10 +14,29 @@ escapes (\\b, \\s, \\w), since folding lower-cases the pattern too.
 from __future__ import annotations
 
 import re
+import tomllib
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
+from functools import cache
+from importlib import resources
+from pathlib import Path
 
+from mailer.errors import MailerError
 from mailer.lang import OTHER_CYRILLIC, cyrillic_to_latin
+
+PHRASE_DIR = Path(str(resources.files("mailer.inbox") / "phrases"))
+
+# Section → the lists it may hold. Every section and list is optional in a file.
+SCHEMA: dict[str, tuple[str, ...]] = {
+    "sign_on": ("phrases",),
+    "decline": ("phrases",),
+    "negation": ("words",),
+    "hedge": ("doubts",),
+    "acted": ("phrases",),
+    "unsubscribe": ("phrases",),
+    "out_of_office": ("phrases",),
+    "bounce": ("senders", "subjects", "wording", "templates"),
+}
 
 # Serbian Cyrillic is added after fold() from mailer.lang's transliteration.
 _FOLD_MAP = str.maketrans(
@@ -96,581 +119,74 @@ def pick(table: Mapping[str, Sequence[str]], languages: Sequence[str] = ()) -> l
     return [phrase for lang in order for phrase in table[lang]]
 
 
-_STATEMENT = r"(?:statement|declaration|appeal|call|letter|resolution|document|text|it|this|that)"
+def phrase_languages() -> tuple[str, ...]:
+    """The languages replies can be read in: those whose phrase file has sign-on wording.
 
-SIGN_ON = {
-    "en": [
-        r"we (?:hereby |gladly |happily |proudly |fully |also |do |will |shall |are happy to |are glad to "
-        r"|are pleased to |would like to |wish to |want to |agree to |are ready to )?(?:co-?)?(?:sign|endorse)\b"
-        r"(?! off| up| in\b| out)(?: on(?: to)?)?",
-        r"we are (?:co-?)?signing",
-        r"we have (?:co-?)?signed (?:the |your )?" + _STATEMENT,
-        r"(?:please |kindly )?(?:add|include|list|put) (?:us|our (?:name|names|party|organi[sz]ation|union|signature))",
-        r"count us in",
-        r"(?:party|organi[sz]ation|union|committee|federation|movement|front|league) (?:hereby )?(?:co-?)?"
-        r"(?:signs|endorses) (?:the |your |this )?(?:joint )?" + _STATEMENT,
-        r"we join (?:the |this |your )?(?:joint )?(?:statement|declaration|appeal|signatories)",
-        r"(?:you can|you may|feel free to) (?:add|include|list) (?:us|our name)",
-        r"our (?:party|organi[sz]ation|union) (?:will )?(?:co-?)?signs?",
-        r"i (?:hereby )?sign on behalf of",
-    ],
-    "sr": [
-        r"potpisujemo",
-        r"(?:mi )?cemo potpisati",
-        r"potpisacemo",
-        r"potpisali smo (?:izjavu|deklaraciju|saopstenje|apel|proglas)",
-        r"pridruzujemo se (?:izjavi|deklaraciji|saopstenju|apelu|potpisnicima|proglasu)",
-        r"podrzavamo (?:i potpisujemo )?(?:izjavu|deklaraciju|saopstenje|apel|proglas)",
-        r"dodajte (?:nas|nase ime|nas potpis|nasu (?:partiju|organizaciju))",
-        r"stavite nas na (?:spisak|listu)",
-        r"(?:partija|organizacija|sindikat) (?:potpisuje|podrzava) (?:izjavu|deklaraciju|saopstenje|apel)",
-        r"dajemo (?:nas )?potpis\w*",
-    ],
-    "ru": [
-        r"(?:мы )?подписываем(?:ся)?",
-        r"(?:мы )?подпишем",
-        r"мы подписали (?:заявление|декларацию|обращение|документ)",
-        r"присоединяемся к (?:заявлению|декларации|обращению|подписантам)",
-        r"поддерживаем и подписываем",
-        r"добавьте (?:нас|наше название|нашу подпись|нашу партию|нашу организацию)",
-        r"включите (?:нас|нашу партию|нашу организацию)",
-        r"(?:партия|организация|профсоюз) подписывает",
-        r"ставим (?:свою |нашу )?подпись",
-    ],
-    "es": [
-        r"(?:nosotros )?firmamos",
-        r"firmaremos",
-        r"suscribimos",
-        r"(?:nos )?adherimos a",
-        r"nos sumamos a (?:la )?(?:declaracion|llamamiento|comunicado|firma)",
-        r"(?:respaldamos|apoyamos) y firmamos",
-        r"(?:anadan|agreguen|incluyan|sumen|pongan) (?:nuestro nombre|nuestra firma|a nuestro partido|nuestra organizacion)",
-        r"cuenten con (?:nosotros|nuestra firma)",
-        r"(?:partido|organizacion|sindicato) (?:firma|suscribe|se adhiere)",
-    ],
-    "fr": [
-        r"nous (?:co|contre)?signons",
-        r"nous (?:co|contre)?signerons",
-        r"nous (?:soutenons et )?signons",
-        r"nous (?:nous )?(?:associons|joignons) a (?:la |cette |votre )?(?:declaration|appel|texte)",
-        r"nous adherons a",
-        r"(?:ajoutez|inscrivez|incluez|mettez) (?:notre nom|notre signature|notre parti|notre organisation|nous)",
-        r"(?:parti|organisation|syndicat) (?:co)?signe (?:la|cette|l'|votre)",
-        r"nous apportons notre signature",
-    ],
-    "de": [
-        r"wir (?:unterzeichnen|unterschreiben|zeichnen mit)",
-        r"wir werden (?:die erklarung |den aufruf |sie |es )?(?:unterzeichnen|unterschreiben)",
-        r"wir schliessen uns (?:der erklarung |dem aufruf )?an",
-        r"(?:fugen sie|setzen sie) (?:uns|unseren namen|unsere unterschrift|unsere partei)",
-        r"(?:partei|organisation|gewerkschaft) (?:unterzeichnet|unterschreibt)",
-        r"unterzeichnen wir",
-    ],
-    "pt": [
-        r"(?:nos )?assinamos",
-        r"assinaremos",
-        r"subscrevemos",
-        r"(?:nos )?aderimos a",
-        r"(?:acrescentem|adicionem|incluam|coloquem) (?:o )?(?:nosso nome|nossa assinatura|nosso partido|nossa organizacao)",
-        r"contem (?:conosco|com a nossa assinatura)",
-        r"(?:partido|organizacao|sindicato) (?:assina|subscreve)",
-        r"endossamos",
-    ],
-    "it": [
-        r"firmiamo",
-        r"firmeremo",
-        r"sottoscriviamo",
-        r"aderiamo a",
-        r"(?:aggiungete|inserite|includete) (?:il )?(?:nostro nome|la nostra firma|il nostro partito|la nostra organizzazione)",
-        r"(?:partito|organizzazione|sindacato) (?:firma|sottoscrive|aderisce)",
-    ],
-    "el": [
-        r"(?:συν|προσ)?υπογραφουμε",
-        r"θα (?:συν|προσ)?υπογραψουμε",
-        r"(?:συν|προσ)?υπογραψαμε (?:τη|την) (?:δηλωση|διακηρυξη|εκκληση)",
-        r"προσθεστε (?:το ονομα μας|την υπογραφη μας|μας|το κομμα μας|την οργανωση μας)",
-        r"(?:το κομμα|η οργανωση) (?:συν|προσ)?υπογραφει",
-        r"βαζουμε την υπογραφη μας",
-    ],
-    "ar": [
-        r"نوقع",
-        r"نحن نوقع",
-        r"سنوقع",
-        r"نوقع على",
-        r"نضم توقيعنا",
-        r"(?:اضيفوا|اضافه|ادرجوا) (?:اسمنا|توقيعنا|حزبنا|منظمتنا)",
-        r"ننضم الى (?:البيان|الاعلان|النداء|الموقعين)",
-        r"(?:الحزب|المنظمه|النقابه) (?:يوقع|توقع)",
-    ],
-}
-
-# Explicit refusals; also any sign-on phrase with a negation in its sentence is a refusal.
-DECLINE = {
-    "en": [
-        r"(?:can ?not|can't|won't|will not|do not|don't|shall not|are unable to|are not able to"
-        r"|aren't able to) (?:be )?(?:co-?)?(?:sign(?:ing)?|endorse|join|support)",
-        r"not in a position to",
-        r"(?:we|must|have to|will) decline",
-        r"(?:declines?|declining) (?:to sign|the invitation|your invitation)",
-        r"regret(?:fully)? (?:that )?we (?:can|will|are)",
-        r"refrain from signing",
-        r"not (?:going to|be) sign\w*",
-        r"(?:we|i) (?:do not|don't) agree",
-    ],
-    "sr": [
-        r"ne (?:mozemo|mogu|zelimo|cemo) (?:da )?potpis\w*",
-        r"necemo (?:da )?potpis\w*",
-        r"ne potpisujemo",
-        r"nismo u (?:mogucnosti|poziciji)",
-        r"odbijamo",
-        r"ne slazemo se",
-    ],
-    "ru": [
-        r"не (?:можем|сможем|будем|станем|хотим) (?:это )?подпис\w*",
-        r"не подпиш\w*",
-        r"не подписываем",
-        r"вынуждены отказаться",
-        r"отказываемся",
-        r"не согласны",
-    ],
-    "es": [
-        r"no (?:podemos|podremos|vamos a|queremos|estamos en condiciones de) (?:firmar|suscribir|adherir)",
-        r"no (?:firmaremos|firmamos|suscribimos)",
-        r"declinamos",
-        r"rechazamos",
-        r"no estamos de acuerdo",
-    ],
-    "fr": [
-        r"ne (?:pouvons|pourrons|voulons|allons) pas (?:la |le )?(?:co)?sign\w*",
-        r"ne (?:co)?sign(?:ons|erons) pas",
-        r"nous declinons",
-        r"refusons",
-        r"ne sommes pas d'accord",
-        r"pas en mesure de",
-    ],
-    "de": [
-        r"(?:konnen|werden|wollen|mochten) (?:wir )?(?:die erklarung |den aufruf |sie |es |diese )?(?:leider )?nicht "
-        r"(?:unterzeichnen|unterschreiben|mitzeichnen)",
-        r"(?:unterzeichnen|unterschreiben) (?:die erklarung |den aufruf |sie |es )?nicht",
-        r"lehnen (?:\w+ ){0,3}ab",
-        r"nicht einverstanden",
-    ],
-    "pt": [
-        r"nao (?:podemos|poderemos|vamos|queremos) (?:assinar|subscrever|aderir)",
-        r"nao (?:assinaremos|assinamos|subscrevemos)",
-        r"recusamos",
-        r"declinamos",
-        r"nao concordamos",
-    ],
-    "it": [
-        r"non (?:possiamo|potremo|vogliamo|intendiamo) (?:firmare|sottoscrivere|aderire)",
-        r"non (?:firmeremo|firmiamo|sottoscriviamo)",
-        r"rifiutiamo",
-        r"declinare",
-        r"non siamo d'accordo",
-    ],
-    "el": [
-        r"δεν (?:μπορουμε|θα|θελουμε) (?:να )?(?:συν|προσ)?υπογρα\w*",
-        r"δεν (?:συν|προσ)?υπογραφουμε",
-        r"αρνουμαστε",
-        r"δεν συμφωνουμε",
-    ],
-    "ar": [
-        r"لا (?:يمكننا|نستطيع|نريد) (?:ال)?توقيع",
-        r"لن نوقع",
-        r"لا نوقع",
-        r"نعتذر عن (?:عدم )?(?:ال)?توقيع",
-        r"نرفض",
-        r"لا نتفق",
-    ],
-}
-
-# Words that make any sign-on in the same sentence doubtful: negations, conditions, questions.
-NEGATION = [
-    "not",
-    "no",
-    "never",
-    "cannot",
-    "can't",
-    "won't",
-    "don't",
-    "didn't",
-    "isn't",
-    "aren't",
-    "unable",
-    "neither",
-    "nor",
-    "ne",
-    "nisu",
-    "nismo",
-    "necemo",
-    "nece",
-    "nemamo",
-    "nikada",
-    "nikad",
-    "pas",
-    "jamais",
-    "nicht",
-    "kein",
-    "keine",
-    "keinen",
-    "nie",
-    "niemals",
-    "nao",
-    "non",
-    "nunca",
-    "tampoco",
-    "mai",
-    "не",
-    "нет",
-    "ни",
-    "никогда",
-    "δεν",
-    "μην",
-    "ουτε",
-    "ποτε",
-    "(?<!\\w)[وف]?(?:لا|لن|لم|ليس)(?!\\w)",
-]
-# Words that make a sign-on in that language doubtful (conditions, hesitation, "but"), per
-# language because short words collide across languages (Serbian "se" is not Italian "se").
-HEDGE = {
-    "en": [
-        "if",
-        "unless",
-        "whether",
-        "would (?:sign|endorse|join)",
-        "maybe",
-        "perhaps",
-        "might",
-        "could",
-        "consider",
-        "discuss",
-        "decide",
-        "think about",
-        "get back",
-        "let you know",
-        "later",
-        "should we",
-        "shall we",
-        "can we",
-        "may we",
-        "unfortunately",
-        "regret",
-        "however",
-        "but",
-        "once",
-        "provided",
-        "as long as",
-    ],
-    "sr": [
-        "ako",
-        "da li",
-        "mozda",
-        "razmotri\\w*",
-        "odluci\\w*",
-        "nazalost",
-        "ali",
-        "bismo",
-        "kada",
-    ],
-    "ru": [
-        "если",
-        "ли",
-        "может быть",
-        "возможно",
-        "обсудим",
-        "рассмотрим",
-        "к сожалению",
-        "но",
-        "бы",
-        "когда",
-    ],
-    "es": [
-        "si",
-        "quizas",
-        "tal vez",
-        "consideraremos",
-        "discutiremos",
-        "lamentablemente",
-        "pero",
-        "cuando",
-        "siempre que",
-    ],
-    "fr": [
-        "si",
-        "peut-etre",
-        "examinerons",
-        "discuterons",
-        "malheureusement",
-        "mais",
-        "quand",
-        "pourvu que",
-    ],
-    "de": ["wenn", "falls", "ob", "vielleicht", "prufen", "besprechen", "leider", "aber", "sobald"],
-    "pt": [
-        "se",
-        "talvez",
-        "analisaremos",
-        "discutiremos",
-        "infelizmente",
-        "mas",
-        "quando",
-        "desde que",
-    ],
-    "it": ["se", "forse", "valuteremo", "discuteremo", "purtroppo", "ma", "quando", "purche"],
-    "el": ["αν", "εαν", "ισως", "θα εξετασουμε", "δυστυχως", "αλλα", "οταν"],
-    "ar": ["(?<!\\w)[وف]?(?:اذا|لو|هل|ربما|لكن|عندما)(?!\\w)", "سندرس", "للاسف"],
-}
-
-UNSUBSCRIBE = [
-    "unsubscribe",
-    "remove (?:us|me|our (?:address|email|e-mail)) from (?:your|the)",
-    "take (?:us|me) off",
-    "stop (?:sending|emailing|mailing)",
-    "do not (?:contact|email|write to) us",
-    "opt out",
-    "opt-out",
-    "odjava",
-    "odjavite",
-    "odjavi",
-    "uklonite nas",
-    "izbrisite nas",
-    "prestanite (?:da )?(?:nam )?saljete",
-    "отписаться",
-    "отпишите",
-    "удалите нас",
-    "исключите нас",
-    "прекратите (?:присылать|рассылку)",
-    "darse de baja",
-    "dar de baja",
-    "den de baja",
-    "denos de baja",
-    "eliminen(?:nos)? de",
-    "no nos envien",
-    "desinscrire",
-    "desinscrivez",
-    "desabonner",
-    "retirez(?:-nous| nous)",
-    "supprimez(?:-nous| nous)",
-    "abmelden",
-    "abbestellen",
-    "austragen",
-    "entfernen sie uns",
-    "keine (?:weiteren )?e-?mails",
-    "cancelar (?:a )?inscricao",
-    "descadastrar",
-    "remover (?:nos|-nos)",
-    "removam-nos",
-    "nao enviem",
-    "cancellami",
-    "cancellateci",
-    "disiscrivi",
-    "rimuovete(?:ci)?",
-    "non inviateci",
-    "διαγραφη",
-    "διαγραψτε",
-    "αφαιρεστε μας",
-    "σταματηστε",
-    "الغاء الاشتراك",
-    "احذفونا",
-    "ازالتنا",
-    "توقفوا عن",
-]
-
-OUT_OF_OFFICE = [
-    "out of (?:the )?office",
-    "out-of-office",
-    "automatic reply",
-    "auto(?:matic)?[- ]?repl(?:y|ies)",
-    "auto[- ]?respon(?:se|der)",
-    "autoresponder",
-    "vacation (?:reply|notice|message|responder)",
-    "away from (?:the |my )?(?:office|desk|e-?mail)",
-    "on (?:annual |parental |maternity |sick )?leave",
-    "on (?:vacation|holiday|holidays)",
-    "i am (?:currently )?away",
-    "i will be away",
-    "i'm (?:currently )?away",
-    "currently (?:out|away)",
-    "limited access to (?:my )?e-?mail",
-    "will (?:be back|return) (?:on|in|to)",
-    "back in the office",
-    "abwesenheitsnotiz",
-    "abwesenheit",
-    "automatische antwort",
-    "nicht im buro",
-    "ausser haus",
-    "im urlaub",
-    "reponse automatique",
-    "absente? du bureau",
-    "en conge",
-    "en vacances",
-    "respuesta automatica",
-    "fuera de (?:la )?oficina",
-    "de vacaciones",
-    "ausente",
-    "resposta automatica",
-    "fora do escritorio",
-    "ausencia",
-    "em ferias",
-    "risposta automatica",
-    "fuori (?:ufficio|sede)",
-    "in ferie",
-    "assente",
-    "odsutan",
-    "odsutna",
-    "automatski odgovor",
-    "na godisnjem odmoru",
-    "van kancelarije",
-    "автоответ",
-    "автоматический ответ",
-    "в отпуске",
-    "вне офиса",
-    "нахожусь в командировке",
-    "αυτοματη απαντηση",
-    "εκτος γραφειου",
-    "σε αδεια",
-    "رد تلقائي",
-    "الرد الالي",
-    "خارج المكتب",
-    "في اجازه",
-    "automatiska atbilde",
-    "atvalinajums",
-    "afwezig",
-    "automatisch antwoord",
-    "poza biurem",
-    "autosvar",
-    "fraværende",
-]
-
-ACTED = {
-    "en": [
-        r"we (?:held|organi[sz]ed|staged|carried out|took part|participated|marched|gathered|protested|distributed)",
-        r"(?:photos?|pictures?|images?|videos?) (?:of|from) (?:our|the) (?:action|protest|rally|event|picket|demonstration|meeting)",
-        r"attached (?:are|is|please find|you will find) (?:some |a few )?(?:photos?|pictures?|images?|videos?)",
-    ],
-    "sr": [
-        r"odrzali smo",
-        r"organizovali smo",
-        r"ucestvovali smo",
-        r"fotografij\w*",
-        r"slike (?:sa|s) (?:akcije|protesta|skupa)",
-    ],
-    "ru": [
-        r"(?:мы )?провели",
-        r"организовали",
-        r"приняли участие",
-        r"фотографи\w*",
-        r"фото (?:с|акции|митинга)",
-    ],
-    "es": [r"realizamos", r"organizamos", r"participamos", r"fotos? (?:de|del)"],
-    "fr": [r"nous avons (?:organise|tenu|participe|manifeste|distribue)", r"photos? (?:de|du)"],
-    "de": [
-        r"wir haben (?:\w+ ){0,4}(?:durchgefuhrt|organisiert|teilgenommen|verteilt|demonstriert)",
-        r"fotos? (?:von|der|vom)",
-    ],
-    "pt": [r"realizamos", r"organizamos", r"participamos", r"fotos? (?:da|do|de)"],
-    "it": [
-        r"abbiamo (?:organizzato|tenuto|partecipato|manifestato|distribuito)",
-        r"foto (?:della|del|dell')",
-    ],
-    "el": [r"πραγματοποιησαμε", r"οργανωσαμε", r"συμμετειχαμε", r"φωτογραφιες"],
-    "ar": [r"نظمنا", r"شاركنا", r"اقمنا", r"صور"],
-}
-
-BOUNCE_SUBJECT = [
-    "delivery status notification",
-    "undeliverable",
-    "undelivered mail",
-    "undeliverable mail",
-    "failure notice",
-    "mail delivery failed",
-    "returned mail",
-    "delivery failure",
-    "delivery failed",
-    "non-?delivery",
-    "nondeliverable",
-    "could not be delivered",
-    "delivery has failed",
-    "returned to sender",
-    "mail system error",
-    "message not delivered",
-    "delivery notification",
-    "warning: could not send",
-    "delayed mail",
-    "delivery delayed",
-    "mail could not be delivered",
-    "unzustellbar",
-    "non remis",
-    "no se puede entregar",
-    "non recapitabile",
-    "non consegnato",
-    "не доставлено",
-    "недоставлено",
-    "nedostavljiv",
-    "nije isporucen",
-    "mail error",
-    "delivery problem",
-    "returned message",
-    "message you sent",
-    "permanent error",
-    "bounce",
-    "rejected",
-    "not delivered",
-    "undeliverable message",
-]
-BOUNCE_SENDER = re.compile(
-    r"mailer-daemon|post_?master|mail delivery (?:subsystem|system)|mailerdaemon", re.I
-)
-# The own words of common mail servers' bounce templates: enough alone.
-BOUNCE_TEMPLATE = [
-    "this message was created automatically by mail delivery software",
-    "this is the qmail-send program",
-    "i'm sorry to have to inform you that your message could not",
-    "this is the mail system at host",
-    "notificationtype[^a-z]{1,8}bounce",
-    "delivery has failed to these recipients or groups",
-    "the following addresses? had permanent fatal errors",
-]
-BOUNCE_BODY = [
-    "cannot be delivered",
-    "can't be delivered",
-    "was not delivered",
-    "could not deliver",
-    "your message could not be delivered",
-    "delivery to the following recipients? failed",
-    "the following addresses? had permanent fatal errors",
-    "this is the mail system at host",
-    "delivery has failed to these recipients",
-    "message could not be delivered",
-    "the following message to <",
-    "could not be delivered to",
-    "permanent fatal errors",
-    "unrouteable address",
-    "user unknown",
-    "mailbox unavailable",
-    "no such user",
-    "mailbox not found",
-    "recipient address rejected",
-    "does not exist",
-    "address rejected",
-    "message was not delivered",
-    "undeliverable",
-    "delivery to the following recipient",
-    "unable to deliver",
-    "not be delivered",
-    "returned mail: ",
-    "mailbox is full",
-    "quota exceeded",
-    "over quota",
-    "host unknown",
-    "the email account that you tried to reach",
-    "delivery failure",
-    "permanent error",
-]
+    A file may also hold only machine-mail wording (an out-of-office line in Latvian);
+    such a language does not count, since its people's answers would not be understood.
+    """
+    return tuple(tag for tag, data in load_all().items() if data.get("sign_on"))
 
 
-def table_pattern(
-    table: Mapping[str, Sequence[str]], languages: Sequence[str] = ()
-) -> re.Pattern[str]:
-    return compile_phrases(pick(table, languages))
+def has_phrases(tag: str) -> bool:
+    """Whether replies in ``tag`` can be read (a file for the tag or its language: sr-Latn → sr)."""
+    known = {t.casefold() for t in phrase_languages()}
+    return tag.casefold() in known or tag.split("-")[0].casefold() in known
+
+
+def table(section: str, key: str) -> dict[str, tuple[str, ...]]:
+    """One list of every language file, by language (files without it are left out)."""
+    if key not in SCHEMA.get(section, ()):
+        raise KeyError(f"[{section}] {key} is not in phrases.SCHEMA")
+    return {
+        tag: found for tag, data in load_all().items() if (found := data.get(section, {}).get(key))
+    }
+
+
+def every(section: str, key: str, languages: Sequence[str] = ()) -> list[str]:
+    """One list of all languages together, those of ``languages`` first."""
+    return pick(table(section, key), languages)
+
+
+@cache
+def load_all() -> dict[str, dict[str, dict[str, tuple[str, ...]]]]:
+    """Every phrase file, read and checked once per process; English first, then by tag."""
+    paths = sorted(PHRASE_DIR.glob("*.toml"), key=lambda p: (p.stem != "en", p.stem))
+    return {path.stem: read_phrase_file(path) for path in paths}
+
+
+def read_phrase_file(path: Path) -> dict[str, dict[str, tuple[str, ...]]]:
+    """One language file, checked: known sections and lists, text phrases that compile."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as e:
+        raise MailerError(f"{path}: cannot be read: {e}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise MailerError(f"{path}: not valid TOML: {e}") from None
+    out: dict[str, dict[str, tuple[str, ...]]] = {}
+    for section, lists in data.items():
+        if section not in SCHEMA:
+            known = ", ".join(f"[{s}]" for s in SCHEMA)
+            raise MailerError(f"{path}: unknown section [{section}] (known: {known})")
+        if not isinstance(lists, dict):
+            raise MailerError(f"{path}: [{section}] must be a section, not a single value")
+        out[section] = {}
+        for key, phrases in lists.items():
+            where = f"{path}: [{section}] {key}"
+            if key not in SCHEMA[section]:
+                raise MailerError(f"{where} is not known (known: {', '.join(SCHEMA[section])})")
+            if not isinstance(phrases, list) or not all(isinstance(p, str) for p in phrases):
+                raise MailerError(f'{where} must be a list of phrases in quotes: ["…", "…"]')
+            for phrase in phrases:
+                _check_phrase(phrase, where)
+            out[section][key] = tuple(phrases)
+    return out
+
+
+def _check_phrase(phrase: str, where: str) -> None:
+    if not phrase.strip():
+        raise MailerError(f"{where}: an empty phrase matches everything; remove it")
+    try:
+        compile_phrases([phrase])
+    except re.error as e:
+        raise MailerError(f"{where}: {phrase!r} is not a valid pattern ({e})") from None
