@@ -398,3 +398,43 @@ def test_a_frame_that_tests_recipient_values_runs_the_template(tmp_path: Path) -
     text = parse(build(made, ENGLISH)).get_body(("plain",)).get_content()
     assert "Dear neighbours," in text and "HARBOUR DOCKERS' UNION" in text
     assert "Dear neighbours," not in parse(build(made, GREEK, lang="en")).as_string()
+
+
+def test_the_text_part_says_what_the_html_part_says(tmp_path: Path) -> None:
+    """Reference links, entities, nested lists and code spans: one parse gives both."""
+    body = (
+        "We invite **{{ org.name }}** to sign the [appeal][a] &amp; to tell us.\n\n"
+        "1. Ceasefire\n   - an exchange of prisoners\n\n"
+        "Reply with `WE SIGN`.\n\n"
+        "[a]: https://dockers.example.org/appeal?lang=en&amp;v=2\n"
+    )
+    made = build_factory(settings(tmp_path), campaign(_statement(tmp_path, body)))
+    message = parse(build(made, ENGLISH))
+    html = re.sub(r' style="[^"]*"', "", message.get_body(("html",)).get_content())
+    html = html.replace("\r\n", "\n")
+    assert 'href="https://dockers.example.org/appeal?lang=en&amp;v=2">appeal</a> &amp; to' in html
+    assert "<li>Ceasefire\n<ul>\n<li>an exchange of prisoners</li>" in html
+    assert "<code>WE SIGN</code>" in html
+    text = message.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    assert text == (
+        "Dear comrades of Harbour Dockers' Union,\n"
+        "\n"
+        "We invite *Harbour Dockers' Union* to sign the appeal\n"
+        "(https://dockers.example.org/appeal?lang=en&v=2) & to tell us.\n"
+        "\n"
+        "1. Ceasefire\n"
+        "   - an exchange of prisoners\n"
+        "\n"
+        "Reply with `WE SIGN`.\n"
+        "\n"
+        "To add your organization's signature, reply to this email with: We sign\n"
+        "\n"
+        "With comradely greetings,\n"
+        "International Department\n"
+        "\n"
+        "-- \n"
+        "This message was sent by International Department <intl@party.example.org>"
+        " to intl@org.example.org.\n"
+        'To receive no more of these messages, reply with the word "unsubscribe"'
+        " or write to intl+unsub-k3jx9q2mwpza@party.example.org."
+    )
