@@ -184,6 +184,12 @@ KEYS: dict[str, Key] = {
         Key("imap.url", _url("imap", "imaps", "imap+starttls"), "", "imaps://user@host/INBOX."),
         Key("imap.move_to", _str, "", "Folder to move processed mail to (empty = leave it)."),
         Key("imap.insecure", _bool, False, "Allow IMAP without TLS to a non-loopback host."),
+        Key(
+            "inbox.authserv_id",
+            _str,
+            "",
+            "Your receiving server's name in Authentication-Results (its DKIM/DMARC verdicts are trusted).",
+        ),
         Key("dkim.domain", _str, "", "DKIM signing domain (d=); empty = no signing."),
         Key("dkim.selector", _str, "", "DKIM selector (s=)."),
         Key("dkim.key_file", _str, "", "PEM private key file for DKIM."),

@@ -338,3 +338,11 @@ def m002_reply_effects(db: Database) -> None:
     """What each reply changed (so ``reply mark`` can undo it) and why it got its class."""
     db.execute("ALTER TABLE reply ADD COLUMN effects TEXT NOT NULL DEFAULT '[]'")
     db.execute("ALTER TABLE reply ADD COLUMN evidence TEXT")
+
+
+@MIGRATIONS()
+def m003_trust(db: Database) -> None:
+    """Why a reply was or was not applied (DESIGN §7a), and what a bounce reported."""
+    db.execute("ALTER TABLE reply ADD COLUMN verified TEXT")  # what proved the sender
+    db.execute("ALTER TABLE reply ADD COLUMN review_reason TEXT")  # why it waits
+    db.execute("ALTER TABLE reply ADD COLUMN bounce TEXT")  # {"recipients", "status", "hard"}

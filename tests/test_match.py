@@ -48,7 +48,7 @@ def msg(**fields: object) -> ParsedMessage:
 
 def test_reply_token_in_a_recipient_matches_first() -> None:
     found = match(msg(recipients=[reply_address(SENDER, TOKEN_A)], in_reply_to=[MID_B]), lookups())
-    assert found == Match(10, 100, 1, "token", False, 1000)
+    assert found == Match(10, 100, 1, "token", "", 1000)
 
 
 def test_unsubscribe_token_asks_to_unsubscribe() -> None:
@@ -88,12 +88,12 @@ def test_bounce_carrying_our_headers_matches_without_unsubscribing() -> None:
 def test_known_sender_gets_the_latest_campaign_sent_to_the_organization() -> None:
     senders = {"press@org.example.org": (200, 2001, B)}
     found = match(msg(from_addr="Press@Org.example.org"), lookups(senders))
-    assert found == Match(20, 200, 2, "sender", False, 2001)
+    assert found == Match(20, 200, 2, "sender", "", 2001)
 
 
 def test_known_sender_without_any_sent_campaign_has_an_organization_only() -> None:
     found = match(msg(from_addr="a@org.example.org"), lookups({"a@org.example.org": (7, 70, None)}))
-    assert found == Match(None, 7, None, "sender", False, 70)
+    assert found == Match(None, 7, None, "sender", "", 70)
 
 
 def test_nothing_matches_a_stranger() -> None:

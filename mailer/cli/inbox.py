@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from mailer.inbox.ingest import Summary
 
 CLASSES = tuple(c.value for c in ReplyClass)
-DECISIONS = ("signed", "declined", "acted", "other")
+DECISIONS = ("signed", "declined", "acted", "unsubscribed", "other")
 
 
 def _progress() -> Any:
@@ -177,10 +177,13 @@ def _excerpt(text: str | None, width: int = 50) -> str:
 @click.argument("slug")
 @pass_app
 def replies_review(app: AppContext, slug: str) -> None:
-    """Decide, one by one, what the campaign's uncertain replies mean.
+    """Decide, one by one, what the campaign's waiting replies mean.
 
-    For each reply the new text (without quoted history) is shown; answer
-    signed, declined, acted, other, or skip to leave it for later.
+    A reply waits when its meaning is unclear or when nothing proves that it
+    comes from the organization (a stranger in the thread, a From the receiving
+    server did not verify). For each reply the reason, the evidence and the new
+    text (without quoted history) are shown; answer signed, declined, acted,
+    unsubscribed, other, or skip to leave it for later.
     """
     from mailer.inbox.review import mark_reply, review_queue
 
@@ -196,6 +199,11 @@ def replies_review(app: AppContext, slug: str) -> None:
         )
         if r["subject"]:
             click.echo(f"Subject: {r['subject']}")
+        if r["reason"]:
+            click.echo(f"Waits because: {r['reason']}")
+        click.echo(
+            f"Evidence: {r['evidence'] or 'none'}; matched by {r['matched_by'] or 'nothing'}"
+        )
         click.echo((r["text"] or "(no text)").strip()[:3000])
         for a in r["attachments"]:
             click.echo(f"Attachment: {a['path']}")
@@ -245,9 +253,10 @@ def reply_assign(
 @click.option("--json", "as_json", is_flag=True, help="Print the reply as JSON.")
 @pass_app
 def reply_mark(app: AppContext, reply_id: int, decision: str, as_json: bool) -> None:
-    """Set what a reply means: signed, declined, acted or other.
+    """Set what a reply means: signed, declined, acted, unsubscribed or other.
 
     Whatever the reply had recorded automatically is undone first.
+    "unsubscribed" opts the organization out for good; "other" records nothing.
     """
     from mailer.inbox.review import mark_reply
 

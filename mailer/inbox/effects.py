@@ -1,18 +1,20 @@
 """What a classified reply changes, and how ``reply mark`` takes it back.
 
-A confident bounce marks addresses (hard at once, soft after ``SOFT_LIMIT``
-in a row); an unsubscribe opts the whole organization out (the request is
-the organization's: mailing another of its addresses would ignore it);
-confident sign-ons, declines and action reports become responses. Each change
-is logged and listed in the reply's ``effects`` so it can be undone exactly.
-Callers run these inside the transaction that stores the reply.
+A confident bounce about a message we sent marks that message's address (hard
+at once, soft after ``SOFT_LIMIT`` in a row); an unsubscribe opts the whole
+organization out (the request is the organization's: mailing another of its
+addresses would ignore it); confident sign-ons, declines and action reports
+become responses. Only a reply whose sender is proven to be the organization
+(mailer.inbox.trust) changes it; the rest wait for a person, with the reason.
+Each change is logged and listed in the reply's ``effects`` so it can be undone
+exactly. Callers run these inside the transaction that stores the reply.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlite_utils import Database
@@ -40,46 +42,95 @@ APPLIED = "applied"  # its effects were recorded automatically
 DONE = "done"  # nothing to do (an auto-reply)
 REVIEW = "review"  # waits for `replies review` or `reply mark`
 REVIEWED = "reviewed"  # a person decided with `reply mark`
+TEST = "test"  # answers a `send --test` copy: kept, never applied to an organization
+
+ACTIONABLE = (ReplyClass.SIGNON, ReplyClass.DECLINE, ReplyClass.ACTED, ReplyClass.UNSUBSCRIBE)
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """What the reply means, as far as effects are concerned."""
+    """What the reply means, and what it proves, as far as effects are concerned."""
 
     cls: ReplyClass
     confident: bool
     bounce: BounceInfo | None = None
     unsubscribe_token: bool = False  # sent to our +unsub- address: an explicit request
+    verified: str | None = None  # what proved the sender is the organization (trust.Origin)
+    unverified: str | None = None  # otherwise, why it is not proven
+    about_ours: bool = False  # the mail names a message we sent (token, thread, quoted)
+    test: bool = False  # it answers a test copy
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What became of a reply: its status, the changes made, and why it waits (if it does)."""
+
+    status: str
+    effects: list[dict[str, Any]] = field(default_factory=list)
+    reason: str | None = None
 
 
 def apply(
     db: Database, reply: dict[str, Any], verdict: Verdict, *, address_id: int | None
-) -> tuple[str, list[dict[str, Any]]]:
-    """Record the verdict's effects for ``reply`` (a reply row); returns (status, effects)."""
-    effects: list[dict[str, Any]] = []
+) -> Decision:
+    """Record the verdict's effects for ``reply`` (a reply row), when it is sure and proven.
+
+    Bounces need no sender proof (mail servers send them) but must be about a
+    message we sent to that very address; every other effect needs a verified
+    sender (DESIGN §7a).
+    """
+    if verdict.test:
+        return Decision(TEST, reason="an answer to a test copy: it changes no organization")
     if verdict.cls == ReplyClass.BOUNCE:
-        if not verdict.confident:
-            return REVIEW, effects
-        targets = [address_id] if address_id else _addresses(db, verdict.bounce)
-        for target in targets:
-            effects += _bounce(db, target, reply["id"], verdict.bounce)
-        return (APPLIED if targets else REVIEW), effects
-    if reply["from_addr"]:
-        effects += _reset_soft_bounces(db, reply["from_addr"])
-    if verdict.unsubscribe_token or (verdict.cls == ReplyClass.UNSUBSCRIBE and verdict.confident):
-        if reply["org_id"] is None:
-            return REVIEW, effects
-        effects += _optout(db, reply["org_id"])
+        return _apply_bounce(db, reply, verdict, address_id)
+    if verdict.cls == ReplyClass.AUTO_REPLY and verdict.confident:
+        return Decision(DONE)
+    # A proven answer from the address shows mail reaches it: its soft bounces were not in a row.
+    effects = _reset_soft_bounces(db, reply["from_addr"]) if verdict.verified else []
+    wanted = verdict.unsubscribe_token or (verdict.confident and verdict.cls in ACTIONABLE)
+    if not wanted:
+        return Decision(REVIEW, effects, _unsure(verdict.cls))
+    if reply["org_id"] is None:
+        return Decision(REVIEW, reason="matches no organization: attach it with `reply assign`")
+    if not verdict.verified:
+        return Decision(REVIEW, reason=verdict.unverified or "sender not verified")
+    if verdict.unsubscribe_token or verdict.cls == ReplyClass.UNSUBSCRIBE:
+        effects += optout(db, reply["org_id"])
         if reply["campaign_id"] is not None:
             effects += respond(db, reply, ReplyClass.UNSUBSCRIBE)
-        return APPLIED, effects
-    if verdict.cls in (ReplyClass.SIGNON, ReplyClass.DECLINE, ReplyClass.ACTED):
-        if verdict.confident and reply["org_id"] and reply["campaign_id"]:
-            return APPLIED, effects + respond(db, reply, verdict.cls)
-        return REVIEW, effects
-    if verdict.cls == ReplyClass.AUTO_REPLY and verdict.confident:
-        return DONE, effects
-    return REVIEW, effects
+        return Decision(APPLIED, effects)
+    if reply["campaign_id"] is None:
+        return Decision(REVIEW, effects, "matches no campaign: attach it with `reply assign`")
+    return Decision(APPLIED, effects + respond(db, reply, verdict.cls))
+
+
+def _unsure(cls: ReplyClass) -> str:
+    if cls == ReplyClass.OTHER:
+        return "no sign-on, refusal or action recognised: a person decides"
+    return f"looks like {cls}, but not clearly enough to record it: a person decides"
+
+
+def _apply_bounce(
+    db: Database, reply: dict[str, Any], verdict: Verdict, address_id: int | None
+) -> Decision:
+    if not verdict.confident:
+        return Decision(REVIEW, reason=_unsure(ReplyClass.BOUNCE))
+    if verdict.about_ours and address_id is not None:
+        targets = [address_id]
+    elif verdict.verified and reply["org_id"] is not None:  # attached by a person
+        targets = _addresses(db, verdict.bounce, reply["org_id"])
+    else:
+        targets = []
+    if not targets:
+        return Decision(
+            REVIEW,
+            reason="a delivery report about no message we sent: listed, not applied"
+            " (`reply assign ID ORG` applies it)",
+        )
+    effects: list[dict[str, Any]] = []
+    for target in targets:
+        effects += _bounce(db, target, reply["id"], verdict.bounce)
+    return Decision(APPLIED, effects)
 
 
 def respond(db: Database, reply: dict[str, Any], cls: ReplyClass) -> list[dict[str, Any]]:
@@ -100,13 +151,19 @@ def respond(db: Database, reply: dict[str, Any], cls: ReplyClass) -> list[dict[s
     return [{"effect": "response", "id": now["id"], "previous": previous}]
 
 
-def _addresses(db: Database, bounce: BounceInfo | None) -> list[int]:
-    """Our addresses among the bounce's failed recipients (when no sent message matched)."""
+def _addresses(db: Database, bounce: BounceInfo | None, org_id: int) -> list[int]:
+    """The organization's addresses among the bounce's failed recipients (a person
+    attached the report to it; no message of ours was named)."""
     emails = [contacts.email_key(e) for e in (bounce.recipients if bounce else [])]
     if not emails:
         return []
     marks = ",".join("?" * len(emails))
-    return [r[0] for r in db.execute(f"SELECT id FROM address WHERE email IN ({marks})", emails)]
+    return [
+        r[0]
+        for r in db.execute(
+            f"SELECT id FROM address WHERE org_id = ? AND email IN ({marks})", [org_id, *emails]
+        )
+    ]
 
 
 def _bounce(
@@ -152,7 +209,7 @@ def _set_address(
     return [{"effect": "address", "id": address_id, "field": field, "old": old, "new": new}]
 
 
-def _optout(db: Database, org_id: int) -> list[dict[str, Any]]:
+def optout(db: Database, org_id: int) -> list[dict[str, Any]]:
     (already,) = db.execute(
         "SELECT do_not_contact FROM organization WHERE id = ?", [org_id]
     ).fetchone()

@@ -23,7 +23,7 @@ from mailer.clock import stamp
 from mailer.config import Settings, secret
 from mailer.db import log_event
 from mailer.errors import TransportError
-from mailer.inbox import attachments, effects
+from mailer.inbox import attachments, effects, trust
 from mailer.inbox.classify import CONFIDENT, Classification, classify
 from mailer.inbox.match import Lookups, Match, Sent, match
 from mailer.inbox.parse import ParsedMessage, parse_message
@@ -154,7 +154,7 @@ class Index:
             " FROM message ORDER BY sent_at IS NULL, sent_at, id"
         )
         for id_, campaign_id, org_id, address_id, token, message_id, state, is_test in rows:
-            sent = Sent(id_, campaign_id, org_id, address_id)
+            sent = Sent(id_, campaign_id, org_id, address_id, bool(is_test))
             self.by_token[token] = sent
             self.by_message_id[message_id.lower()] = sent
             if state == "sent" and not is_test and org_id is not None:
@@ -163,6 +163,11 @@ class Index:
             email: (org_id, id_)
             for id_, email, org_id in db.execute("SELECT id, email, org_id FROM address")
         }
+        self._emails_of: dict[int, list[str]] = {}
+        self._orgs_at: dict[str, set[int]] = {}
+        for email, (org_id, _) in self.addresses.items():
+            self._emails_of.setdefault(org_id, []).append(email)
+            self._orgs_at.setdefault(email.rpartition("@")[2], set()).add(org_id)
         self.campaigns = {
             r["id"]: {**r, "languages": json.loads(r["languages"])}
             for r in db.query("SELECT id, slug, kind, languages FROM campaign")
@@ -184,6 +189,12 @@ class Index:
         org_id, address_id = found
         return org_id, address_id, self.latest_by_org.get(org_id)
 
+    def known(self, org_id: int) -> trust.Known:
+        """The organization's addresses and own domains, for verifying a sender."""
+        emails = self._emails_of.get(org_id, [])
+        shared = {d for d, orgs in self._orgs_at.items() if orgs != {org_id}}
+        return trust.Known(frozenset(emails), trust.own_domains(emails, shared))
+
     def languages(self, campaign_id: int | None, org_id: int | None) -> list[str]:
         """The campaign's languages, then the organization's: the wording to expect."""
         campaign = self.campaigns.get(campaign_id or 0, {"languages": []})
@@ -192,10 +203,15 @@ class Index:
 
 
 def apply_verdict(
-    db: Database, reply: dict[str, Any], verdict: Classification, found: Match | None
-) -> tuple[str, list[dict[str, Any]]]:
+    db: Database,
+    reply: dict[str, Any],
+    verdict: Classification,
+    found: Match | None,
+    origin: trust.Origin,
+) -> effects.Decision:
     """Record what a judged reply means (effects.apply), on import and on reassignment
-    alike: its effects are automatic only when the classifier is confident."""
+    alike: its effects are automatic only when the classifier is confident and the
+    sender is proven to be the organization."""
     return effects.apply(
         db,
         reply,
@@ -203,7 +219,11 @@ def apply_verdict(
             verdict.cls,
             verdict.confidence >= CONFIDENT,
             verdict.bounce,
-            bool(found and found.unsubscribe),
+            unsubscribe_token=bool(found and found.unsubscribe),
+            verified=origin.verified,
+            unverified=origin.reason,
+            about_ours=bool(found and found.ours),
+            test=bool(found and found.test),
         ),
         address_id=found.address_id if found else None,
     )
@@ -213,15 +233,35 @@ def judge(parsed: ParsedMessage, found: Match | None, index: Index) -> Classific
     """Classify in the languages of the matched campaign and organization.
 
     Mail sent to our ``+unsub-`` address is an unsubscribe whatever its words,
-    unless it is a bounce or an auto-reply.
+    unless it is a bounce or an auto-reply. Mail sent to our ``+sign-`` address
+    (the "sign by e-mail" link) is a sign-on when its words sign or say nothing
+    more than the prefilled text; any other words are judged as they stand.
     """
     campaign_id = found.campaign_id if found else None
     org_id = found.org_id if found else None
     kind = index.campaigns.get(campaign_id or 0, {}).get("kind", "signon")
     result = classify(parsed, languages=index.languages(campaign_id, org_id), kind=kind)
-    if found and found.unsubscribe and result.cls not in (ReplyClass.BOUNCE, ReplyClass.AUTO_REPLY):
+    if result.cls in (ReplyClass.BOUNCE, ReplyClass.AUTO_REPLY) or not found:
+        return result
+    if found.unsubscribe:
         return Classification(ReplyClass.UNSUBSCRIBE, 1.0, "sent to the unsubscribe address", None)
+    signs = result.cls == ReplyClass.SIGNON and result.confidence >= CONFIDENT
+    if found.sign and (signs or not parsed.new_text.strip()):
+        return Classification(ReplyClass.SIGNON, 1.0, "sent through the sign-by-e-mail link", None)
     return result
+
+
+def origin(
+    parsed: ParsedMessage, found: Match | None, index: Index, authserv_id: str
+) -> trust.Origin:
+    """What proves (or fails to prove) that the reply comes from the matched organization."""
+    if found is None or found.org_id is None:
+        return trust.Origin(None, "matches no organization")
+    if found.method == "assigned":
+        return trust.ASSIGNED
+    return trust.verify(
+        parsed, ours=found.ours, known=index.known(found.org_id), authserv_id=authserv_id
+    )
 
 
 def unparsable(parsed: ParsedMessage | None) -> bool:
@@ -237,6 +277,7 @@ class Ingester:
     ) -> None:
         self.db = db
         self.index = Index(db)
+        self.authserv_id = settings["inbox.authserv_id"]
         self.attachments_root = settings.path("attachments.path")
         self.summary = Summary()
         self.on_progress = on_progress
@@ -295,11 +336,12 @@ class Ingester:
             saved = self._save_attachments(parsed, cls, campaign_id, org_id)
         except OSError as e:  # the reply still counts; its raw bytes keep the files
             saved, error = [], f"attachments not saved: {e}"
+        proof = origin(parsed, found, self.index, self.authserv_id) if verdict and parsed else None
         cursor = self.db.execute(
             "INSERT INTO reply (header_message_id, content_hash, raw, source, received_at,"
             " from_addr, subject, campaign_id, org_id, message_ref, match_method, class,"
-            " confidence, text, attachments, status, error, evidence, imported_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " confidence, text, attachments, status, error, evidence, verified, bounce,"
+            " imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 parsed.message_id if parsed else None,
                 digest,
@@ -319,6 +361,8 @@ class Ingester:
                 effects.REVIEW,
                 error or _error(parsed),
                 verdict.evidence if verdict else None,
+                proof.verified if proof else None,
+                bounce_json(verdict),
                 stamp(),
             ],
         )
@@ -326,21 +370,30 @@ class Ingester:
         assert reply_id is not None
         row: dict[str, Any] = {"id": reply_id, "campaign_id": campaign_id, "org_id": org_id}
         row["from_addr"] = parsed.from_addr if parsed else None
-        status = effects.REVIEW
-        done: list[dict[str, Any]] = []
-        if verdict:
-            status, done = apply_verdict(self.db, row, verdict, found)
-        if status != effects.REVIEW or done:
-            self.db.execute(
-                "UPDATE reply SET status = ?, effects = ? WHERE id = ?",
-                [status, json.dumps(done, ensure_ascii=False, default=str), reply_id],
-            )
+        decision = effects.Decision(effects.REVIEW, reason="the message could not be read")
+        if verdict and proof:
+            decision = apply_verdict(self.db, row, verdict, found, proof)
+        status = decision.status
+        self.db.execute(
+            "UPDATE reply SET status = ?, effects = ?, review_reason = ? WHERE id = ?",
+            [status, _effects_json(decision.effects), decision.reason, reply_id],
+        )
         log_event(
             self.db,
             "reply",
             reply_id,
             "create",
-            new={"class": cls, "campaign_id": campaign_id, "org_id": org_id, "status": status},
+            new={
+                "class": cls,
+                "confidence": verdict.confidence if verdict else None,
+                "evidence": verdict.evidence if verdict else None,
+                "campaign_id": campaign_id,
+                "org_id": org_id,
+                "matched_by": found.method if found else None,
+                "verified": proof.verified if proof else None,
+                "status": status,
+                "reason": decision.reason,
+            },
         )
         self._count(reply_id, cls, campaign_id, status)
 
@@ -381,6 +434,18 @@ class Ingester:
             s.unmatched += 1
         else:
             s.matched += 1
+
+
+def bounce_json(verdict: Classification | None) -> str | None:
+    """What a bounce reported, as ``replies --json`` shows it (matched or not)."""
+    if verdict is None or verdict.bounce is None:
+        return None
+    b = verdict.bounce
+    return json.dumps({"recipients": b.recipients, "status": b.status, "hard": b.hard})
+
+
+def _effects_json(done: list[dict[str, Any]]) -> str:
+    return json.dumps(done, ensure_ascii=False, default=str)
 
 
 def _error(parsed: ParsedMessage | None) -> str | None:

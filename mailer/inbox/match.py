@@ -12,7 +12,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from mailer.inbox.parse import ParsedMessage
-from mailer.tokens import tokens_in_addresses, tokens_in_message_ids
+from mailer.tokens import (
+    BOUNCE,
+    REPLY,
+    SIGN,
+    UNSUBSCRIBE,
+    tokens_in_addresses,
+    tokens_in_message_ids,
+)
 
 
 @dataclass(frozen=True)
@@ -23,6 +30,7 @@ class Sent:
     campaign_id: int
     org_id: int | None
     address_id: int | None
+    is_test: bool = False  # a `send --test` copy: it belongs to no organization
 
 
 @dataclass(frozen=True)
@@ -44,12 +52,33 @@ class Match:
     org_id: int | None
     message_ref: int | None
     method: str  # token | in-reply-to | quoted | sender | assigned
-    unsubscribe: bool = False
+    purpose: str = REPLY  # which of our plus-addresses it reached (tokens.REPLY, SIGN…)
     address_id: int | None = None
+    test: bool = False  # it answers a test copy: recorded, never applied to anyone
 
     @classmethod
-    def of(cls, sent: Sent, method: str, *, unsubscribe: bool = False) -> Match:
-        return cls(sent.campaign_id, sent.org_id, sent.id, method, unsubscribe, sent.address_id)
+    def of(cls, sent: Sent, method: str, *, purpose: str = REPLY) -> Match:
+        if sent.is_test:
+            return cls(sent.campaign_id, None, sent.id, method, purpose, None, test=True)
+        return cls(sent.campaign_id, sent.org_id, sent.id, method, purpose, sent.address_id)
+
+    @property
+    def unsubscribe(self) -> bool:
+        return self.purpose == UNSUBSCRIBE
+
+    @property
+    def sign(self) -> bool:
+        return self.purpose == SIGN
+
+    @property
+    def ours(self) -> bool:
+        """Whether the mail itself names a message we sent (a token or our thread),
+        rather than only coming from a known sender or being assigned by a person."""
+        return self.method in ("token", "in-reply-to", "quoted")
+
+    @property
+    def bounce_address(self) -> bool:
+        return self.purpose == BOUNCE
 
 
 def match(msg: ParsedMessage, lookups: Lookups) -> Match | None:
@@ -63,14 +92,15 @@ def match(msg: ParsedMessage, lookups: Lookups) -> Match | None:
 
 
 def _by_token(msg: ParsedMessage, lookups: Lookups) -> Match | None:
-    """A plus-address we gave out (Reply-To or List-Unsubscribe) among the recipients.
+    """A plus-address we gave out (Reply-To, List-Unsubscribe, envelope sender, sign
+    link) among the recipients.
 
     Only here does ``+unsub-`` mean "unsubscribe": the same address quoted in
     a bounced copy of our message is no request from anyone.
     """
-    for token, unsubscribe in tokens_in_addresses(" ".join(msg.recipients)):
+    for token, purpose in tokens_in_addresses(" ".join(msg.recipients)):
         if sent := lookups.by_token(token):
-            return Match.of(sent, "token", unsubscribe=unsubscribe)
+            return Match.of(sent, "token", purpose=purpose)
     return None
 
 

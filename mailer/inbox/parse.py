@@ -87,6 +87,9 @@ class ParsedMessage:
     delivery_status: list[dict[str, str]] = field(default_factory=list)
     # The stdlib tree, for detectors (flufl.bounce) that need it; None if parsing failed.
     mime: Message | None = field(default=None, repr=False, compare=False)
+    # Every Authentication-Results value, topmost (added last, by the nearest server) first.
+    auth_results: list[str] = field(default_factory=list)
+    from_count: int = 1  # From header fields: more than one makes the sender unprovable
 
 
 class _BoundedMessage(Message):
@@ -224,10 +227,15 @@ def decode_header_value(value: object, limit: int = MAX_HEADER_CHARS) -> str:
 
 def _from_headers(msg: Message, notes: list[str]) -> ParsedMessage:
     headers: dict[str, str] = {}
+    auth_results: list[str] = []
+    from_count = 0
     for name, value in islice(msg.raw_items(), MAX_HEADERS):  # get_all per name is quadratic
         key = _unsurrogate(str(name)).strip().lower()
         if key not in headers:
             headers[key] = decode_header_value(value)
+        if key == "authentication-results":
+            auth_results.append(decode_header_value(value))
+        from_count += key == "from"
     from_name, from_addr = _parse_from(headers.get("from", ""))
     return ParsedMessage(
         message_id=_message_id(headers.get("message-id")),
@@ -243,6 +251,8 @@ def _from_headers(msg: Message, notes: list[str]) -> ParsedMessage:
         new_text="",
         attachments=[],
         raw_text_for_tokens="",
+        auth_results=auth_results,
+        from_count=from_count,
     )
 
 

@@ -20,7 +20,15 @@ from mailer.config import Settings
 from mailer.db import log_event
 from mailer.errors import MailerError, NotFound
 from mailer.inbox import attachments, effects
-from mailer.inbox.ingest import Index, Ingester, apply_verdict, judge, unparsable
+from mailer.inbox.ingest import (
+    Index,
+    Ingester,
+    apply_verdict,
+    bounce_json,
+    judge,
+    origin,
+    unparsable,
+)
 from mailer.inbox.match import Match
 from mailer.inbox.parse import parse_message
 from mailer.models import ReplyClass
@@ -29,13 +37,14 @@ MARKS = {
     "signed": ReplyClass.SIGNON,
     "declined": ReplyClass.DECLINE,
     "acted": ReplyClass.ACTED,
+    "unsubscribed": ReplyClass.UNSUBSCRIBE,
     "other": ReplyClass.OTHER,
 }
 
 _SELECT = """
 SELECT r.id, r.header_message_id, r.from_addr, r.org_id, o.name AS org, c.slug AS campaign,
        r.class, r.confidence, r.text, r.attachments, r.status, r.subject, r.received_at,
-       r.match_method, r.evidence, r.error, r.source
+       r.match_method, r.evidence, r.error, r.source, r.verified, r.review_reason, r.bounce
 FROM reply r
 LEFT JOIN organization o ON o.id = r.org_id
 LEFT JOIN campaign c ON c.id = r.campaign_id
@@ -60,6 +69,9 @@ def record(row: dict[str, Any]) -> dict[str, Any]:
         "date": row["received_at"],
         "matched_by": row["match_method"],
         "evidence": row["evidence"],
+        "verified": row["verified"],
+        "reason": row["review_reason"],
+        "bounce": json.loads(row["bounce"]) if row["bounce"] else None,
         "error": row["error"],
         "source": row["source"],
     }
@@ -110,20 +122,29 @@ def mark_reply(db: Database, reply_id: int, decision: str) -> dict[str, Any]:
     """Set what the reply means; its earlier automatic effects are undone first."""
     cls = MARKS[decision]
     reply = _reply(db, reply_id)
-    if cls != ReplyClass.OTHER and (reply["org_id"] is None or reply["campaign_id"] is None):
+    needs_campaign = cls not in (ReplyClass.OTHER, ReplyClass.UNSUBSCRIBE)
+    if (cls != ReplyClass.OTHER and reply["org_id"] is None) or (
+        needs_campaign and reply["campaign_id"] is None
+    ):
         raise MailerError(
             f"reply {reply_id} is not attached to an organization and a campaign",
             hint=f"Attach it first: mailer reply assign {reply_id} ORG --campaign SLUG",
         )
+    if reply["status"] == effects.TEST and cls != ReplyClass.OTHER:
+        raise MailerError(
+            f"reply {reply_id} answers a test copy (send --test), not the organization's own message",
+            hint=f"If it really is the organization's answer, attach it: mailer reply assign {reply_id} ORG",
+        )
     with db.atomic():
         effects.undo(db, reply)
-        done = effects.respond(db, reply, cls) if cls != ReplyClass.OTHER else []
+        done = _decide(db, reply, cls)
         changes = {
             "class": str(cls),
             "confidence": 1.0,
             "status": effects.REVIEWED,
             "effects": json.dumps(done, ensure_ascii=False, default=str),
             "evidence": f"marked {decision} by hand on {stamp()}",
+            "review_reason": None,
         }
         db.table("reply").update(reply_id, changes)
         log_event(
@@ -135,6 +156,16 @@ def mark_reply(db: Database, reply_id: int, decision: str) -> dict[str, Any]:
             new={"class": str(cls), "status": effects.REVIEWED},
         )
     return _view(db, reply_id)
+
+
+def _decide(db: Database, reply: dict[str, Any], cls: ReplyClass) -> list[dict[str, Any]]:
+    """A person's decision, recorded as the reply's effects (so a later mark undoes it)."""
+    if cls == ReplyClass.OTHER:
+        return []
+    if cls == ReplyClass.UNSUBSCRIBE:
+        answer = effects.respond(db, reply, cls) if reply["campaign_id"] is not None else []
+        return effects.optout(db, reply["org_id"]) + answer
+    return effects.respond(db, reply, cls)
 
 
 def assign_reply(
@@ -189,6 +220,7 @@ def _reclassify(db: Database, ingester: Ingester, reply: dict[str, Any], found: 
         "match_method": found.method,
         "status": effects.REVIEW,
         "effects": "[]",
+        "review_reason": None,
     }
     saved = json.loads(reply["attachments"] or "[]")
     if saved:
@@ -199,15 +231,19 @@ def _reclassify(db: Database, ingester: Ingester, reply: dict[str, Any], found: 
         )
     if reply["class"] != ReplyClass.UNPARSABLE and not unparsable(parsed):
         verdict = judge(parsed, found, index)
+        proof = origin(parsed, found, index, ingester.authserv_id)
         row = {**reply, "campaign_id": found.campaign_id, "org_id": found.org_id}
-        status, done = apply_verdict(db, row, verdict, found)
+        decision = apply_verdict(db, row, verdict, found, proof)
         changes.update(
             {
                 "class": str(verdict.cls),
                 "confidence": verdict.confidence,
                 "evidence": verdict.evidence,
-                "status": status,
-                "effects": json.dumps(done, ensure_ascii=False, default=str),
+                "verified": proof.verified,
+                "bounce": bounce_json(verdict),
+                "status": decision.status,
+                "review_reason": decision.reason,
+                "effects": json.dumps(decision.effects, ensure_ascii=False, default=str),
             }
         )
     db.table("reply").update(reply["id"], changes)
