@@ -146,6 +146,12 @@ KEYS: dict[str, Key] = {
         Key("sender.name", _str, "", "Display name in From, e.g. the department's name."),
         Key("sender.address", _str, "", "From address, e.g. intl@party.example.org."),
         Key("sender.reply_token", _bool, True, "Reply-To local+TOKEN@domain to match replies."),
+        Key(
+            "sender.verp",
+            _bool,
+            True,
+            "With reply_token: envelope sender local+bounce-TOKEN@domain, so bounces name their message.",
+        ),
         Key("sender.unsubscribe_url", _url("https"), "", "HTTPS one-click unsubscribe endpoint."),
         Key(
             "smtp.url",

@@ -27,7 +27,7 @@ from mailer.config import CONFIG_NAME
 from mailer.db import open_db
 from mailer.errors import MailerError
 from mailer.setup import config_text, init_project
-from mailer.tokens import reply_address
+from mailer.tokens import BOUNCE, plus_address, reply_address
 
 SLUG = "peace-statement"
 SENDER = ("International Department (demo)", "intl@party.example.org")
@@ -126,7 +126,7 @@ def write_replies(db: Database, folder: Path) -> Path:
             continue
         filled = (
             text.replace("@@REPLY_TO@@", reply_address(SENDER[1], row[1]))
-            .replace("@@BOUNCE_TO@@", SENDER[1])
+            .replace("@@BOUNCE_TO@@", plus_address(SENDER[1], row[1], BOUNCE))  # VERP
             .replace("@@IN_REPLY_TO@@", row[0])
             .replace("@@DATE@@", date)
         )

@@ -25,6 +25,7 @@ from mailer.inbox.phrases import has_phrases
 from mailer.lang import best_match, normalize_language
 from mailer.models import Org, Recipient
 from mailer.render import MessageFactory, build_factory, campaign_deadline
+from mailer.report import unsubscribe_requests
 
 HIDDEN_HEADERS = {"mime-version", "content-type", "content-transfer-encoding"}
 
@@ -102,6 +103,15 @@ def check_campaign(db: Database, settings: Settings, campaign: dict[str, Any]) -
     for message, names in errors.items():
         example = f"{names[0]} and {len(names) - 1} more" if len(names) > 1 else names[0]
         report.findings.append(Finding(True, example, message, len(names)))
+    for r in unsubscribe_requests(db, campaign):
+        report.findings.append(
+            Finding(
+                False,
+                r["org"] or "?",
+                f"unsubscribe request from {r['from']} (reply {r['id']}) waits in"
+                f" `mailer replies review {campaign['slug']}`: skipped until decided",
+            )
+        )
     return report
 
 

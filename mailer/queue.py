@@ -212,6 +212,9 @@ BLOCKED = """
         WHEN o.do_not_contact THEN 'organization is do-not-contact'
         WHEN o.merged_into IS NOT NULL THEN 'organization was merged into another'
         WHEN a.status != 'active' THEN 'address is ' || a.status
+        WHEN EXISTS (SELECT 1 FROM reply rp WHERE rp.org_id = o.id
+            AND rp.class = 'unsubscribe' AND rp.status = 'review')
+            THEN 'an unsubscribe request waits in `mailer replies review`'
         WHEN message.wave > 0 AND EXISTS (SELECT 1 FROM response r
             WHERE r.campaign_id = message.campaign_id AND r.org_id = o.id
             AND r.withdrawn_at IS NULL) THEN 'organization has answered'

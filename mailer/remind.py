@@ -117,7 +117,8 @@ def plan_reminders(
         r["org_id"]
         for r in db.query(
             f"SELECT org_id FROM reply WHERE campaign_id = ? AND class IN"
-            f" ({', '.join('?' * len(AWAITING_REVIEW))}) AND coalesce(message_ref, 0)"
+            f" ({', '.join('?' * len(AWAITING_REVIEW))}) AND status != 'test'"
+            " AND coalesce(message_ref, 0)"
             " NOT IN (SELECT id FROM message WHERE is_test = 1)",
             [cid, *AWAITING_REVIEW],
         )

@@ -221,7 +221,19 @@ def campaign_status(db: Database, campaign: dict[str, Any]) -> dict[str, Any]:
         ],
         "by_org": by_org,
         "timeline": _timeline(facts),
+        "unsubscribe_requests": unsubscribe_requests(db, campaign),
     }
+
+
+def unsubscribe_requests(db: Database, campaign: dict[str, Any]) -> list[dict[str, Any]]:
+    """Unsubscribe requests waiting for a person: their senders are not proven to be the
+    organizations, so nothing was recorded, but mail to those organizations is paused."""
+    from mailer.inbox.review import list_replies
+
+    return [
+        {k: r[k] for k in ("id", "org_id", "org", "from", "date", "reason")}
+        for r in list_replies(db, slug=campaign["slug"], cls="unsubscribe", status="review")
+    ]
 
 
 # ---------------------------------------------------------------- signatories

@@ -31,7 +31,7 @@ from mailer.errors import MailerError, TemplateError, TransportError
 from mailer.models import Org, Recipient
 from mailer.queue import Ledger, Row
 from mailer.ratelimit import RateLimiter
-from mailer.tokens import message_id, new_token
+from mailer.tokens import BOUNCE, message_id, new_token, plus_address
 from mailer.transport import Connection, Outcome, Transport, open_transport
 
 if TYPE_CHECKING:  # render is imported when a run needs it (tests pass their own factory)
@@ -282,6 +282,8 @@ class _Run:
         self.retry_for = settings["smtp.retry_for"]
         self.signer: Signer | None = signer_from_settings(settings)
         self.orgs: dict[int, Org] = {}
+        # Test copies belong to no organization; each is rendered as its model's.
+        self.models: dict[str, Org] = {}
         self.summary = SendSummary(campaign["slug"], wave, "")
 
     # ---- building messages
@@ -290,7 +292,7 @@ class _Run:
         token = new_token()
         return Row(
             id=0,
-            org_id=recipient.org.id or None,
+            org_id=None if is_test else recipient.org.id or None,
             address_id=None if is_test else recipient.address_id,
             email=recipient.email,
             language=self.factory.language_for(recipient.org),
@@ -304,7 +306,7 @@ class _Run:
         return [self._new_row(r) for r in recipients if r.address_id not in have]
 
     def _build(self, row: Row) -> bytes:
-        org = self.orgs.get(row.org_id or 0) or Org(id=0, name="")
+        org = self.models.get(row.message_id) or self.orgs.get(row.org_id or 0) or Org(0, "")
         body = self.factory.build(
             Recipient(org, row.address_id or 0, row.email),
             lang=row.language,
@@ -312,6 +314,15 @@ class _Run:
             message_id=row.message_id,
         )
         return self.signer.sign(body) if self.signer else body
+
+    def envelope_sender(self, row: Row) -> str:
+        """MAIL FROM: bounces return there. With reply tokens on, a VERP address
+        (``local+bounce-TOKEN@domain``) ties every bounce to its message, even one
+        that returns nothing of the original (DESIGN §7a)."""
+        sender = self.factory.sender
+        if self.settings["sender.reply_token"] and self.settings["sender.verp"]:
+            return plus_address(sender, row.token, BOUNCE)
+        return sender
 
     def _load_orgs(self, recipients: list[Recipient], rows: list[Row]) -> None:
         self.orgs = {r.org.id: r.org for r in recipients}
@@ -377,7 +388,7 @@ class _Run:
             row = self._new_row(Recipient(org, 0, email), is_test=True)
             row.language = lang
             rows.append(row)
-            self.orgs[org.id] = org
+            self.models[row.message_id] = org
         s.total = len(rows)
         self.emit(SendEvent("start", total=s.total))
         self._preflight(rows)
@@ -593,7 +604,7 @@ class _Worker:
             return
         try:
             outcome = await self.connection.deliver(
-                run.factory.sender, row.email, body, self._build_ahead
+                run.envelope_sender(row), row.email, body, self._build_ahead
             )
         except asyncio.CancelledError:  # the grace period after Ctrl-C ran out
             self.connection.abort()
@@ -633,7 +644,12 @@ class _Worker:
         if outcome.fatal:  # not this recipient's fault: stop the run, keep the row
             self.ledger.note(row, "queued", outcome.reply)
             self.work.put_back(row)
-            run.summary.error = f"sending stopped: {outcome.reply}"
+            reply = outcome.reply
+            if reply.startswith("MAIL FROM <") and run.envelope_sender(row) != run.factory.sender:
+                reply += (
+                    " (a server that refuses plus-addressed senders needs [sender] verp = false)"
+                )
+            run.summary.error = f"sending stopped: {reply}"
             run.stop.event.set()
             return
         due = self.work.retry_at(row, time.monotonic(), run.retry_for)

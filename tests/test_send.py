@@ -91,7 +91,7 @@ async def test_every_address_gets_the_message_once(env):
     assert row["last_reply"].startswith("250") and row["attempts"] == 1
     message = next(m for m in env.server.messages if m.rcpt_tos == [emails[0]])
     assert row["message_id"].encode() in message.data
-    assert message.mail_from == SENDER
+    assert message.mail_from == "intl+bounce-" + row["token"] + "@party.example.org"  # VERP
     head = message.data.split(b"\r\n\r\n")[0]
     assert b"\r\nList-Unsubscribe: <mailto:intl+unsub-" + row["token"].encode() in head
     assert b"Auto-Submitted" not in head  # personal letters, not automatic replies

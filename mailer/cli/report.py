@@ -56,12 +56,30 @@ def status(app: AppContext, slug: str, as_json: bool, html_file: Path | None) ->
         click.echo(f"Wrote {html_file}.")
 
 
+def _print_unsubscribe_requests(s: dict[str, Any]) -> None:
+    """First thing after the totals: requests nobody may sit on (RFC 8058's spirit)."""
+    requests = s["unsubscribe_requests"]
+    if not requests:
+        return
+    many = len(requests) != 1
+    click.echo(
+        f"  ! {len(requests)} unsubscribe request{'s' if many else ''} wait{'' if many else 's'}"
+        f" for your decision; no mail goes to {'those organizations' if many else 'it'} meanwhile:"
+    )
+    for r in requests:
+        click.echo(
+            f"    reply {r['id']} from {r['from'] or '?'} for {r['org'] or '?'}: {r['reason']}"
+        )
+    click.echo(f"    Decide with: mailer replies review {s['campaign']}")
+
+
 def _print_status(s: dict[str, Any]) -> None:
     click.echo(
         f"{s['title']} ({s['campaign']}): {s['organizations']} organizations, "
         f"{s['waves']} wave{'s' if s['waves'] != 1 else ''}"
     )
     click.echo(f"  {_states_line(s)}")
+    _print_unsubscribe_requests(s)
     wave_name = lambda w: "first send" if w == 0 else f"reminder {w}"  # noqa: E731
     if s["by_wave"]:
         table(
