@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 from mailer.inbox.parse import ParsedMessage
 from mailer.tokens import (
-    BOUNCE,
     REPLY,
     SIGN,
     UNSUBSCRIBE,
@@ -75,10 +74,6 @@ class Match:
         """Whether the mail itself names a message we sent (a token or our thread),
         rather than only coming from a known sender or being assigned by a person."""
         return self.method in ("token", "in-reply-to", "quoted")
-
-    @property
-    def bounce_address(self) -> bool:
-        return self.purpose == BOUNCE
 
 
 def match(msg: ParsedMessage, lookups: Lookups) -> Match | None:

@@ -103,8 +103,10 @@ def list_replies(
 
 
 def review_queue(db: Database, slug: str) -> list[dict[str, Any]]:
-    """The campaign's replies that wait for a person's decision."""
-    return list_replies(db, slug=slug, status=effects.REVIEW)
+    """The campaign's replies that wait for a person's decision, unsubscribe requests
+    first: mail to their organizations is paused until they are decided."""
+    waiting = list_replies(db, slug=slug, status=effects.REVIEW)
+    return sorted(waiting, key=lambda r: r["class"] != ReplyClass.UNSUBSCRIBE)
 
 
 def _reply(db: Database, reply_id: int) -> dict[str, Any]:
