@@ -203,7 +203,7 @@ def test_signon_import_dry_run_then_create(campaign: Path, run: Run) -> None:
     assert dry.exit_code == 0, dry.stderr
     assert "NOT MATCHED" in dry.stdout and "duplicate" in dry.stdout
     assert "Dry run" in dry.stdout
-    assert "Line 1 is not a list item and was skipped: 'Our joint statement'" in dry.stdout
+    assert "Line 1 was skipped (not a list item): 'Our joint statement'" in dry.stdout
     assert json.loads(run("signatories", SLUG, "--format", "json").stdout) == []
     would = run("signon", "import", SLUG, str(listing), "--dry-run", "--create")
     assert would.exit_code == 0, would.stderr
@@ -220,26 +220,111 @@ def test_signon_import_dry_run_then_create(campaign: Path, run: Run) -> None:
     assert again.exit_code == 0 and "(already signed)" in again.stdout
 
 
-def test_signon_import_shows_the_answer_it_replaces_and_checks_new_names_in_a_dry_run(
-    campaign: Path, run: Run
-) -> None:
-    from mailer import responses
-    from mailer.contacts import resolve_org
-
-    db = open_db(campaign / "contacts.db", create=False)
-    campaign_id = db.execute("SELECT id FROM campaign WHERE slug = ?", [SLUG]).fetchone()[0]
-    responses.record(db, campaign_id, resolve_org(db, "WLP")["id"], "declined", source="reply")
-    db.close()
+def test_signon_import_checks_new_names_in_a_dry_run(campaign: Path, run: Run) -> None:
     listing = campaign / "partner.txt"
     listing.write_text("1. Workers' League of the Plains\n2. Rogue\x1b[2J Party\n")
-    dry = run("signon", "import", SLUG, str(listing), "--dry-run")
-    assert dry.exit_code == 0, dry.stderr
-    assert "Workers' League of the Plains [name] (was declined)" in dry.stdout
     created = run("signon", "import", SLUG, str(listing), "--dry-run", "--create")
     assert created.exit_code == 1
     assert (
         created.stderr.startswith(f"Error: {listing}:2: ") and "control character" in created.stderr
     )
+    assert json.loads(run("signatories", SLUG, "--format", "json").stdout) == []
+
+
+def _answer(project: Path, ref: str, kind: str, *, withdraw: bool = False) -> None:
+    from mailer import responses
+    from mailer.contacts import resolve_org
+
+    db = open_db(project / "contacts.db", create=False)
+    campaign_id = db.execute("SELECT id FROM campaign WHERE slug = ?", [SLUG]).fetchone()[0]
+    org_id = resolve_org(db, ref)["id"]
+    responses.record(db, campaign_id, org_id, kind, source="reply")
+    if withdraw:
+        responses.withdraw(db, campaign_id, org_id)
+    db.close()
+
+
+def test_signon_import_holds_back_a_decline_an_opt_out_and_a_withdrawal(
+    campaign: Path, run: Run
+) -> None:
+    """Issue 11 item 7: a list from elsewhere never silently overrules what an
+    organization told us; --force records it, and says so."""
+    _answer(campaign, "WLP", "declined")
+    _answer(campaign, "HDU", "signed", withdraw=True)
+    assert run("org", "optout", "PTV").exit_code == 0
+    listing = campaign / "partner.txt"
+    listing.write_text(
+        "Signing organizations\n\n"
+        "1. Workers’ League of the Plains – WLP\n"
+        "2. Harbour Dockers’ Union, United Kingdom\n"
+        "3. Partido de los Trabajadores del Valle (PTV), España\n"
+        "4. Lega Operaia del Lago, Italia\n",
+        encoding="utf-8",
+    )
+    dry = run("signon", "import", SLUG, str(listing), "--dry-run")
+    assert dry.exit_code == 0, dry.stderr
+    held = run("signon", "import", SLUG, str(listing))
+    assert held.exit_code == 0, held.stderr
+    for out in (dry.stdout, held.stdout):
+        assert out.count("HELD BACK") == 3
+        assert "(declined on 2026-03-01)" in out
+        assert "(withdrew its signature on 2026-03-01)" in out
+        assert "(opted out: do not contact)" in out
+        assert "4 entries: 1 matched, 0 new, 0 duplicate, 3 held back, 0 not matched." in out
+        assert (
+            "Held back, not signed: 3 organization(s) that declined, unsubscribed, withdrew "
+            "their signature or opted out (Workers' League of the Plains, Harbour Dockers' "
+            "Union, Partido de los Trabajadores del Valle). If they did sign this list, record "
+            f"them with: mailer signon import {SLUG} {listing} --force"
+        ) in " ".join(out.split())
+    names = [e["name"] for e in json.loads(run("signatories", SLUG, "--format", "json").stdout)]
+    assert names == ["Lega Operaia del Lago"]
+    assert states(run)["Workers' League of the Plains"] == "declined"
+    forced = run("signon", "import", SLUG, str(listing), "--force")
+    assert forced.exit_code == 0, forced.stderr
+    assert "HELD BACK" not in forced.stdout and forced.stdout.count(", overruled by --force)") == 3
+    assert "3 signature(s) recorded." in forced.stdout
+    names = [e["name"] for e in json.loads(run("signatories", SLUG, "--format", "json").stdout)]
+    assert len(names) == 4
+    db = open_db(campaign / "contacts.db", create=False)
+    events = [
+        json.loads(e[0])
+        for e in db.execute("SELECT new FROM event WHERE action = 'signon import' ORDER BY id")
+    ]
+    assert [len(e["forced"]) for e in events] == [0, 3]
+    assert db.execute(
+        "SELECT do_not_contact FROM organization WHERE short_name = 'PTV'"
+    ).fetchone() == (1,)
+
+
+def test_signon_import_create_keeps_namesakes_apart_and_lists_near_matches(
+    campaign: Path, run: Run
+) -> None:
+    """Issue 12: "Communist Party (Italy)" was counted as a duplicate of "Communist
+    Party (Switzerland)", and one signatory silently disappeared."""
+    listing = campaign / "partner.txt"
+    listing.write_text(
+        "Firmantes\n\n"
+        "1) Communist Party (Switzerland)\n"
+        "2) Communist Party (Italy)\n"
+        "3) Revolutionary Workers’ League of the Plains\n"
+        "4) Communist Party (Italy)\n",
+        encoding="utf-8",
+    )
+    done = run("signon", "import", SLUG, str(listing), "--create")
+    assert done.exit_code == 0, done.stderr
+    out = " ".join(done.stdout.split())
+    assert "4 entries: 0 matched, 2 new, 1 duplicate, 0 held back, 1 not matched." in out
+    assert "NOT CREATED" in out and "closest: Workers' League of the Plains (US, id " in out
+    assert (
+        "--create added only entries that no known organization comes close to (a score of "
+        "75 or more). Not created, being close to one (candidates above): line 5."
+    ) in out
+    listed = json.loads(run("signatories", SLUG, "--format", "json").stdout)
+    assert [(e["name"], e["country"]) for e in listed] == [
+        ("Communist Party (Switzerland)", "CH"),
+        ("Communist Party (Italy)", "IT"),
+    ]
 
 
 def test_signon_import_of_the_realistic_list_reports_what_it_cannot_match(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -180,19 +181,41 @@ def signon() -> None:
 @click.argument("slug")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Show the matches; write nothing.")
-@click.option("--create", is_flag=True, help="Add entries that match nothing as new organizations.")
+@click.option(
+    "--create",
+    is_flag=True,
+    help="Add entries that are close to no known organization as new organizations.",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Also sign organizations that declined, withdrew their signature or opted out.",
+)
 @pass_app
-def signon_import(app: AppContext, slug: str, file: Path, dry_run: bool, create: bool) -> None:
+def signon_import(
+    app: AppContext, slug: str, file: Path, dry_run: bool, create: bool, force: bool
+) -> None:
     """Read a published list of signing organizations into a campaign.
 
     The list may be numbered ("1." "1)") or bulleted, one organization per
     line as "Name", "Name, Country", "Name – ACRONYM" or "Name (ACRONYM)";
-    headings such as "Signing organizations" are skipped, and a web page
-    (HTML) works too. Each entry is matched to a known organization by its
-    exact name, its short name, its name in another language, then by close
-    spelling (the country decides between namesakes), and recorded once as
-    signed. Repeats are reported as duplicates; entries that match nothing
-    are listed with the three closest organizations.
+    headings such as "Signing organizations" are skipped, a country on a line
+    of its own heads the entries below it, and a web page (HTML) works too.
+    Each entry is matched to a known organization by its name (in any
+    language stored), its short name, then by close spelling. Every word
+    counts: a qualifier in parentheses, an acronym, or a country named in the
+    entry in any common language ("Levica Macedonia", "KKE Греция") decides
+    between organizations of similar names. Each organization is recorded
+    once as signed; repeats are reported as duplicates, and entries that
+    match nothing are listed with the three closest organizations.
+
+    An organization that declined, unsubscribed, withdrew its signature or
+    opted out is held back and listed: a list from elsewhere does not
+    overrule what it told you. Check, then run again with --force to sign it.
+
+    --create adds only entries that no known organization comes close to
+    (a score of 75 or more); the others are listed with their candidates, to
+    sign by hand or add with `mailer org add` first.
 
     \b
     Examples:
@@ -203,45 +226,79 @@ def signon_import(app: AppContext, slug: str, file: Path, dry_run: bool, create:
     from mailer.signon import import_list
 
     campaign = get_campaign(app.db, slug)
-    plan, skipped = import_list(app.db, campaign, file, dry_run=dry_run, create=create)
-    for entry in skipped:
-        click.echo(f"Line {entry.line} is not a list item and was skipped: {entry.text!r}")
-    _print_plan(plan, dry_run=dry_run)
+    plan, skipped = import_list(app.db, campaign, file, dry_run=dry_run, create=create, force=force)
+    for line in skipped:
+        click.echo(f"Line {line.line} was skipped ({line.reason}): {line.text!r}")
+    _print_plan(plan, dry_run=dry_run, create=create)
+    _print_next_steps(plan, slug, file, dry_run=dry_run, create=create)
 
 
-def _print_plan(plan: list[Any], *, dry_run: bool) -> None:
-    status_words = {
-        "matched": "would sign" if dry_run else "signed",
-        "create": "would create" if dry_run else "created",
-        "duplicate": "duplicate",
-        "unmatched": "NOT MATCHED",
-    }
+_RESULT = {
+    "matched": ("would sign", "signed"),
+    "create": ("would create", "created"),
+    "duplicate": ("duplicate", "duplicate"),
+    "held": ("HELD BACK", "HELD BACK"),
+    "unmatched": ("NOT MATCHED", "NOT MATCHED"),
+}
+
+
+def _what(m: Any) -> str:
+    """The organization column of one entry's row."""
+    if m.status == "duplicate":
+        return f"repeats line {m.duplicate_of} ({m.org_name or m.entry.name})"
+    if m.status == "unmatched":
+        return "closest: " + "; ".join(
+            f"{c.name} ({c.country or '??'}, id {c.org_id}) {c.score:g}" for c in m.candidates
+        )
+    what = f"{m.org_name or m.entry.name} [{m.method or 'new'}]"
+    if m.held:
+        return what + f" ({m.held}{'' if m.status == 'held' else ', overruled by --force'})"
+    if m.previous == "signed":
+        return what + " (already signed)"
+    return what + (f" (was {m.previous})" if m.previous else "")
+
+
+def _print_plan(plan: list[Any], *, dry_run: bool, create: bool) -> None:
     rows = []
     for m in plan:
-        if m.status == "duplicate":
-            what = f"repeats line {m.duplicate_of} ({m.org_name or m.entry.name})"
-        elif m.status == "unmatched":
-            what = "closest: " + "; ".join(
-                f"{c.name} ({c.country or '??'}, id {c.org_id}) {c.score:g}" for c in m.candidates
-            )
-        else:
-            what = f"{m.org_name or m.entry.name} [{m.method or 'new'}]"
-            if m.previous == "signed":
-                what += " (already signed)"
-            elif m.previous:  # a decline or a reported action is replaced: say so
-                what += f" (was {m.previous})"
-        rows.append([m.entry.line, m.entry.text, status_words[m.status], what])
+        result = _RESULT[m.status][not dry_run]
+        if m.status == "unmatched" and create and m.near:
+            result = "NOT CREATED"
+        rows.append([m.entry.line, m.entry.text, result, _what(m)])
     table(["line", "entry", "result", "organization"], rows)
-    counts = {s: sum(m.status == s for m in plan) for s in status_words}
-    new = sum(m.recorded for m in plan)
+    counts = {s: sum(m.status == s for m in plan) for s in _RESULT}
     click.echo(
         f"{len(plan)} entries: {counts['matched']} matched, {counts['create']} new, "
-        f"{counts['duplicate']} duplicate, {counts['unmatched']} not matched."
-        + ("" if dry_run else f" {new} signature(s) recorded.")
+        f"{counts['duplicate']} duplicate, {counts['held']} held back, "
+        f"{counts['unmatched']} not matched."
+        + ("" if dry_run else f" {sum(m.recorded for m in plan)} signature(s) recorded.")
     )
     if dry_run:
         click.echo("Dry run: nothing was written.")
-    if counts["unmatched"]:
+
+
+def _print_next_steps(
+    plan: list[Any], slug: str, file: Path, *, dry_run: bool, create: bool
+) -> None:
+    again = f"mailer signon import {shlex.quote(slug)} {shlex.quote(str(file))}"
+    held = [m for m in plan if m.status == "held"]
+    if held:
+        click.echo(
+            f"Held back, not signed: {len(held)} organization(s) that declined, unsubscribed, "
+            f"withdrew their signature or opted out ({', '.join(m.org_name for m in held)}). "
+            f"If they did sign this list, record them with: {again} --force"
+        )
+    near = [m for m in plan if m.status == "unmatched" and m.near]
+    if create and near:
+        lines = ", ".join(str(m.entry.line) for m in near)
+        click.echo(
+            f"--create {'would add' if dry_run else 'added'} only entries that no known "
+            "organization comes close to (a score of 75 or more). Not created, being close "
+            f"to one (candidates above): line{'s' if len(near) > 1 else ''} {lines}. "
+            f"The same organization: `mailer sign {shlex.quote(slug)} ID`; a different one: "
+            "`mailer org add NAME --country CC`, then import again."
+        )
+    if any(m.status == "unmatched" for m in plan) and not create:
         click.echo(
             "Entries not matched were not recorded: add the organizations (`mailer org add`), "
             "sign them by hand (`mailer sign`), or run again with --create."
