@@ -2,13 +2,16 @@
 
 The unsubscribe headers are signed explicitly: mailbox providers only honour
 one-click unsubscribe (RFC 8058) when ``List-Unsubscribe`` and
-``List-Unsubscribe-Post`` are covered by a valid signature.
+``List-Unsubscribe-Post`` are covered by a valid signature. dkimpy is the
+``dkim`` extra (``pip install 'mailer[dkim]'``): most departments send through a
+provider that signs for them, and it brings a DNS resolver along.
 """
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
+from types import ModuleType
 
 from mailer.config import Settings
 from mailer.errors import ConfigError
@@ -60,6 +63,7 @@ def signer_from_settings(settings: Settings) -> Signer | None:
         return None
     if not selector or not key_file:
         raise ConfigError("[dkim] domain is set, so [dkim] selector and key_file are needed too")
+    _dkimpy()
     path = settings.path("dkim.key_file")
     try:
         key = Path(path).read_bytes()
@@ -77,6 +81,18 @@ def signer_from_settings(settings: Settings) -> Signer | None:
 
 # Letters, digits and hyphens in dot-separated labels: what may stand in d= and s=.
 _DNS_NAME = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)(?:\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*")
+
+
+def _dkimpy() -> ModuleType:
+    """dkimpy, or the one error that says how to install it."""
+    try:
+        import dkim
+    except ImportError:
+        raise ConfigError(
+            "[dkim] domain is set, but DKIM signing needs the dkimpy package, which is not installed",
+            hint="Install mailer with its dkim extra: pip install 'mailer[dkim]'",
+        ) from None
+    return dkim
 
 
 def _check_key(key: bytes, path: Path) -> None:

@@ -131,8 +131,8 @@ def _settings_findings(settings: Settings) -> list[Finding]:
     ):
         try:
             check()
-        except MailerError as e:
-            found.append(Finding(True, "mailer.toml", str(e)))
+        except MailerError as e:  # the hint is the fix (the extra to install, the URL form)
+            found.append(Finding(True, "mailer.toml", f"{e} ({e.hint})" if e.hint else str(e)))
     return found
 
 
