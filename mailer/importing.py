@@ -135,7 +135,8 @@ def _vcard_rows(text: str, path: Path) -> Iterator[Row]:
     """A small vCard 3/4 reader: FN/ORG, NICKNAME, EMAIL, ADR country, LANG, CATEGORIES, NOTE.
 
     A card left open, and vCard 2.1's quoted-printable values, are refused with
-    their line rather than imported wrong or dropped."""
+    their line rather than imported wrong or dropped. Values are kept escaped
+    until :func:`_vcard_cells` splits them into their fields."""
     lines: list[tuple[int, str]] = []
     for number, raw in numbered_lines(text):
         if raw[:1] in (" ", "\t") and lines:
@@ -145,9 +146,9 @@ def _vcard_rows(text: str, path: Path) -> Iterator[Row]:
     card: dict[str, list[str]] | None = None
     start = 0
     for number, line in lines:
-        key, _, value = line.partition(":")
+        found = _CONTENT_LINE.match(line)  # None for an unbalanced quote: the first colon
+        key, _, value = (found.group(1), ":", found.group(2)) if found else line.partition(":")
         prop = key.split(";")[0].split(".")[-1].upper()
-        value = value.replace("\\,", ",").replace("\\;", ";").replace("\\n", " ")
         if prop == "BEGIN":
             if card is not None:
                 raise MailerError(f"{path}:{start}: this card is not closed with END:VCARD")
@@ -166,18 +167,51 @@ def _vcard_rows(text: str, path: Path) -> Iterator[Row]:
         raise MailerError(f"{path}:{start}: this card is not closed with END:VCARD")
 
 
+# NAME;PARAM="a:b":value — the first colon outside a quoted parameter value ends the name.
+_CONTENT_LINE = re.compile(r'((?:[^:"]|"[^"]*")*):(.*)', re.DOTALL)
+# vCard escapes (RFC 6350 3.4): \\ \, \; and \n; a line break becomes a space, since
+# a name or a note is one line. Any other escaped character stands for itself.
+_UNESCAPED = {"n": " ", "N": " "}
+
+
+def _fields(value: str, separator: str | None = None) -> list[str]:
+    """``value`` split at each ``separator`` that is not escaped, then unescaped.
+
+    Splitting first is what keeps ``ORG:Workers\\; Peasants Party;Intl Dept`` one
+    organization, "Workers; Peasants Party", and its department apart."""
+    parts: list[str] = []
+    current: list[str] = []
+    chars = iter(value)
+    for char in chars:
+        if char == "\\":
+            escaped = next(chars, "")
+            current.append(_UNESCAPED.get(escaped, escaped))
+        elif char == separator:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current))
+    return parts
+
+
 def _vcard_cells(card: dict[str, list[str]]) -> dict[str, str]:
-    org = (card.get("ORG") or [""])[0].split(";")[0]
-    name = org or (card.get("FN") or [""])[0]
-    adr = (card.get("ADR") or [""])[0].split(";")
+    def first(prop: str, separator: str | None = None, index: int = 0) -> str:
+        values = card.get(prop)
+        fields = _fields(values[0], separator) if values else []
+        return fields[index] if len(fields) > index else ""
+
+    def every(prop: str, separator: str | None = None) -> list[str]:
+        return [f for value in card.get(prop, []) for f in _fields(value, separator)]
+
     return {
-        "name": name,
-        "short_name": (card.get("NICKNAME") or [""])[0],
-        "country": adr[6] if len(adr) > 6 else "",
-        "emails": ";".join(card.get("EMAIL", [])),
-        "languages": ";".join(card.get("LANG", [])),
-        "tags": ";".join(t for c in card.get("CATEGORIES", []) for t in c.split(",")),
-        "notes": " ".join(card.get("NOTE", [])),
+        "name": first("ORG", ";") or first("FN"),
+        "short_name": first("NICKNAME", ","),
+        "country": first("ADR", ";", 6),
+        "emails": ";".join(every("EMAIL")),
+        "languages": ";".join(every("LANG")),
+        "tags": ";".join(every("CATEGORIES", ",")),
+        "notes": " ".join(every("NOTE")),
     }
 
 

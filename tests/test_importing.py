@@ -16,7 +16,7 @@ from sqlite_utils import Database
 from mailer.contacts import optout, show_org
 from mailer.db import open_db
 from mailer.errors import MailerError, ValidationError
-from mailer.importing import export_orgs, import_orgs
+from mailer.importing import export_orgs, import_orgs, read_rows
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "mailer" / "examples"
 HEADER = "name,short_name,country,languages,emails,tags,notes\n"
@@ -137,6 +137,84 @@ def test_tsv_and_vcard(db: Database, tmp_path: Path) -> None:
     v = show_org(db, "V Front")
     assert v["country"] == "PE" and v["tags"] == ["americas", "front"]
     assert v["emails"] == ["v@v.example.org", "v2@v.example.org"] and v["languages"] == ["es"]
+
+
+def test_vcard_fields_are_split_before_they_are_unescaped(db: Database, tmp_path: Path) -> None:
+    """An escaped ';' or ',' is part of the name or the tag, not a field separator."""
+    vcf = csv_file(
+        tmp_path,
+        "BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Internationaal secretariaat\r\n"
+        "ORG:Workers\\; Peasants Party;Intl Dept\r\nNICKNAME:WPP,Workers\r\n"
+        'EMAIL;TYPE=work;LABEL="Intl: desk":intl@wpp.example.org\r\n'
+        "ADR;TYPE=work:;;Calle 5\\, piso 2;Lima;;15001;Peru\r\n"
+        "CATEGORIES:peace\\, justice,americas\r\n"
+        "NOTE:Ask for the secretary\\; she answers\\nin Spanish\\\\English\r\n"
+        "END:VCARD\r\n",
+        "wpp.vcf",
+    )
+    assert import_orgs(db, vcf).created == 1
+    org = show_org(db, "Workers; Peasants Party")
+    assert (org["name"], org["short_name"], org["country"]) == (
+        "Workers; Peasants Party",
+        "WPP",
+        "PE",
+    )
+    assert org["emails"] == ["intl@wpp.example.org"]
+    assert org["tags"] == ["peace, justice", "americas"]
+    assert org["notes"] == "Ask for the secretary; she answers in Spanish\\English"
+
+
+def vcard_text(value: str) -> str:
+    """A text value escaped as RFC 6350 3.4 asks (what a contacts program writes)."""
+    return value.replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;")
+
+
+def folded(line: str, width: int = 40) -> str:
+    """A long content line folded as vCard writers fold it (CRLF, then one space)."""
+    return "\r\n ".join(line[i : i + width] for i in range(0, len(line), width)) + "\r\n"
+
+
+# Printable text of any script, with the characters vCard escapes; one line each.
+TEXT = st.text(
+    st.characters(exclude_categories=("Cc", "Cs"), include_characters='\\;,:"'),
+    min_size=1,
+    max_size=40,
+)
+
+
+@given(
+    name=TEXT,
+    unit=TEXT,
+    short=TEXT.filter(lambda t: "," not in t),  # NICKNAME is a list: a comma separates
+    country=TEXT,
+    tags=st.lists(TEXT.filter(lambda t: ";" not in t), min_size=1, max_size=4),
+    note=TEXT,
+)
+def test_vcard_values_round_trip(tmp_path: Path, name, unit, short, country, tags, note) -> None:
+    """What a contacts program escapes, the reader gives back exactly, whatever the text."""
+    card = [
+        "BEGIN:VCARD",
+        "VERSION:3.0",
+        f"ORG:{vcard_text(name)};{vcard_text(unit)}",
+        f"NICKNAME:{vcard_text(short)},other",
+        f"ADR:;;{vcard_text(unit)};;;;{vcard_text(country)}",
+        f"CATEGORIES:{','.join(map(vcard_text, tags))}",
+        f"NOTE:{vcard_text(note)}",
+        "END:VCARD",
+    ]
+    path = tmp_path / "card.vcf"
+    path.write_text("".join(folded(line) for line in card), encoding="utf-8")
+    [row] = read_rows(path)
+    assert row.line == 1
+    assert row.cells == {
+        "name": name,
+        "short_name": short,
+        "country": country,
+        "emails": "",
+        "languages": "",
+        "tags": ";".join(tags),
+        "notes": note,
+    }
 
 
 @pytest.mark.parametrize(
