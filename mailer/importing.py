@@ -19,8 +19,9 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from mailer.addresses import CONTROL
 from mailer.clock import stamp
-from mailer.contacts import CONTROL, OrgInput, _unique, add_address, create_org
+from mailer.contacts import OrgInput, _unique, add_address, create_org
 from mailer.db import log_event
 from mailer.errors import MailerError, Problem, ValidationError
 from mailer.files import numbered_lines, read_text_file

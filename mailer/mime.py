@@ -16,7 +16,7 @@ from email.header import Header
 from email.utils import format_datetime, formataddr
 from functools import lru_cache
 
-from mailer.contacts import ascii_address
+from mailer.addresses import ascii_address
 
 # Controls, line separators and the bidi overrides and isolates (which reverse what follows).
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")

@@ -25,9 +25,9 @@ from jinja2 import nodes
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
 
+from mailer.addresses import ascii_address
 from mailer.clock import now
 from mailer.config import Settings
-from mailer.contacts import ascii_address
 from mailer.errors import ConfigError, MailerError, TemplateError
 from mailer.lang import country_name, format_date, is_rtl, negotiate
 from mailer.mime import (

@@ -110,7 +110,8 @@ def sign(
     withdrawing what was never signed, changes nothing. Only a signature is
     withdrawn here; a decline stays a decline.
     """
-    from mailer.contacts import check_text, resolve_org
+    from mailer.addresses import check_text
+    from mailer.contacts import resolve_org
 
     org = resolve_org(db, ref)
     if withdraw_it:

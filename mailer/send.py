@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING, Any
 from sqlite_utils import Database
 
 from mailer import queue
+from mailer.addresses import normalize_email
 from mailer.clock import now
 from mailer.config import Settings, parse_rate
-from mailer.contacts import normalize_email
 from mailer.dkim import Signer, signer_from_settings
 from mailer.errors import MailerError, TemplateError, TransportError
 from mailer.models import Org, Recipient

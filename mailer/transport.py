@@ -25,8 +25,8 @@ from urllib.parse import SplitResult, unquote, urlsplit
 import aiosmtplib
 from aiosmtplib import SMTP, SMTPResponse
 
+from mailer.addresses import ascii_address
 from mailer.config import Settings, redact, secret
-from mailer.contacts import ascii_address
 from mailer.errors import ConfigError, TransportError
 
 Kind = Literal["sent", "retry", "failed", "uncertain"]

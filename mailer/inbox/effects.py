@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from sqlite_utils import Database
 
 from mailer import contacts, responses
+from mailer.addresses import email_key
 from mailer.clock import stamp
 from mailer.db import log_event
 from mailer.models import ReplyClass
@@ -154,7 +155,7 @@ def respond(db: Database, reply: dict[str, Any], cls: ReplyClass) -> list[dict[s
 def _addresses(db: Database, bounce: BounceInfo | None, org_id: int) -> list[int]:
     """The organization's addresses among the bounce's failed recipients (a person
     attached the report to it; no message of ours was named)."""
-    emails = [contacts.email_key(e) for e in (bounce.recipients if bounce else [])]
+    emails = [email_key(e) for e in (bounce.recipients if bounce else [])]
     if not emails:
         return []
     marks = ",".join("?" * len(emails))

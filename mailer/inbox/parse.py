@@ -23,7 +23,7 @@ from email.policy import compat32
 from html.parser import HTMLParser
 from itertools import islice
 
-from mailer.contacts import email_key
+from mailer.addresses import email_key
 from mailer.inbox.quotes import strip_reply
 
 MAX_HEADER_CHARS = 8_000  # of one decoded header value

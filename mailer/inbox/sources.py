@@ -20,8 +20,8 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
+from mailer.addresses import check_text
 from mailer.config import redact
-from mailer.contacts import check_text
 from mailer.errors import ConfigError, MailerError, NotFound, TransportError
 from mailer.transport import is_loopback
 
