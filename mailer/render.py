@@ -19,6 +19,7 @@ from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import jinja2
 from jinja2 import nodes
@@ -49,11 +50,11 @@ from mailer.templates import (
     template_error,
 )
 from mailer.textpart import markdown_parser, markdown_to_text
-from mailer.tokens import TOKEN, reply_address, unsubscribe_address
+from mailer.tokens import SIGN, TOKEN, plus_address, reply_address, unsubscribe_address
 
 JINJA_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
 # Recipient-level names: held back while the layout is rendered once per language.
-DEFERRED = ("org", "recipient", "unsubscribe", "reply_to")
+DEFERRED = ("org", "recipient", "unsubscribe", "reply_to", "sign")
 # Stands in for an unset [sender] address where nothing is sent (check, preview).
 PLACEHOLDER_SENDER = "sender@example.invalid"
 
@@ -201,6 +202,7 @@ class _Plan:
     strings_file: str
     base: dict[str, Any]
     content_language: str
+    sign_query: str  # "?subject=…&body=…" of the sign-by-e-mail link, in this language
 
 
 class MessageFactory:
@@ -300,7 +302,19 @@ class MessageFactory:
             strings_file=strings_lang,
             base=base,
             content_language=header_line("Content-Language", lang),
+            sign_query=self._sign_query(strings, strings_lang, base),
         )
+
+    def _sign_query(self, strings: dict[str, str], strings_lang: str, base: dict[str, Any]) -> str:
+        """The prefilled subject and body of the sign-by-e-mail link (RFC 6068), the same
+        for every recipient of a language: one click in any mail client writes a reply
+        that says what it means in the recipient's language."""
+        fields = []
+        for key, name in (("sign_subject", "subject"), ("sign_body", "body")):
+            where = f"strings/{strings_lang}.toml [{key}]"
+            value = render_template(compile_template(TEXT_ENV, strings[key], where), base, where)
+            fields.append(f"{name}={quote(value.strip(), safe='')}")
+        return "?" + "&".join(fields)
 
     def _base_context(self, lang: str) -> dict[str, Any]:
         sender = sender_variables(self._name, self._address)
@@ -345,6 +359,7 @@ class MessageFactory:
     def context(self, recipient: Recipient, lang: str, token: str) -> dict[str, Any]:
         plan, org = self._plan(lang), recipient.org
         address = self.sender
+        sign = plus_address(address, token, SIGN) if self._reply_token else address
         return {
             **plan.base,
             "org": {
@@ -358,6 +373,7 @@ class MessageFactory:
             "recipient": {"email": recipient.email},
             "unsubscribe": unsubscribe_address(address, token),
             "reply_to": reply_address(address, token) if self._reply_token else address,
+            "sign": {"address": sign, "link": f"mailto:{ascii_address(sign)}{plan.sign_query}"},
         }
 
     def build(

@@ -30,7 +30,7 @@ FALLBACK_STRINGS = "en"
 VARIABLES_HINT = (
     "Variables: org.name, org.short_name, org.country, org.country_name, org.local_name, "
     "recipient.email, campaign.title, campaign.deadline, campaign.kind, sender.name, "
-    "sender.address, unsubscribe, reply_to, lang."
+    "sender.address, unsubscribe, reply_to, sign.address, sign.link, lang."
 )
 
 

@@ -5,6 +5,7 @@ outsider would, imported from real Maildir and mbox files through the CLI."""
 from __future__ import annotations
 
 import email
+import email.policy
 import json
 import mailbox
 from dataclasses import dataclass
@@ -313,3 +314,51 @@ def test_every_automatic_decision_is_in_the_event_log(run: Run, sent: Sent, proj
         "applied",
     )
     assert logged["evidence"].startswith("explicit sign-on")
+
+
+# ---------------------------------------------------------------- the sign-by-e-mail link
+
+
+RPSB = "medjunarodno@rpsb.example.org"  # Radnička partija Severnog Brega (sr-Latn)
+
+
+def clicked(smtpd: SmtpServer, recipient: str, frm: str) -> bytes:
+    """What a mail client writes when the recipient clicks the link: the link's
+    address, subject and body, sent from ``frm``."""
+    import html
+    import re
+    from email.message import EmailMessage
+    from urllib.parse import parse_qs, unquote, urlsplit
+
+    data = next(m.data for m in smtpd.messages if m.rcpt_tos == [recipient])
+    part = email.message_from_bytes(data, policy=email.policy.default).get_body(("html",))
+    href = html.unescape(re.search(r'href="(mailto:[^"]+)"', part.get_content()).group(1))
+    link = urlsplit(href)
+    fields = {k: v[0] for k, v in parse_qs(link.query).items()}
+    reply = EmailMessage()
+    reply["From"], reply["To"] = frm, unquote(link.path)
+    reply["Subject"], reply["Message-ID"] = fields["subject"], f"<click.{abs(hash(frm))}@x>"
+    reply.set_content(fields["body"])
+    return bytes(reply)
+
+
+def test_one_click_on_the_sign_link_signs_in_the_recipients_language(
+    run: Run, sent: Sent, smtpd: SmtpServer, project: Path
+) -> None:
+    raw = clicked(smtpd, RPSB, RPSB)
+    assert b"Subject: Potpisujemo: Joint statement for peace" in raw
+    assert "Potpisujemo izjavu." in raw.decode()
+    import_maildir(run, project / "in", raw)
+    (reply,) = replies(run)
+    assert (reply["class"], reply["confidence"], reply["status"]) == ("signon", 1.0, "applied")
+    assert reply["evidence"] == "sent through the sign-by-e-mail link"
+    assert answers(run) == {"Radnička partija Severnog Brega": "signed"}
+
+
+def test_the_sign_link_of_a_forwarded_copy_does_not_sign_for_a_stranger(
+    run: Run, sent: Sent, smtpd: SmtpServer, project: Path
+) -> None:
+    import_maildir(run, project / "in", clicked(smtpd, RPSB, "reader@yahoo.com"))
+    (reply,) = replies(run)
+    assert (reply["class"], reply["status"]) == ("signon", "review")
+    assert reply["reason"] == "sender not verified: reader@yahoo.com is a stranger in the thread"

@@ -428,6 +428,7 @@ def test_the_text_part_says_what_the_html_part_says(tmp_path: Path) -> None:
         "Reply with `WE SIGN`.\n"
         "\n"
         "To add your organization's signature, reply to this email with: We sign\n"
+        "Sign by e-mail: intl+sign-k3jx9q2mwpza@party.example.org\n"
         "\n"
         "With comradely greetings,\n"
         "International Department\n"
