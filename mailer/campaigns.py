@@ -15,7 +15,7 @@ import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,6 +24,7 @@ from sqlite_utils import Database
 
 from mailer.clock import stamp
 from mailer.config import Settings
+from mailer.contacts import check_text
 from mailer.db import log_event
 from mailer.errors import MailerError, NotFound, UsageError
 from mailer.lang import normalize_country
@@ -224,8 +225,9 @@ def _as_statement_is_now(home: Path, row: dict[str, Any]) -> dict[str, Any]:
     languages that folder has today.
 
     The folder is what the user edits and what the e-mails are made from, so a
-    title corrected there shows everywhere; the row keeps the values of the day
-    the campaign was made, for when the folder is gone or half-edited.
+    title corrected there shows everywhere (unless ``campaign edit --title`` set
+    one); the row keeps the values of the day the campaign was made, for when the
+    folder is gone or half-edited.
     """
     row = {**row, "statement_dir": os.path.normpath(home / row["statement_dir"])}
     try:
@@ -234,10 +236,138 @@ def _as_statement_is_now(home: Path, row: dict[str, Any]) -> dict[str, Any]:
         return row
     return {
         **row,
-        "title": statement.title,
+        "title": row["title"] if row.get("title_edited") else statement.title,
         "languages": json.dumps(statement.available),
         "default_language": statement.default_language,
     }
+
+
+def edit_campaign(
+    db: Database, slug: str, *, title: str | None = None, deadline: str | None = None
+) -> dict[str, tuple[Any, Any]]:
+    """Change the title or the deadline (also of a campaign already sent: reminders
+    and the published list use the new ones); returns {field: (old, new)} of what changed."""
+    campaign = get_campaign(db, slug)
+    changes: dict[str, Any] = {}
+    if title is not None:
+        try:
+            changes["title"] = check_text(title, "the title")
+        except ValueError as e:
+            raise MailerError(str(e)) from None
+        if not changes["title"]:
+            raise MailerError("the title cannot be empty")
+    if deadline is not None:
+        changes["deadline"] = _parse_date(deadline).isoformat()
+    diff = {k: (campaign[k], v) for k, v in changes.items() if campaign[k] != v}
+    if not diff:
+        return {}
+    with db.atomic():
+        db.table("campaign").update(
+            campaign["id"],
+            {k: new for k, (_, new) in diff.items()}
+            | ({"title_edited": 1} if "title" in diff else {}),
+        )
+        log_event(
+            db,
+            "campaign",
+            campaign["id"],
+            "edit",
+            old={k: old for k, (old, _) in diff.items()},
+            new={k: new for k, (_, new) in diff.items()},
+        )
+    return diff
+
+
+@dataclass(frozen=True)
+class CampaignRecord:
+    """What a campaign has on record, which deleting it would take away."""
+
+    sent: int  # messages that went out (or may have): sent, uncertain, sending
+    answers: int
+    replies: int
+    used_by: list[str]  # campaigns whose audience names this one
+
+    @property
+    def history(self) -> list[str]:
+        """What only --force may delete, in words."""
+        return [
+            text
+            for n, text in (
+                (self.sent, f"{self.sent} message{'s' if self.sent != 1 else ''} sent"),
+                (self.answers, f"{self.answers} answer{'s' if self.answers != 1 else ''}"),
+                (self.replies, f"{self.replies} repl{'ies' if self.replies != 1 else 'y'}"),
+            )
+            if n
+        ]
+
+
+def campaign_record(db: Database, slug: str) -> CampaignRecord:
+    campaign = get_campaign(db, slug)
+    cid = campaign["id"]
+
+    def count(sql: str) -> int:
+        return int(db.execute(sql, [cid]).fetchone()[0])
+
+    used_by = [
+        row["slug"]
+        for row in db.query(
+            "SELECT slug, audience FROM campaign WHERE id != ? ORDER BY slug", [cid]
+        )
+        if any(slug in json.loads(row["audience"] or "{}").get(rule, []) for rule in ANSWER_RULES)
+    ]
+    return CampaignRecord(
+        sent=count(
+            "SELECT COUNT(*) FROM message WHERE campaign_id = ? AND is_test = 0"
+            " AND state IN ('sent', 'uncertain', 'sending')"
+        ),
+        answers=count("SELECT COUNT(*) FROM response WHERE campaign_id = ?"),
+        replies=count("SELECT COUNT(*) FROM reply WHERE campaign_id = ?"),
+        used_by=used_by,
+    )
+
+
+def deletable(db: Database, slug: str, *, force: bool = False) -> CampaignRecord:
+    """What deleting the campaign would take away; MailerError when it may not be:
+    another campaign's audience names it, or it has history and ``force`` is not given."""
+    record = campaign_record(db, slug)
+    if record.used_by:
+        raise MailerError(
+            f"campaign {slug!r} chooses the audience of {', '.join(record.used_by)};"
+            " it cannot be deleted while they exist"
+        )
+    if record.history and not force:
+        raise MailerError(
+            f"campaign {slug!r} has {_any_of(record.history, 'and')} on record",
+            hint=f"`mailer campaign delete {slug} --force` deletes it with its messages and"
+            " answers (replies are kept, unmatched).",
+        )
+    return record
+
+
+def delete_campaign(db: Database, slug: str, *, force: bool = False) -> CampaignRecord:
+    """Delete a campaign never sent and never answered; with ``force`` any campaign
+    :func:`deletable` allows.
+
+    Its messages and answers go with it; replies stay (unmatched, for `reply assign`);
+    the event log keeps the campaign as it was. One that a `send` is sending is not
+    deleted (its lock is taken first).
+    """
+    from mailer.queue import send_lock
+
+    campaign = get_campaign(db, slug)
+    record = deletable(db, slug, force=force)
+    cid = campaign["id"]
+    with send_lock(db, campaign), db.atomic():
+        db.execute(
+            "UPDATE reply SET campaign_id = NULL, message_ref = NULL WHERE campaign_id = ?"
+            " OR message_ref IN (SELECT id FROM message WHERE campaign_id = ?)",
+            [cid, cid],
+        )
+        for table in ("response", "message", "send_lock"):
+            db.execute(f"DELETE FROM {table} WHERE campaign_id = ?", [cid])
+        db.execute("DELETE FROM campaign WHERE id = ?", [cid])
+        log_event(db, "campaign", cid, "delete", old=campaign | {"on record": record.history})
+    return record
 
 
 def summary(db: Database, campaign: Mapping[str, Any]) -> dict[str, Any]:
@@ -342,9 +472,9 @@ def describe_audience(spec: Mapping[str, Any]) -> str:
     return f"{chosen}, except any that opted out"
 
 
-def _any_of(items: list[str]) -> str:
-    """ "a", "a or b", "a, b or c"."""
-    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} or {items[-1]}"
+def _any_of(items: list[str], last: str = "or") -> str:
+    """ "a", "a or b", "a, b or c" (or "and")."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {last} {items[-1]}"
 
 
 def _matching_ids(db: Database, where: str) -> set[int]:

@@ -346,3 +346,62 @@ def m003_trust(db: Database) -> None:
     db.execute("ALTER TABLE reply ADD COLUMN verified TEXT")  # what proved the sender
     db.execute("ALTER TABLE reply ADD COLUMN review_reason TEXT")  # why it waits
     db.execute("ALTER TABLE reply ADD COLUMN bounce TEXT")  # {"recipients", "status", "hard"}
+
+
+@MIGRATIONS()
+def m005_erase(db: Database) -> None:
+    """Erasure may redact the event log, and only through a record of what it wrote.
+
+    The log stays append-only for everything else: an UPDATE of an event passes the
+    trigger only when it changes nothing but ``old`` and ``new``, and only to the
+    values an ``event_redaction`` row (itself append-only) holds for that event.
+    """
+    _run_script(
+        db,
+        """
+        CREATE TABLE event_redaction (
+            id INTEGER PRIMARY KEY,
+            event_id INTEGER NOT NULL REFERENCES event(id),
+            at TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            old TEXT,
+            new TEXT
+        );
+        CREATE INDEX event_redaction_event ON event_redaction(event_id);
+        CREATE TRIGGER event_redaction_no_update BEFORE UPDATE ON event_redaction
+            BEGIN SELECT RAISE(ABORT, 'the record of redactions is append-only'); END;
+        CREATE TRIGGER event_redaction_no_delete BEFORE DELETE ON event_redaction
+            BEGIN SELECT RAISE(ABORT, 'the record of redactions is append-only'); END;
+        DROP TRIGGER event_no_update;
+        CREATE TRIGGER event_no_update BEFORE UPDATE ON event
+            WHEN NEW.id IS NOT OLD.id OR NEW.at IS NOT OLD.at OR NEW.command IS NOT OLD.command
+                OR NEW.entity IS NOT OLD.entity OR NEW.entity_id IS NOT OLD.entity_id
+                OR NEW.action IS NOT OLD.action
+                OR NOT EXISTS (SELECT 1 FROM event_redaction r WHERE r.event_id = OLD.id
+                               AND r.old IS NEW.old AND r.new IS NEW.new)
+            BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+        """,
+    )
+
+
+def redact_events(db: Database, changes: Iterable[tuple[int, Any, Any]], *, reason: str) -> int:
+    """Replace the ``old`` and ``new`` of events, (id, old, new) each, recording each
+    replacement in ``event_redaction`` first (the only way m005's trigger lets an
+    event change). Call inside the erasure's transaction; returns how many changed."""
+    rows = [(event_id, _json(old), _json(new)) for event_id, old, new in changes]
+    at = stamp()
+    db.conn.executemany(
+        "INSERT INTO event_redaction (event_id, at, reason, old, new) VALUES (?, ?, ?, ?, ?)",
+        [(event_id, at, reason, old, new) for event_id, old, new in rows],
+    )
+    db.conn.executemany(
+        "UPDATE event SET old = ?, new = ? WHERE id = ?",
+        [(old, new, event_id) for event_id, old, new in rows],
+    )
+    return len(rows)
+
+
+@MIGRATIONS()
+def m007_campaign_edit(db: Database) -> None:
+    """A title set with ``campaign edit`` wins over the statement folder's own."""
+    db.execute("ALTER TABLE campaign ADD COLUMN title_edited INTEGER NOT NULL DEFAULT 0")

@@ -11,7 +11,9 @@ import pytest
 from mailer.campaigns import (
     audience,
     create_campaign,
+    delete_campaign,
     describe_audience,
+    edit_campaign,
     get_campaign,
     list_campaigns,
     select_orgs,
@@ -232,3 +234,54 @@ def test_the_audience_rule_in_words(db, settings, answered) -> None:
         " notes IS NULL, except any that opted out"
     )
     assert describe_audience({}) == "every organization, except any that opted out"
+
+
+def test_edit_changes_title_and_deadline_and_logs_it(db, settings) -> None:
+    create_campaign(db, settings, "peace", STATEMENT)
+    assert edit_campaign(db, "peace", deadline="2027-01-15", title=" Peace, now ") == {
+        "deadline": ("2026-12-10", "2027-01-15"),
+        "title": ("Joint statement for peace", "Peace, now"),
+    }
+    row = get_campaign(db, "peace")  # the edited title wins over statement.toml's
+    assert (row["title"], row["deadline"]) == ("Peace, now", "2027-01-15")
+    assert edit_campaign(db, "peace", title="Peace, now") == {}
+    (old, new) = db.execute("SELECT old, new FROM event WHERE action = 'edit'").fetchone()
+    assert json.loads(old) == {"deadline": "2026-12-10", "title": "Joint statement for peace"}
+    assert json.loads(new) == {"deadline": "2027-01-15", "title": "Peace, now"}
+    for kw, message in [
+        ({"deadline": "soon"}, "not a date"),
+        ({"title": "  "}, "cannot be empty"),
+        ({"title": "a\nb"}, "control character"),
+    ]:
+        with pytest.raises(MailerError, match=message):
+            edit_campaign(db, "peace", **kw)
+
+
+def test_delete_a_campaign_never_sent(db, settings) -> None:
+    row = create_campaign(db, settings, "trial", STATEMENT)
+    record = delete_campaign(db, "trial")
+    assert record.history == [] and list_campaigns(db) == []
+    (old,) = db.execute("SELECT old FROM event WHERE action = 'delete'").fetchone()
+    assert json.loads(old)["slug"] == "trial" and json.loads(old)["id"] == row["id"]
+
+
+def test_delete_a_sent_campaign_needs_force_and_keeps_its_replies(db, settings, answered) -> None:
+    first, _ = answered
+    with pytest.raises(MailerError) as info:
+        delete_campaign(db, "first")
+    assert str(info.value) == (
+        "campaign 'first' has 8 messages sent, 3 answers and 2 replies on record"
+    )
+    with pytest.raises(MailerError, match="'second' has 1 answer on record"):
+        delete_campaign(db, "second")  # answered, never sent: also needs force
+    create_campaign(db, settings, "thanks", STATEMENT, answers={"signed": ["first"]})
+    with pytest.raises(MailerError, match="chooses the audience of thanks"):
+        delete_campaign(db, "first", force=True)
+    delete_campaign(db, "thanks")
+    delete_campaign(db, "first", force=True)
+    assert [c["slug"] for c in list_campaigns(db)] == ["second"]
+    assert db.execute("SELECT COUNT(*) FROM message").fetchone() == (0,)
+    assert db.execute("SELECT COUNT(*) FROM response").fetchone() == (1,)
+    assert db.execute(
+        "SELECT COUNT(*) FROM reply WHERE campaign_id IS NULL AND message_ref IS NULL"
+    ).fetchone() == (2,)

@@ -393,3 +393,31 @@ def test_campaign_new_naming_an_unknown_campaign_is_a_usage_error(campaign: Path
         "Error: --not-signed: no campaign named 'paece' (the campaigns are: peace)\n"
     )
     assert json.loads(run("campaign", "list", "--json").stdout)[0]["slug"] == "peace"
+
+
+def test_campaign_edit_through_the_cli(campaign: Path, run: Run) -> None:
+    result = run("campaign", "edit", "peace", "--deadline", "2026-12-20", "--title", "Peace!")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == (
+        "title: Joint statement for peace → Peace!\ndeadline: 2026-12-10 → 2026-12-20\n"
+    )
+    shown = json.loads(run("campaign", "show", "peace", "--json").stdout)
+    assert (shown["title"], shown["deadline"]) == ("Peace!", "2026-12-20")
+    preview = run("preview", "peace", "--org", "HDU").stdout
+    assert "Please answer by December 20, 2026." in preview
+    result = run("campaign", "edit", "peace")
+    assert result.exit_code == 2 and "--title and/or --deadline" in result.stderr
+    result = run("campaign", "edit", "peace", "--deadline", "20.12.2026")
+    assert result.exit_code == 1
+    assert result.stderr == "Error: deadline '20.12.2026' is not a date like 2026-12-10\n"
+
+
+def test_campaign_delete_through_the_cli(campaign: Path, run: Run) -> None:
+    assert run("sign", "peace", "HDU").exit_code == 0
+    result = run("campaign", "delete", "peace", "--yes")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: campaign 'peace' has 1 answer on record\n")
+    assert "--force" in result.stderr
+    result = run("campaign", "delete", "peace", "--force", "--yes")
+    assert (result.exit_code, result.stdout) == (0, "Deleted campaign peace with its 1 answer.\n")
+    assert "No campaigns yet" in run("campaign", "list").stdout

@@ -155,3 +155,28 @@ def test_only_the_files_own_problems_are_blamed_on_the_file(tmp_path: Path) -> N
         sqlite3.connect(tmp_path / "c.db").execute("SELECT * FROM sqlite_master")
     problem = database_error(theirs.value, "c.db")
     assert problem is not None and "not a usable SQLite database" in str(problem)
+
+
+def test_only_a_recorded_redaction_may_change_an_event(tmp_path: Path) -> None:
+    from mailer.db import redact_events
+
+    db = open_db(tmp_path / "c.db")
+    log_event(db, "organization", 1, "create", new={"name": "Ana's Party"}, command="org add")
+    (event_id,) = db.execute("SELECT id FROM event").fetchone()
+    assert redact_events(db, [(event_id, None, {"name": "[erased]"})], reason="test") == 1
+    assert db.execute("SELECT command, action, old, new FROM event").fetchall() == [
+        ("org add", "create", None, '{"name": "[erased]"}')
+    ]
+    db.execute(  # the recorded values once more: allowed, and changes nothing
+        'UPDATE event SET new = \'{"name": "[erased]"}\' WHERE id = ?', [event_id]
+    )
+    for sql in (
+        'UPDATE event SET new = \'{"name": "other"}\'',  # not what the redaction recorded
+        "UPDATE event SET action = 'x'",  # another column, with a redaction on record
+        "DELETE FROM event",
+    ):
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            db.execute(sql)
+    for sql in ("UPDATE event_redaction SET new = NULL", "DELETE FROM event_redaction"):
+        with pytest.raises(sqlite3.DatabaseError, match="record of redactions is append-only"):
+            db.execute(sql)

@@ -70,6 +70,23 @@ def password_prompt() -> Callable[[str], str] | None:
     return lambda text: click.prompt(text, hide_input=True)
 
 
+def at_terminal() -> bool:
+    """Whether a person can answer a question on standard input."""
+    return sys.stdin.isatty()
+
+
+def confirm(question: str, *, yes: bool) -> None:
+    """Ask before something that cannot be undone; a script passes --yes instead."""
+    if yes:
+        return
+    if not at_terminal():
+        raise MailerError(
+            "this asks for confirmation and there is no terminal to ask at",
+            hint="Pass --yes to go ahead without the question.",
+        )
+    click.confirm(question, abort=True)
+
+
 def _report(error: MailerError) -> None:
     click.echo(f"Error: {error}", err=True)
     if isinstance(error, ValidationError):

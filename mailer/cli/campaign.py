@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from mailer.cli import AppContext, cli, pass_app
+from mailer.cli import AppContext, cli, confirm, pass_app
 from mailer.files import write_text_file
 from mailer.output import print_json, table, warn
 
@@ -183,6 +183,57 @@ def campaign_show(app: AppContext, slug: str, as_json: bool) -> None:
     click.echo(f"Campaign {info['slug']}")
     for key, value in rows:
         click.echo(f"  {key + ':':<13}{value}")
+
+
+@campaign.command("edit")
+@click.argument("slug")
+@click.option("--title", help="A new title (it then stays, whatever statement.toml says).")
+@click.option("--deadline", help="A new deadline, e.g. 2026-12-20.")
+@pass_app
+def campaign_edit(app: AppContext, slug: str, title: str | None, deadline: str | None) -> None:
+    """Change a campaign's title or deadline, also after it was sent.
+
+    Reminders, `check` and the published list use the new values; messages
+    already sent keep what they said. The change is kept in the event log.
+
+    \b
+    Example:
+      mailer campaign edit peace-2026 --deadline 2026-12-20
+    """
+    from mailer.campaigns import edit_campaign
+
+    if title is None and deadline is None:
+        raise click.UsageError("say what to change: --title and/or --deadline")
+    diff = edit_campaign(app.db, slug, title=title, deadline=deadline)
+    if not diff:
+        click.echo("Nothing changed.")
+    for key, (old, new) in diff.items():
+        click.echo(f"{key}: {old or '(none)'} → {new}")
+
+
+@campaign.command("delete")
+@click.argument("slug")
+@click.option(
+    "--force", is_flag=True, help="Also a campaign that was sent or has answers or replies."
+)
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation (for scripts).")
+@pass_app
+def campaign_delete(app: AppContext, slug: str, force: bool, yes: bool) -> None:
+    """Delete a campaign, e.g. one made to try things out.
+
+    Only a campaign never sent and never answered, unless --force: then its
+    messages and answers are deleted too. Replies to it are kept, unmatched
+    (`mailer replies --unmatched`). The event log keeps the campaign as it was.
+    A campaign whose answers choose another campaign's audience, or that is
+    being sent, is never deleted.
+    """
+    from mailer.campaigns import deletable, delete_campaign
+
+    record = deletable(app.db, slug, force=force)
+    lost = f" with its {', '.join(record.history)}" if record.history and force else ""
+    confirm(f"Delete campaign {slug}{lost}?", yes=yes)
+    delete_campaign(app.db, slug, force=force)
+    click.echo(f"Deleted campaign {slug}{lost}.")
 
 
 @cli.command()

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import click
 
-from mailer.cli import AppContext, DefaultCommandGroup, cli, pass_app
+from mailer.cli import AppContext, DefaultCommandGroup, cli, confirm, pass_app
 from mailer.files import write_text_file
 from mailer.lang import split_list
-from mailer.output import print_json, table
+from mailer.output import print_json, table, warn
 
 
 def _split(values: tuple[str, ...]) -> list[str]:
@@ -249,6 +249,52 @@ def org_optout(app: AppContext, ref: str, undo: bool, yes: bool) -> None:
         click.echo(undo_optout(app.db, ref))
     else:
         click.echo(optout(app.db, ref))
+
+
+@org.command("delete")
+@click.argument("ref", metavar="ORG")
+@click.option(
+    "--erase",
+    is_flag=True,
+    help="Erase it with everything about it: addresses, messages, answers, replies' "
+    "personal data and attachments, its names in the event log.",
+)
+@click.option("--force", is_flag=True, help="With --erase: also when it signed a campaign.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation (for scripts).")
+@pass_app
+def org_delete(app: AppContext, ref: str, erase: bool, force: bool, yes: bool) -> None:
+    """Delete an organization entered by mistake, or erase one that asked to be.
+
+    Without --erase only an organization with no messages, replies or answers
+    is deleted. With --erase (the right to erasure) nothing that names it is
+    left: its addresses, messages and answers are deleted, its replies keep
+    only their class and campaign, their attachments are deleted, and earlier
+    entries of the event log show "[erased]" in place of its names and
+    addresses. One anonymous entry records the erasure. An organization that
+    signed a campaign is in a published list: erasing it needs --force.
+
+    \b
+    Examples:
+      mailer org delete "Test Org"
+      mailer org delete intl@wpa.example.org --erase --yes
+    """
+    from mailer.erasure import deletable, delete_org, erase_org
+
+    record = deletable(app.db, ref, erase=erase, force=force)
+    name = f"{record.org['name']} (id {record.org['id']})"
+    if not erase:
+        confirm(f"Delete {name}?", yes=yes)
+        delete_org(app.db, ref)
+        click.echo(f"Deleted {name}.")
+        return
+    kept = ", ".join([f"{len(record.emails)} addresses", *record.history])
+    confirm(f"Erase {name} and everything about it ({kept})? This cannot be undone.", yes=yes)
+    counts = erase_org(app.db, ref, force=force)
+    failed = counts.pop("attachments not removed")
+    done = ", ".join(f"{n} {what}" for what, n in counts.items() if n)
+    click.echo(f"Erased {name}: {done}.")
+    if failed:
+        warn(f"{failed} attachment file(s) could not be removed; delete them by hand.")
 
 
 @org.command("import")
