@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlite_utils import Database
 
+from mailer.addresses import check_text
 from mailer.clock import stamp
 from mailer.config import Settings
-from mailer.contacts import check_text
 from mailer.db import log_event
 from mailer.errors import MailerError, NotFound, UsageError
 from mailer.lang import normalize_country

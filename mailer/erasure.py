@@ -197,7 +197,8 @@ def _scrub_replies(db: Database, reply_ids: list[int]) -> None:
     db.execute(
         "UPDATE reply SET raw = x'', header_message_id = NULL, from_addr = NULL,"
         " subject = NULL, text = NULL, attachments = '[]', evidence = NULL, error = NULL,"
-        " effects = '[]', org_id = NULL, message_ref = NULL, status = 'erased'"
+        " effects = '[]', verified = NULL, review_reason = NULL, bounce = NULL,"
+        " org_id = NULL, message_ref = NULL, status = 'erased'"
         " WHERE id IN (SELECT value FROM json_each(?))",
         [json.dumps(reply_ids)],
     )
