@@ -28,7 +28,7 @@ from mailer.config import Settings
 from mailer.db import log_event
 from mailer.errors import MailerError, NotFound, UsageError
 from mailer.lang import normalize_country
-from mailer.models import Org, Recipient
+from mailer.models import MessageState, Org, Recipient
 from mailer.remind import AWAITING_REVIEW
 from mailer.statements import KINDS, load_statement
 
@@ -52,7 +52,7 @@ _ANSWERED = (
 )
 _SENT_WITHOUT = (
     "EXISTS (SELECT 1 FROM message m WHERE m.org_id = organization.id AND m.is_test = 0"
-    " AND m.state = 'sent' AND m.campaign_id IN (SELECT value FROM json_each(?))"
+    f" AND m.state = '{MessageState.SENT}' AND m.campaign_id IN (SELECT value FROM json_each(?))"
     " AND NOT EXISTS (SELECT 1 FROM response r WHERE r.org_id = m.org_id"
     " AND r.campaign_id = m.campaign_id AND r.withdrawn_at IS NULL{kind}){more})"
 )
@@ -318,7 +318,8 @@ def campaign_record(db: Database, slug: str) -> CampaignRecord:
     return CampaignRecord(
         sent=count(
             "SELECT COUNT(*) FROM message WHERE campaign_id = ? AND is_test = 0"
-            " AND state IN ('sent', 'uncertain', 'sending')"
+            f" AND state IN ('{MessageState.SENT}', '{MessageState.UNCERTAIN}',"
+            f" '{MessageState.SENDING}')"
         ),
         answers=count("SELECT COUNT(*) FROM response WHERE campaign_id = ?"),
         replies=count("SELECT COUNT(*) FROM reply WHERE campaign_id = ?"),

@@ -8,6 +8,9 @@ from typing import Any
 
 
 class MessageState(StrEnum):
+    """Where a message stands (DESIGN §3): queued → sending → sent | deferred | failed
+    | uncertain. The one spelling of these words: SQL, summaries and JSON use it."""
+
     QUEUED = "queued"
     SENDING = "sending"
     SENT = "sent"

@@ -22,6 +22,7 @@ from sqlite_utils import Database
 from mailer.clock import now, stamp
 from mailer.db import log_event, log_events
 from mailer.errors import Locked
+from mailer.models import MessageState
 
 
 @dataclass(slots=True)
@@ -116,7 +117,7 @@ def insert_rows(
         db.conn.executemany(
             "INSERT OR IGNORE INTO message (campaign_id, wave, org_id, address_id, email, language,"
             " message_id, token, state, is_test, queued_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)",
+            f" VALUES (?, ?, ?, ?, ?, ?, ?, ?, '{MessageState.QUEUED}', ?, ?, ?)",
             (
                 (
                     campaign_id,
@@ -161,43 +162,48 @@ def test_rows(db: Database, campaign_id: int, message_ids: list[str]) -> list[Ro
 
 def recover_sending(db: Database, campaign_id: int) -> int:
     """Rows a dead run left ``sending`` become ``uncertain``: never resent silently."""
-    where = "campaign_id = ? AND state = 'sending'"
+    where = f"campaign_id = ? AND state = '{MessageState.SENDING}'"
     why = "the run sending it stopped before the server answered"
     with db.atomic():
         ids = [r[0] for r in db.execute(f"SELECT id FROM message WHERE {where}", [campaign_id])]
         at = stamp()
         db.execute(
-            f"UPDATE message SET state = 'uncertain', updated_at = ?, last_reply = ? WHERE {where}",
+            f"UPDATE message SET state = '{MessageState.UNCERTAIN}', updated_at = ?, last_reply = ?"
+            f" WHERE {where}",
             [at, why, campaign_id],
         )
-        log_transitions(db, [(i, "uncertain", why) for i in ids], at, old="sending")
+        events = [(i, MessageState.UNCERTAIN, why) for i in ids]
+        log_transitions(db, events, at, old=MessageState.SENDING)
     return len(ids)
 
 
 def expire_deferred(db: Database, campaign_id: int, wave: int, days: float) -> int:
     """Deferred rows first deferred more than ``days`` ago give up: ``failed``."""
-    where = "campaign_id = ? AND wave = ? AND state = 'deferred' AND first_deferred_at < ?"
+    where = (
+        f"campaign_id = ? AND wave = ? AND state = '{MessageState.DEFERRED}'"
+        " AND first_deferred_at < ?"
+    )
     params = [campaign_id, wave, stamp(now() - timedelta(days=days))]
     why = "still deferred after [smtp] defer_days: "
     with db.atomic():
         rows = db.execute(f"SELECT id, last_reply FROM message WHERE {where}", params).fetchall()
         at = stamp()
         db.execute(
-            "UPDATE message SET state = 'failed', updated_at = ?,"
+            f"UPDATE message SET state = '{MessageState.FAILED}', updated_at = ?,"
             f" last_reply = ? || COALESCE(last_reply, '') WHERE {where}",
             [at, why, *params],
         )
-        events = [(i, "failed", why + (reply or "")) for i, reply in rows]
-        log_transitions(db, events, at, old="deferred")
+        events = [(i, MessageState.FAILED, why + (reply or "")) for i, reply in rows]
+        log_transitions(db, events, at, old=MessageState.DEFERRED)
     return len(rows)
 
 
 def log_transitions(
     db: Database,
-    events: Iterable[tuple[int, str, str | None]],
+    events: Iterable[tuple[int, MessageState, str | None]],
     at: str,
     *,
-    old: str | None = None,
+    old: MessageState | None = None,
 ) -> None:
     """Audit-log messages' changes of state, (id, state, reply) each.
     ``old``: the state they all left, when known."""
@@ -225,7 +231,10 @@ BLOCKED = """
 
 def waiting_states(retry_uncertain: bool) -> str:
     """The states (an SQL list) of rows still to deliver; uncertain ones only on request."""
-    return "('queued', 'deferred', 'uncertain')" if retry_uncertain else "('queued', 'deferred')"
+    states = [MessageState.QUEUED, MessageState.DEFERRED]
+    if retry_uncertain:
+        states.append(MessageState.UNCERTAIN)
+    return "(" + ", ".join(f"'{state}'" for state in states) + ")"
 
 
 def pending(
@@ -261,7 +270,8 @@ def count_states(db: Database, campaign_id: int, wave: int) -> dict[str, int]:
 def sent_since(db: Database, since: datetime) -> int:
     """Messages handed to the server since ``since`` (all campaigns): the daily cap."""
     return db.execute(
-        "SELECT count(*) FROM message WHERE state = 'sent' AND sent_at >= ?", [stamp(since)]
+        f"SELECT count(*) FROM message WHERE state = '{MessageState.SENT}' AND sent_at >= ?",
+        [stamp(since)],
     ).fetchone()[0]
 
 
@@ -280,12 +290,14 @@ class Ledger:
     """
 
     _SET = {
-        "sent": "state = 'sent', last_reply = ?, sent_at = ?, updated_at = ?",
-        "failed": "state = 'failed', last_reply = ?, updated_at = ?",
-        "uncertain": "state = 'uncertain', last_reply = ?, updated_at = ?",
-        "queued": "state = 'queued', last_reply = ?, updated_at = ?",
-        "deferred": "state = 'deferred', last_reply = ?, updated_at = ?,"
-        " first_deferred_at = COALESCE(first_deferred_at, ?)",
+        state: f"state = '{state}', last_reply = ?, updated_at = ?" + more
+        for state, more in (
+            (MessageState.SENT, ", sent_at = ?"),
+            (MessageState.FAILED, ""),
+            (MessageState.UNCERTAIN, ""),
+            (MessageState.QUEUED, ""),
+            (MessageState.DEFERRED, ", first_deferred_at = COALESCE(first_deferred_at, ?)"),
+        )
     }
 
     def __init__(
@@ -302,15 +314,15 @@ class Ledger:
         self.group = group
         self.window = window
         self._timer: asyncio.TimerHandle | None = None
-        self._notes: list[tuple[str, Row, str, bool]] = []
+        self._notes: list[tuple[MessageState, Row, str, bool]] = []
         self._claims: list[tuple[Row, asyncio.Future[str | None]]] = []
         claimable = waiting_states(retry_uncertain)
         self._claim_sql = (
-            "UPDATE message SET state = 'sending', claimed_at = ?, updated_at = ?,"
+            f"UPDATE message SET state = '{MessageState.SENDING}', claimed_at = ?, updated_at = ?,"
             f" attempts = attempts + 1 WHERE id = ? AND state IN {claimable} AND {BLOCKED} IS NULL"
         )
 
-    def note(self, row: Row, state: str, reply: str, *, invalid: bool = False) -> None:
+    def note(self, row: Row, state: MessageState, reply: str, *, invalid: bool = False) -> None:
         """Record an outcome, written with the next claim (or flush)."""
         self._notes.append((state, row, reply, invalid))
 
@@ -336,7 +348,8 @@ class Ledger:
             return await future
         except asyncio.CancelledError:
             if future.done() and not future.cancelled() and future.result() is None:
-                self.note(row, "queued", "interrupted before it was sent")  # claimed, not sent
+                # Claimed, not sent.
+                self.note(row, MessageState.QUEUED, "interrupted before it was sent")
             raise
 
     def leave(self) -> None:
@@ -363,7 +376,7 @@ class Ledger:
                 for row, _ in claims:
                     results.append(self._claim_one(row, at))
                     if results[-1] is None:
-                        events.append((row.id, "sending", None))
+                        events.append((row.id, MessageState.SENDING, None))
                 log_transitions(self.db, events, at)
         except Exception as e:
             for _, future in claims:
@@ -380,12 +393,12 @@ class Ledger:
         ).fetchone()
         return (blocked and blocked[0]) or "no longer waiting to be sent"
 
-    def _write_notes(self, at: str) -> list[tuple[int, str, str | None]]:
+    def _write_notes(self, at: str) -> list[tuple[int, MessageState, str | None]]:
         notes, self._notes = self._notes, []
-        events: list[tuple[int, str, str | None]] = []
+        events: list[tuple[int, MessageState, str | None]] = []
         for state, row, reply, invalid in notes:
             params: list[Any] = [reply, at]
-            if state in ("sent", "deferred"):
+            if state in (MessageState.SENT, MessageState.DEFERRED):
                 params.append(at)
             self.db.execute(
                 f"UPDATE message SET {self._SET[state]} WHERE id = ?", [*params, row.id]

@@ -18,8 +18,8 @@ from sqlite_utils import Database
 
 from mailer.clock import now
 from mailer.errors import MailerError
-from mailer.models import Org, Recipient
-from mailer.queue import BLOCKED
+from mailer.models import MessageState, Org, Recipient
+from mailer.queue import BLOCKED, waiting_states
 
 if TYPE_CHECKING:
     from mailer.config import Settings
@@ -67,7 +67,7 @@ def _unfinished_wave(db: Database, campaign: dict[str, Any], wave: int) -> list[
         "SELECT message.address_id, message.email, o.* FROM message"
         " JOIN organization o ON o.id = message.org_id"
         " WHERE message.campaign_id = ? AND message.wave = ? AND message.is_test = 0"
-        f" AND message.state IN ('queued', 'deferred') AND {BLOCKED} IS NULL"
+        f" AND message.state IN {waiting_states(retry_uncertain=False)} AND {BLOCKED} IS NULL"
         " ORDER BY o.id, message.address_id",
         [campaign["id"], wave],
     )
@@ -123,10 +123,12 @@ def plan_reminders(
             [cid, *AWAITING_REVIEW],
         )
     }
-    first_sent = {m["org_id"] for m in messages if m["wave"] == 0 and m["state"] == "sent"}
+    first_sent = {
+        m["org_id"] for m in messages if m["wave"] == 0 and m["state"] == MessageState.SENT
+    }
     last_contact: dict[int, datetime] = {}
     for m in messages:
-        at = _when(m["at"]) if m["state"] in ("sent", "uncertain") else None
+        at = _when(m["at"]) if m["state"] in (MessageState.SENT, MessageState.UNCERTAIN) else None
         if at and (m["org_id"] not in last_contact or at > last_contact[m["org_id"]]):
             last_contact[m["org_id"]] = at
     cutoff = (when or now()) - timedelta(days=after_days)

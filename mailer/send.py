@@ -28,7 +28,7 @@ from mailer.clock import now
 from mailer.config import Settings, parse_rate
 from mailer.dkim import Signer, signer_from_settings
 from mailer.errors import MailerError, TemplateError, TransportError
-from mailer.models import Org, Recipient
+from mailer.models import MessageState, Org, Recipient
 from mailer.queue import Ledger, Row
 from mailer.ratelimit import RateLimiter
 from mailer.tokens import BOUNCE, message_id, new_token, plus_address
@@ -47,8 +47,17 @@ GRACE_SECONDS = 10.0  # after Ctrl-C, how long messages in flight may still fini
 # outlasts the spread between conversations, so the window is rarely waited
 # out. A real server's round trips are tens of milliseconds: it costs nothing there.
 GROUP_COMMIT_WINDOW = 0.003
+# A row this run left alone (blocked since it was queued, or its template failed): it
+# stays queued. Not a state of its own: a run reports it beside the states it set.
+SKIPPED = "skipped"
 # What can become of a message in one run, in the order summaries show them.
-STATES = ("sent", "deferred", "failed", "uncertain", "skipped")
+STATES: tuple[str, ...] = (
+    MessageState.SENT,
+    MessageState.DEFERRED,
+    MessageState.FAILED,
+    MessageState.UNCERTAIN,
+    SKIPPED,
+)
 
 
 @dataclass(frozen=True)
@@ -357,15 +366,15 @@ class _Run:
         self._preflight(ready)  # an error every message has stops the dry run as it stops a send
         s.total = len(ready) + len(blocked)
         s.previously_sent = queue.count_states(self.db, self.campaign["id"], self.wave).get(
-            "sent", 0
+            MessageState.SENT, 0
         )
         for row, why in blocked:
-            self._record(row, "skipped", why)
+            self._record(row, SKIPPED, why)
         for row in ready:
             try:
                 self._build(row)
             except TemplateError as e:
-                self._record(row, "skipped", str(e))
+                self._record(row, SKIPPED, str(e))
             else:
                 s.languages[row.language] += 1
         return s
@@ -407,17 +416,17 @@ class _Run:
         ready, blocked = queue.pending(
             self.db, cid, self.wave, retry_uncertain=self.options.retry_uncertain
         )
-        s.previously_sent = queue.count_states(self.db, cid, self.wave).get("sent", 0)
+        s.previously_sent = queue.count_states(self.db, cid, self.wave).get(MessageState.SENT, 0)
         ready = ready[: self._allowance(len(ready))]
         s.total = len(ready) + len(blocked)
         self._load_orgs(recipients, ready)
         self.emit(SendEvent("start", total=s.total))
         for row, why in blocked:
-            self._record(row, "skipped", why)
+            self._record(row, SKIPPED, why)
         if ready:
             self._preflight(ready)
             await self._deliver_all(ready, transport, self._limiter(transport))
-        if s.counts["sent"] or s.previously_sent:
+        if s.counts[MessageState.SENT] or s.previously_sent:
             queue.mark_campaign_sent(self.db, cid)
         return s
 
@@ -478,7 +487,7 @@ class _Run:
 
     def _record(self, row: Row, kind: str, reply: str) -> None:
         self.summary.counts[kind] += 1
-        if kind != "sent":
+        if kind != MessageState.SENT:
             self.summary.problems.append({"email": row.email, "state": kind, "reply": reply})
         self.emit(SendEvent(kind, row.email, reply))
 
@@ -596,11 +605,11 @@ class _Worker:
         try:
             body = self._body(row)
         except TemplateError as e:
-            run._record(row, "skipped", str(e))
+            run._record(row, SKIPPED, str(e))
             return
         why_not = await self.ledger.claim(row)
         if why_not:
-            run._record(row, "skipped", why_not)
+            run._record(row, SKIPPED, why_not)
             return
         try:
             outcome = await self.connection.deliver(
@@ -608,8 +617,9 @@ class _Worker:
             )
         except asyncio.CancelledError:  # the grace period after Ctrl-C ran out
             self.connection.abort()
-            self.ledger.note(row, "uncertain", "interrupted while the message was in flight")
-            run._record(row, "uncertain", "interrupted while the message was in flight")
+            why = "interrupted while the message was in flight"
+            self.ledger.note(row, MessageState.UNCERTAIN, why)
+            run._record(row, MessageState.UNCERTAIN, why)
             raise
         self._settle(row, outcome)
 
@@ -637,12 +647,12 @@ class _Worker:
 
     def _settle(self, row: Row, outcome: Outcome) -> None:
         run = self.owner
-        if outcome.kind != "retry":
-            self.ledger.note(row, outcome.kind, outcome.reply, invalid=outcome.invalid)
-            run._record(row, outcome.kind, outcome.reply)
+        if outcome.state != MessageState.QUEUED:  # the server answered for good
+            self.ledger.note(row, outcome.state, outcome.reply, invalid=outcome.invalid)
+            run._record(row, outcome.state, outcome.reply)
             return
         if outcome.fatal:  # not this recipient's fault: stop the run, keep the row
-            self.ledger.note(row, "queued", outcome.reply)
+            self.ledger.note(row, MessageState.QUEUED, outcome.reply)
             self.work.put_back(row)
             reply = outcome.reply
             if reply.startswith("MAIL FROM <") and run.envelope_sender(row) != run.factory.sender:
@@ -654,10 +664,10 @@ class _Worker:
             return
         due = self.work.retry_at(row, time.monotonic(), run.retry_for)
         if due is None:
-            self.ledger.note(row, "deferred", outcome.reply)
-            run._record(row, "deferred", outcome.reply)
+            self.ledger.note(row, MessageState.DEFERRED, outcome.reply)
+            run._record(row, MessageState.DEFERRED, outcome.reply)
             return
-        self.ledger.note(row, "queued", outcome.reply)
+        self.ledger.note(row, MessageState.QUEUED, outcome.reply)
         self.work.schedule(row, due)
         run.emit(SendEvent("retry", row.email, outcome.reply))
 

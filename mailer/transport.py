@@ -19,7 +19,7 @@ import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Protocol
 from urllib.parse import SplitResult, unquote, urlsplit
 
 import aiosmtplib
@@ -28,8 +28,8 @@ from aiosmtplib import SMTP, SMTPResponse
 from mailer.addresses import ascii_address
 from mailer.config import Settings, redact, secret
 from mailer.errors import ConfigError, TransportError
+from mailer.models import MessageState
 
-Kind = Literal["sent", "retry", "failed", "uncertain"]
 _ENHANCED = re.compile(r"^\s*([245])\.(\d{1,3})\.(\d{1,3})\b")
 _DOT = re.compile(rb"(?m)^\.")
 DEFAULT_PORTS = {"smtp": 25, "smtp+starttls": 587, "smtps": 465}
@@ -37,7 +37,8 @@ DEFAULT_PORTS = {"smtp": 25, "smtp+starttls": 587, "smtps": 465}
 
 @dataclass(frozen=True)
 class Outcome:
-    """What one delivery attempt means for the message row.
+    """What one delivery attempt means for the message row: ``state`` is where it
+    leaves the message, ``queued`` when the server did not take it (to try again).
 
     ``fatal``: the server refused something that is not about this recipient
     (our sender address, our login), so the run stops and the row stays queued.
@@ -45,7 +46,7 @@ class Outcome:
     ``reconnect``: the connection is gone or the server said 421.
     """
 
-    kind: Kind
+    state: MessageState
     reply: str
     invalid: bool = False
     fatal: bool = False
@@ -56,13 +57,13 @@ def reply_outcome(code: int, message: str) -> Outcome:
     """Classify an SMTP reply code (with its enhanced status code, if any)."""
     text = f"{code} {' '.join(message.split())}".strip()
     if 200 <= code < 300:
-        return Outcome("sent", text)
+        return Outcome(MessageState.SENT, text)
     if 500 <= code < 600:
         enhanced = _ENHANCED.match(message)
         invalid = bool(enhanced and enhanced.group(1) == "5" and enhanced.group(2) == "1")
-        return Outcome("failed", text, invalid=invalid)
+        return Outcome(MessageState.FAILED, text, invalid=invalid)
     # 4xx, or a reply that makes no sense here: the message was not taken.
-    return Outcome("retry", text, reconnect=code in (421, -1))
+    return Outcome(MessageState.QUEUED, text, reconnect=code in (421, -1))
 
 
 class Connection(Protocol):
@@ -242,15 +243,15 @@ class SmtpConnection:
     ) -> Outcome:
         smtp = self._smtp
         if smtp is None or not smtp.is_connected:
-            return Outcome("retry", "not connected", reconnect=True)
+            return Outcome(MessageState.QUEUED, "not connected", reconnect=True)
         try:
             mail_from = envelope_address(sender)
         except ValueError as e:
-            return Outcome("retry", f"MAIL FROM: {e}", fatal=True)
+            return Outcome(MessageState.QUEUED, f"MAIL FROM: {e}", fatal=True)
         try:
             rcpt_to = envelope_address(recipient)
         except ValueError as e:
-            return Outcome("failed", str(e), invalid=True)
+            return Outcome(MessageState.FAILED, str(e), invalid=True)
         try:
             reply = await smtp.execute_command(b"MAIL", b"FROM:" + mail_from)
         except (aiosmtplib.SMTPException, OSError) as e:
@@ -258,8 +259,10 @@ class SmtpConnection:
         if reply.code != 250:
             outcome = reply_outcome(reply.code, reply.message)
             await self._reset(outcome)
-            if outcome.kind == "failed":  # our sender was refused: no message can go
-                return Outcome("retry", f"MAIL FROM <{sender}>: {outcome.reply}", fatal=True)
+            if outcome.state == MessageState.FAILED:  # our sender was refused: no message can go
+                return Outcome(
+                    MessageState.QUEUED, f"MAIL FROM <{sender}>: {outcome.reply}", fatal=True
+                )
             return outcome
         try:
             reply = await smtp.execute_command(b"RCPT", b"TO:" + rcpt_to)
@@ -310,14 +313,16 @@ class SmtpConnection:
         except aiosmtplib.SMTPTimeoutError:
             self._drop()
             return Outcome(
-                "uncertain",
+                MessageState.UNCERTAIN,
                 f"no reply to the end of the message within {self.t.data_timeout:g} s",
                 reconnect=True,
             )
         except (aiosmtplib.SMTPException, OSError) as e:
             self._drop()
             return Outcome(
-                "uncertain", f"connection lost after the end of the message ({e})", reconnect=True
+                MessageState.UNCERTAIN,
+                f"connection lost after the end of the message ({e})",
+                reconnect=True,
             )
         return reply_outcome(response.code, response.message)
 
@@ -333,7 +338,7 @@ class SmtpConnection:
 
     def _lost(self, reply: str) -> Outcome:
         self._drop()
-        return Outcome("retry", reply, reconnect=True)
+        return Outcome(MessageState.QUEUED, reply, reconnect=True)
 
     def _drop(self) -> None:
         if self._smtp is not None:
@@ -456,8 +461,10 @@ class MaildirConnection:
         try:
             key = self._box.add((envelope + body).replace(b"\r\n", b"\n"))  # type: ignore[union-attr]
         except OSError as e:
-            return Outcome("retry", f"cannot write to {self.path}: {e.strerror}", fatal=True)
-        return Outcome("sent", f"250 written to {self.path / 'new' / key}")
+            return Outcome(
+                MessageState.QUEUED, f"cannot write to {self.path}: {e.strerror}", fatal=True
+            )
+        return Outcome(MessageState.SENT, f"250 written to {self.path / 'new' / key}")
 
     async def close(self) -> None:
         self._box = None

@@ -34,11 +34,11 @@ async def deliver(transport: SmtpTransport, *recipients: str, body: bytes = BODY
 
 
 def test_reply_classification():
-    assert reply_outcome(250, "2.0.0 OK").kind == "sent"
-    assert reply_outcome(451, "4.7.1 later").kind == "retry"
+    assert reply_outcome(250, "2.0.0 OK").state == "sent"
+    assert reply_outcome(451, "4.7.1 later").state == "queued"
     assert reply_outcome(421, "4.3.2 closing").reconnect
     failed = reply_outcome(550, "5.1.1 <x@y.org>: no such user")
-    assert (failed.kind, failed.invalid) == ("failed", True)
+    assert (failed.state, failed.invalid) == ("failed", True)
     assert reply_outcome(554, "5.7.1 spam").invalid is False
     assert reply_outcome(550, "mailbox unavailable").invalid is False
 
@@ -98,13 +98,13 @@ async def test_phases_of_failure(smtpd):
         "full@x.org",
         "ok2@x.org",
     )
-    assert [o.kind for o in outcomes] == [
+    assert [o.state for o in outcomes] == [
         "sent",
-        "retry",
+        "queued",
         "failed",
-        "retry",
+        "queued",
         "uncertain",
-        "retry",
+        "queued",
         "sent",
     ]
     assert outcomes[2].invalid
@@ -116,7 +116,7 @@ async def test_phases_of_failure(smtpd):
 async def test_envelope_addresses_are_plain_and_idna(smtpd):
     transport = SmtpTransport(smtpd.url())
     outcomes = await deliver(transport, "intl@bücher.example", "a b@x.org", "x@y.org> NOTIFY=NEVER")
-    assert [o.kind for o in outcomes] == ["sent", "failed", "failed"]
+    assert [o.state for o in outcomes] == ["sent", "failed", "failed"]
     assert outcomes[1].invalid and "not a plain e-mail address" in outcomes[1].reply
     assert set(smtpd.received()) == {"intl@xn--bcher-kva.example"}
     assert envelope_address("o'brien+tag@x.org") == b"<o'brien+tag@x.org>"
@@ -128,7 +128,7 @@ async def test_envelope_addresses_are_plain_and_idna(smtpd):
     await connection.open()
     outcome = await connection.deliver("bad sender@x.org", "ok@x.org", BODY)
     await connection.close()
-    assert outcome.fatal and outcome.kind == "retry"
+    assert outcome.fatal and outcome.state == "queued"
 
 
 async def test_meanwhile_runs_once_after_the_message_is_written(smtpd):
@@ -139,7 +139,7 @@ async def test_meanwhile_runs_once_after_the_message_is_written(smtpd):
         SENDER, "ok@x.org", BODY, lambda: calls.append(len(smtpd.messages))
     )
     await connection.close()
-    assert outcome.kind == "sent" and calls == [0]  # before the server's reply came back
+    assert outcome.state == "sent" and calls == [0]  # before the server's reply came back
 
 
 async def test_a_drop_while_the_content_is_still_going_out_is_retryable(smtpd):
@@ -147,17 +147,17 @@ async def test_a_drop_while_the_content_is_still_going_out_is_retryable(smtpd):
     smtpd.hang_up("big@x.org", phase="mid_data")
     big = BODY + (b"x" * 998 + b"\r\n") * 24_000  # far more than the socket buffers hold
     [outcome] = await deliver(SmtpTransport(smtpd.url()), "big@x.org", body=big)
-    assert outcome.kind == "retry" and outcome.reconnect
+    assert outcome.state == "queued" and outcome.reconnect
     assert smtpd.received() == {}
 
 
 async def test_the_final_dot_wait_uses_data_timeout_not_the_command_timeout(smtpd):
     smtpd.delay("slow@x.org", 1.5)
     [outcome] = await deliver(SmtpTransport(smtpd.url(), timeout=0.5), "slow@x.org")
-    assert outcome.kind == "sent"
+    assert outcome.state == "sent"
     smtpd.delay("slower@x.org", 3)
     [outcome] = await deliver(SmtpTransport(smtpd.url(), data_timeout=0.5), "slower@x.org")
-    assert outcome.kind == "uncertain"
+    assert outcome.state == "uncertain"
 
 
 async def test_server_down_is_a_clear_error():
@@ -170,13 +170,13 @@ async def test_server_down_is_a_clear_error():
 
 async def test_starttls_with_login(smtpd_starttls):
     transport = SmtpTransport(smtpd_starttls.url(USER), password=PASSWORD)
-    assert [o.kind for o in await deliver(transport, "a@x.org")] == ["sent"]
+    assert [o.state for o in await deliver(transport, "a@x.org")] == ["sent"]
     assert smtpd_starttls.recorder.logins == [USER]
 
 
 async def test_implicit_tls_with_login(smtpd_tls):
     transport = SmtpTransport(smtpd_tls.url(USER), password=PASSWORD)
-    assert [o.kind for o in await deliver(transport, "a@x.org")] == ["sent"]
+    assert [o.state for o in await deliver(transport, "a@x.org")] == ["sent"]
     assert smtpd_tls.received() == {"a@x.org": 1}
 
 
@@ -224,6 +224,6 @@ async def test_maildir_writes_real_messages(tmp_path):
     connection = MaildirTransport(tmp_path / "outbox").connection()
     await connection.open()
     outcome = await connection.deliver(SENDER, "a@x.org", BODY)
-    assert outcome.kind == "sent"
+    assert outcome.state == "sent"
     [message] = list(mailbox.Maildir(tmp_path / "outbox"))
     assert message["Delivered-To"] == "a@x.org" and message["Subject"] == "hello"

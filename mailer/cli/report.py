@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from mailer.cli import AppContext, cli, pass_app
+from mailer.models import MessageState
 from mailer.output import print_json, table, warn
 
 
@@ -121,9 +122,10 @@ def _print_status(s: dict[str, Any]) -> None:
         ],
         title="Organizations",
     )
-    if s["messages"]["uncertain"]:
+    uncertain = s["messages"][MessageState.UNCERTAIN]
+    if uncertain:
         click.echo(
-            f"{s['messages']['uncertain']} message(s) are uncertain (they may have arrived): "
+            f"{uncertain} message(s) are uncertain (they may have arrived): "
             f"`mailer send {s['campaign']} --retry-uncertain` sends them again with the same Message-ID."
         )
     if s["no_answer"] or s["auto_replied"]:

@@ -9,6 +9,7 @@ import click
 
 from mailer.cli import AppContext, cli, pass_app, password_prompt
 from mailer.errors import EXIT_INTERRUPTED, EXIT_TERMINATED, MailerError
+from mailer.models import MessageState
 from mailer.output import print_json, table
 
 if TYPE_CHECKING:
@@ -152,7 +153,7 @@ def print_summary(summary: SendSummary) -> None:
         )
     if summary.note:
         click.echo(f"Note: {summary.note}.")
-    if data["uncertain"]:
+    if summary.counts[MessageState.UNCERTAIN]:
         click.echo(
             "Uncertain messages may have arrived; `mailer send --retry-uncertain` sends them again."
         )
@@ -179,11 +180,11 @@ class Progress:
                 click.echo(f"retrying {event.email}: {event.reply}", err=True)
             return
         self.done += 1
-        if event.kind != "sent":
+        if event.kind != MessageState.SENT:
             self.failures += 1
         if self._bar is not None:
             self._bar.update(self._task, completed=self.done, failures=self.failures)
-        elif event.kind != "sent":
+        elif event.kind != MessageState.SENT:
             click.echo(f"{event.kind} {event.email}: {event.reply}", err=True)
         elif self.done >= self._next_line or self.done == self.total:
             click.echo(f"{self.done}/{self.total} done, {self.failures} not sent", err=True)

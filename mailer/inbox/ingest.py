@@ -35,7 +35,7 @@ from mailer.inbox.sources import (
     folder_name,
     read_paths,
 )
-from mailer.models import ReplyClass
+from mailer.models import MessageState, ReplyClass
 
 CHUNK = 200  # messages per transaction when importing files
 
@@ -157,7 +157,7 @@ class Index:
             sent = Sent(id_, campaign_id, org_id, address_id, bool(is_test))
             self.by_token[token] = sent
             self.by_message_id[message_id.lower()] = sent
-            if state == "sent" and not is_test and org_id is not None:
+            if state == MessageState.SENT and not is_test and org_id is not None:
                 self.latest_by_org[org_id] = sent  # ordered by sent_at: the last one wins
         self.addresses = {
             email: (org_id, id_)

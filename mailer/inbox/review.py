@@ -31,7 +31,7 @@ from mailer.inbox.ingest import (
 )
 from mailer.inbox.match import Match
 from mailer.inbox.parse import parse_message
-from mailer.models import ReplyClass
+from mailer.models import MessageState, ReplyClass
 
 MARKS = {
     "signed": ReplyClass.SIGNON,
@@ -253,8 +253,8 @@ def _reclassify(db: Database, ingester: Ingester, reply: dict[str, Any], found: 
 
 def _latest_sent(db: Database, org_id: int, campaign_id: int | None) -> dict[str, Any] | None:
     """The latest message sent to the organization (in that campaign, when given)."""
-    sql = "SELECT id, campaign_id, address_id FROM message WHERE org_id = ? AND state = 'sent'"
-    sql += " AND is_test = 0"
+    sql = "SELECT id, campaign_id, address_id FROM message WHERE org_id = ?"
+    sql += f" AND state = '{MessageState.SENT}' AND is_test = 0"
     params: list[Any] = [org_id]
     if campaign_id is not None:
         sql += " AND campaign_id = ?"
