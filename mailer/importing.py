@@ -429,7 +429,9 @@ def _update(
 # ---------------------------------------------------------------- export
 
 
-def _safe(cell: str) -> str:
+def spreadsheet_safe(cell: str) -> str:
+    """A CSV cell a spreadsheet shows as text: one starting like a formula (=, +, -, @,
+    a tab or CR) gets a quote in front, which :func:`row_to_input` takes off again."""
     return "'" + cell if FORMULA.match(cell) else cell
 
 
@@ -459,5 +461,5 @@ def export_orgs(db: Database, fmt: str = "csv") -> str:
             "true" if o.do_not_contact else "",
             ";".join(o.unsubscribed),
         ]
-        writer.writerow([_safe(c) for c in cells])
+        writer.writerow([spreadsheet_safe(c) for c in cells])
     return out.getvalue()

@@ -24,6 +24,7 @@ from sqlite_utils import Database
 from mailer.campaigns import audience
 from mailer.config import Settings
 from mailer.errors import MailerError
+from mailer.importing import spreadsheet_safe
 from mailer.lang import (
     country_name,
     fold_accents,
@@ -366,8 +367,10 @@ def format_signatories(
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["n", "org_id", "name", "country", "country_name", "signed_at"])
-        for e in entries:
-            writer.writerow(list(asdict(e).values()))
+        for e in entries:  # a name from an imported list may start like a formula
+            writer.writerow(
+                [spreadsheet_safe(v) if isinstance(v, str) else v for v in asdict(e).values()]
+            )
         return out.getvalue()
     title = heading(lang)
     if fmt == "html":

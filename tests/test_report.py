@@ -253,6 +253,25 @@ def test_formats(world: World) -> None:
     assert rows[0]["n"] == "1" and rows[0]["country"] == "ES"
 
 
+def test_csv_names_cannot_run_as_spreadsheet_formulas(world: World) -> None:
+    """Issue 14 item 11: a list imported with --create could plant formulas; cells are
+    quoted exactly as `org export` quotes them."""
+    names = ['=HYPERLINK("http://x.example/","Click")', "+Front", "-Left Union", "@Party", "'=1+1"]
+    for n, name in enumerate(names):
+        world.answer(world.org(name, country="ES" if n else "GR"))
+    world.answer(world.org("Plain Party", country="ES"))
+    out = format_signatories(signatories(world.db, world.campaign, lang="en"), fmt="csv")
+    cells = [row[2] for row in csv.reader(io.StringIO(out))][1:]
+    assert cells == [
+        '\'=HYPERLINK("http://x.example/","Click")',
+        "'+Front",
+        "'-Left Union",
+        "'@Party",
+        "''=1+1",  # one more quote, so that `org import` gives back the name
+        "Plain Party",
+    ]
+
+
 def test_html_escapes_names(world: World) -> None:
     org = world.org("Front <script>", country="ES")
     world.answer(org)
