@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping, Sequence
 from datetime import date
 from functools import cache
 from typing import TYPE_CHECKING
@@ -277,6 +278,36 @@ def cyrillic_to_latin(text: str) -> str:
 def transliterate(text: str, to: str) -> str:
     """Serbian text into the script of ``to`` (``sr-Latn`` or ``sr-Cyrl``)."""
     return latin_to_cyrillic(text) if to == "sr-Cyrl" else cyrillic_to_latin(text)
+
+
+def own_name(name: str, languages: Sequence[str], names: Mapping[str, str], lang: str) -> str:
+    """An organization's own name as a text in ``lang`` writes it.
+
+    A name changes script only when it is the organization's own name in that
+    language: the name of an organization whose own (first) language is Serbian
+    is written in the script of a Serbian text, from its stored spelling in that
+    script if there is one. Any other name stays exactly as written: "Communist
+    Party of Greece" is never spelled in Cyrillic letter by letter.
+    """
+    if other_serbian_script(lang) is None or not languages or _parts(languages[0])[0] != "sr":
+        return name
+    return names.get(lang) or transliterate(name, lang)
+
+
+def name_in(name: str, languages: Sequence[str], names: Mapping[str, str], lang: str) -> str:
+    """An organization's name for a list or a text in ``lang``: its name in that
+    language when stored (``pt`` serves ``pt-BR``; a Serbian name stored in either
+    script, or as plain ``sr``, is written in the script of ``lang``), else
+    :func:`own_name`."""
+    if names.get(lang):
+        return names[lang]
+    if other_serbian_script(lang):
+        for tag in (other_serbian_script(lang), "sr"):
+            if tag and names.get(tag):
+                return transliterate(names[tag], lang)
+    elif names.get(_parts(lang)[0]):
+        return names[_parts(lang)[0]]
+    return own_name(name, languages, names, lang)
 
 
 def babel_locale(tag: str) -> Locale:

@@ -29,10 +29,10 @@ from mailer.lang import (
     country_name,
     fold_accents,
     is_rtl,
+    name_in,
     negotiate,
     normalize_language,
     other_serbian_script,
-    transliterate,
 )
 from mailer.models import MessageState, ReplyClass
 from mailer.responses import KINDS
@@ -261,24 +261,13 @@ class Signatory:
 
 
 def published_name(org: dict[str, Any], publish_name: str | None, lang: str) -> str:
-    """The ``sign --as`` name, else the name in ``lang`` if known, else the name.
-
-    Serbian is one language in two scripts: a Serbian organization's name (or
-    its name in the other script) is transliterated for a list in sr-Latn or
-    sr-Cyrl, as a Serbian editor would; other names are never transliterated.
-    """
+    """The ``sign --as`` name as typed, else the organization's name for a list in
+    ``lang`` (:func:`mailer.lang.name_in`: a name changes script only when it is
+    the organization's own Serbian name)."""
     if publish_name:
         return publish_name
-    names = json.loads(org["names"] or "{}")
-    for tag in (lang, lang.split("-")[0]):
-        if names.get(tag):
-            return str(names[tag])
-    other = other_serbian_script(lang)
-    if other and names.get(other):
-        return transliterate(str(names[other]), lang)
-    if other and any(t.startswith("sr") for t in json.loads(org["languages"] or "[]")):
-        return transliterate(str(org["name"]), lang)
-    return str(org["name"])
+    languages = json.loads(org["languages"] or "[]")
+    return name_in(str(org["name"]), languages, json.loads(org["names"] or "{}"), lang)
 
 
 def signatories(

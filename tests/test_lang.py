@@ -15,8 +15,10 @@ from mailer.lang import (
     format_date,
     is_rtl,
     latin_to_cyrillic,
+    name_in,
     negotiate,
     normalize_language,
+    own_name,
     with_serbian_scripts,
 )
 
@@ -122,3 +124,58 @@ def test_normalize_language_still_works() -> None:
 def test_country_names_for_tags_babel_does_not_know_fall_back_to_english() -> None:
     for tag in ("qaa", "zxx", "x-private", "i-klingon"):
         assert country_name("GR", tag) == "Greece"
+
+
+# ---------------------------------------------------------------- organizations' names
+
+
+@pytest.mark.parametrize(
+    ("name", "languages", "names", "lang", "shown"),
+    [
+        # A Serbian organization's own name follows the script of the text.
+        ("Radnička partija", ["sr-Latn", "en"], {}, "sr-Cyrl", "Радничка партија"),
+        ("Радничка партија", ["sr-Cyrl"], {}, "sr-Latn", "Radnička partija"),
+        ("Radnička partija", ["sr"], {}, "sr-Latn", "Radnička partija"),
+        # ... from its own spelling in that script when one is stored.
+        ("Novi Front – NF", ["sr-Latn"], {"sr-Cyrl": "Нови фронт – НФ"}, "sr-Cyrl", "Нови фронт – НФ"),
+        # Any other name stays as written, in a Serbian text or not.
+        ("Communist Party of Greece", ["el", "en", "sr-Latn"], {}, "sr-Cyrl", "Communist Party of Greece"),
+        ("Workers' League", ["en"], {}, "sr-Latn", "Workers' League"),
+        ("Levica", [], {}, "sr-Cyrl", "Levica"),
+        ("Radnička partija", ["sr-Latn"], {}, "en", "Radnička partija"),
+        ("Radnička partija", ["sr-Latn"], {}, "sr", "Radnička partija"),  # no script: no change
+    ],
+)  # fmt: skip
+def test_own_name_changes_script_only_for_a_serbian_name(
+    name: str, languages: list[str], names: dict[str, str], lang: str, shown: str
+) -> None:
+    assert own_name(name, languages, names, lang) == shown
+
+
+@pytest.mark.parametrize(
+    ("names", "lang", "shown"),
+    [
+        ({"ru": "Коммунистическая партия Греции"}, "ru", "Коммунистическая партия Греции"),
+        ({"pt": "Partido Comunista da Grécia"}, "pt-BR", "Partido Comunista da Grécia"),
+        ({"sr-Latn": "Komunistička partija Grčke"}, "sr-Cyrl", "Комунистичка партија Грчке"),
+        ({"sr-Cyrl": "Комунистичка партија Грчке"}, "sr-Latn", "Komunistička partija Grčke"),
+        ({"sr": "Komunistička partija Grčke"}, "sr-Cyrl", "Комунистичка партија Грчке"),
+        ({"ru": "Коммунистическая партия Греции"}, "sr-Cyrl", "Communist Party of Greece"),
+        ({}, "el", "Communist Party of Greece"),
+    ],
+)
+def test_name_in_a_language_is_the_stored_one_else_the_own_name(
+    names: dict[str, str], lang: str, shown: str
+) -> None:
+    assert name_in("Communist Party of Greece", ["el", "en"], names, lang) == shown
+
+
+@given(
+    name=st.text(max_size=60),
+    languages=st.lists(st.sampled_from(["en", "el", "es", "ru", "mk", "hr", "ar"]), max_size=3),
+    lang=st.sampled_from(["sr-Latn", "sr-Cyrl", "ru", "en"]),
+)
+def test_a_name_not_serbian_is_never_transliterated(
+    name: str, languages: list[str], lang: str
+) -> None:
+    assert name_in(name, languages, {}, lang) == own_name(name, languages, {}, lang) == name

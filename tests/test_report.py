@@ -221,12 +221,24 @@ def test_serbian_names_follow_the_script_of_the_list(world: World) -> None:
     cyrillic_only = world.org("Savez", country="RS")
     world.names(cyrillic_only, **{"sr-Cyrl": "Савез омладине"})
     foreign = world.org("Workers' League", country="US", languages=["en"])
-    for org in (serbian, cyrillic_only, foreign):
+    # Reads Serbian, but its name is English: it was spelled "Цоммунист Партy оф Грееце".
+    greek = world.org("Communist Party of Greece", country="GR", languages=["el", "en", "sr-Latn"])
+    for org in (serbian, cyrillic_only, foreign, greek):
         world.answer(org)
     cyr = [e.name for e in signatories(world.db, world.campaign, lang="sr-Cyrl")]
-    assert cyr == ["Радничка партија Северног Брега", "Савез омладине", "Workers' League"]
+    assert cyr == [
+        "Радничка партија Северног Брега",
+        "Савез омладине",
+        "Workers' League",
+        "Communist Party of Greece",
+    ]
     lat = [e.name for e in signatories(world.db, world.campaign, lang="sr-Latn")]
-    assert lat == ["Radnička partija Severnog Brega", "Savez omladine", "Workers' League"]
+    assert lat == [
+        "Radnička partija Severnog Brega",
+        "Savez omladine",
+        "Workers' League",
+        "Communist Party of Greece",
+    ]
 
 
 def test_formats(world: World) -> None:
