@@ -271,9 +271,15 @@ def published_name(org: dict[str, Any], publish_name: str | None, lang: str) -> 
 
 
 def signatories(
-    db: Database, campaign: dict[str, Any], *, lang: str = "en", order: str = "signed"
+    db: Database,
+    campaign: dict[str, Any],
+    *,
+    lang: str = "en",
+    order: str = "signed",
+    first: dict[str, Any] | None = None,
 ) -> list[Signatory]:
-    """Every organization with a current signature, once, numbered 1..n in ``order``."""
+    """Every organization with a current signature, once, numbered 1..n in ``order``;
+    ``first`` (the initiating organization) before all others."""
     orgs = {o["id"]: o for o in db.query("SELECT * FROM organization")}
     signed: dict[int, dict[str, Any]] = {}
     for r in db.query(
@@ -300,6 +306,13 @@ def signatories(
     elif order == "country":
         rows.sort(key=lambda x: (x[3] is None, sort_key(x[3] or ""), sort_key(x[1]), x[0]))
     # "signed": already in the order the signatures were recorded
+    if first is not None:
+        if first["id"] not in signed:
+            raise MailerError(
+                f"{first['name']} has not signed {campaign['slug']}, so it cannot head the list",
+                hint=f"Record its signature first: mailer sign {campaign['slug']} {first['id']}",
+            )
+        rows.sort(key=lambda x: x[0] != first["id"])  # stable: the others keep their order
     return [Signatory(n, *row) for n, row in enumerate(rows, start=1)]
 
 
@@ -387,9 +400,12 @@ def publishable_list(
     order: str = "signed",
     with_country: bool = False,
     with_statement: bool = False,
+    first: str | None = None,
 ) -> tuple[str, list[tuple[str, str]]]:
     """``mailer signatories``: the list as text in ``fmt``, and the pairs of names so
-    alike they may be one organization twice. ``lang`` defaults to the campaign's."""
+    alike they may be one organization twice. ``lang`` defaults to the campaign's;
+    ``first`` names the organization to list first (an id, name, short name…)."""
+    from mailer.contacts import resolve_org
     from mailer.render import public_statement  # only here: it loads the template engine
 
     if lang is None:
@@ -403,7 +419,8 @@ def publishable_list(
         # Serbian in no script ("sr", "sr-RS"): the campaign's, else Latin, for the
         # heading, the country names and the organizations' names alike.
         lang = negotiate([lang], json.loads(campaign["languages"]), "sr-Latn")
-    entries = signatories(db, campaign, lang=lang, order=order)
+    initiator = resolve_org(db, first) if first is not None else None
+    entries = signatories(db, campaign, lang=lang, order=order, first=initiator)
     statement = public_statement(settings, campaign, lang, fmt=fmt) if with_statement else None
     text = format_signatories(
         entries, fmt=fmt, lang=lang, with_country=with_country, statement=statement

@@ -511,3 +511,24 @@ def test_a_file_written_on_request_never_replaces_the_database(
     assert result.stderr.startswith(f"Error: {database} is a database, not a file for the ")
     assert database.read_bytes() == before
     assert run("status", SLUG).exit_code == 0
+
+
+def test_signatories_first_puts_the_initiating_organization_first(campaign: Path, run: Run) -> None:
+    for ref in ("HDU", "FPS", "RPSB"):
+        assert run("sign", SLUG, ref).exit_code == 0
+    listed = run("signatories", SLUG, "--first", "RPSB", "--order", "alpha", "--with-country")
+    assert listed.exit_code == 0, listed.stderr
+    assert listed.stdout == (
+        "Signing organizations\n\n"
+        "1. Radnička partija Severnog Brega, Serbia\n"
+        "2. Frente Popular de la Sierra, Mexico\n"
+        "3. Harbour Dockers' Union, United Kingdom\n"
+    )
+    silent = run("signatories", SLUG, "--first", "WLP")
+    assert silent.exit_code == 1
+    assert silent.stderr == (
+        f"Error: Workers' League of the Plains has not signed {SLUG}, so it cannot head the list\n"
+        f"Record its signature first: mailer sign {SLUG} 16\n"
+    )
+    unknown = run("signatories", SLUG, "--first", "Nobody")
+    assert unknown.exit_code == 1 and "no organization matches 'Nobody'" in unknown.stderr

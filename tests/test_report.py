@@ -388,3 +388,19 @@ def test_a_name_in_a_markdown_list_shows_exactly_as_written(name: str) -> None:
     assert match, rendered
     assert "<" not in match[1]  # no element of its own: no emphasis, link, nested list
     assert unescape(match[1]) == name.strip()  # Markdown drops spaces at either end
+
+
+def test_the_initiating_organization_comes_first(world: World) -> None:
+    ids = [world.org(name) for name in ("Beta Front", "Alpha Union", "Gamma Party")]
+    for org_id in ids:
+        world.answer(org_id)
+    initiator = world.db["organization"].get(ids[2])
+    for order, rest in [
+        ("signed", ["Beta Front", "Alpha Union"]),
+        ("alpha", ["Alpha Union", "Beta Front"]),
+    ]:
+        listed = signatories(world.db, world.campaign, order=order, first=initiator)
+        assert [(e.n, e.name) for e in listed] == [(1, "Gamma Party"), (2, rest[0]), (3, rest[1])]
+    silent = world.db["organization"].get(world.org("Silent League"))
+    with pytest.raises(MailerError, match="Silent League has not signed peace"):
+        signatories(world.db, world.campaign, first=silent)

@@ -333,6 +333,11 @@ def _print_next_steps(
 @click.option(
     "--with-statement", is_flag=True, help="Put the statement text first (txt, md, html)."
 )
+@click.option(
+    "--first",
+    metavar="ORG",
+    help="The initiating organization: listed first, as number 1, whatever the order.",
+)
 @pass_app
 def signatories(
     app: AppContext,
@@ -342,18 +347,22 @@ def signatories(
     order: str,
     with_country: bool,
     with_statement: bool,
+    first: str | None,
 ) -> None:
     """The numbered list of signing organizations, ready to publish.
 
     Each organization appears once (merged duplicates too) and withdrawn
     signatures are left out. The name shown is the one given with
     `sign --as`, else the organization's name in that language if known,
-    else its name; countries are named in that language. Names so alike that
-    they may be one organization twice are pointed out on stderr.
+    else its name exactly as written; only a Serbian organization's own name
+    follows the script of a Serbian list (sr-Latn or sr-Cyrl). Countries are
+    named in that language, or as `[names] countries` in mailer.toml says.
+    Names so alike that they may be one organization twice are pointed out
+    on stderr.
 
     \b
     Examples:
-      mailer signatories peace-2026 --with-country
+      mailer signatories peace-2026 --with-country --first NKPJ
       mailer signatories peace-2026 --lang sr-Latn --format html > potpisnici.html
       mailer signatories peace-2026 --format md --with-statement > statement.md
     """
@@ -371,6 +380,7 @@ def signatories(
         order=order,
         with_country=with_country,
         with_statement=with_statement,
+        first=first,
     )
     click.echo(text, nl=False)
     for a, b in alike:
