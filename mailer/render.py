@@ -30,7 +30,7 @@ from mailer.addresses import ascii_address
 from mailer.clock import now
 from mailer.config import Settings
 from mailer.errors import ConfigError, MailerError, TemplateError
-from mailer.lang import country_name, format_date, is_rtl, negotiate
+from mailer.lang import country_name, format_date, is_rtl, name_in, negotiate, own_name
 from mailer.mime import (
     MESSAGE_ID,
     address_header,
@@ -364,11 +364,11 @@ class MessageFactory:
             **plan.base,
             "org": {
                 "id": org.id,
-                "name": org.name,
+                "name": own_name(org.name, org.languages, org.names, lang),
                 "short_name": org.short_name,
                 "country": org.country,
                 "country_name": _country(org.country, lang),
-                "local_name": org.names.get(lang) or org.name,
+                "local_name": name_in(org.name, org.languages, org.names, lang),
             },
             "recipient": {"email": recipient.email},
             "unsubscribe": unsubscribe_address(address, token),

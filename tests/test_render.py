@@ -99,8 +99,18 @@ def test_golden_messages(tmp_path: Path, case: str, org: Org, wave: int) -> None
 def test_serbian_cyrillic_is_transliterated_from_latin(factory) -> None:
     text = parse(build(factory, SERBIAN)).get_body(("plain",)).get_content()
     assert "Љубљана, Његош, Џеп, Ђурђевдан, чаша, шума, жито," in text
-    assert "Radnička partija Severnog Brega" in text  # names are never transliterated
+    assert "Радничка партија Северног Брега" in text  # its own Serbian name follows the script
     assert "mailto" not in text and "intl@example.org" in text
+
+
+def test_only_an_organizations_own_serbian_name_changes_script(factory) -> None:
+    """{{ org.name }} in a Serbian e-mail follows lang.own_name, as the published list does."""
+    greek = Org(5, "Communist Party of Greece", "KKE", "GR", ("el", "sr-Latn"))
+    text = parse(build(factory, greek, lang="sr-Cyrl")).get_body(("plain",)).get_content()
+    assert "Communist Party of Greece" in text and "Цоммунист" not in text
+    own = Org(6, "Savez", "S", "RS", ("sr-Latn",), names={"sr-Cyrl": "Савез (С)"})
+    text = parse(build(factory, own, lang="sr-Cyrl")).get_body(("plain",)).get_content()
+    assert "Позивамо *Савез (С)* (Србија) да потпише." in text
 
 
 def test_rtl_languages_get_dir_and_right_alignment(factory) -> None:
