@@ -24,6 +24,7 @@ from sqlite_utils import Database, Migrations
 from mailer.audit import current_command
 from mailer.clock import stamp
 from mailer.errors import MailerError
+from mailer.files import private_folder
 
 MIGRATIONS = Migrations("mailer")
 # How long a command waits for another one that is writing (a send, an import).
@@ -249,7 +250,7 @@ def open_db(path: Path, *, create: bool = True) -> Database:
             f"no database at {path}",
             hint="Run `mailer init` first, or pass --db to name the database file.",
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent)
     old_umask = os.umask(0o077)
     try:
         try:
@@ -268,6 +269,20 @@ def open_db(path: Path, *, create: bool = True) -> Database:
     finally:
         os.umask(old_umask)
     return db
+
+
+def open_to_others(path: Path) -> list[Path]:
+    """The database file and its -wal/-shm companions that other users of this
+    computer may read or write: a file copied in, or made by an older mailer."""
+    files = [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
+    exposed = []
+    for file in files:
+        try:
+            if file.stat().st_mode & 0o077:
+                exposed.append(file)
+        except OSError:  # no companion file: nothing to expose
+            continue
+    return exposed
 
 
 def database_error(error: sqlite3.DatabaseError, path: Path | str) -> MailerError | None:

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import mailbox
+import itertools
+import os
 import re
 import socket
 import ssl
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +30,7 @@ from aiosmtplib import SMTP, SMTPResponse
 from mailer.addresses import ascii_address
 from mailer.config import Settings, redact, secret
 from mailer.errors import ConfigError, TransportError
+from mailer.files import create_private, private_folder
 from mailer.models import MessageState
 
 _ENHANCED = re.compile(r"^\s*([245])\.(\d{1,3})\.(\d{1,3})\b")
@@ -436,18 +439,25 @@ class MaildirTransport:
 
 
 class MaildirConnection:
+    """Writes each message the way a Maildir delivery does: into tmp/, synced, then
+    renamed into new/. Written here rather than with ``mailbox.Maildir.add``, which
+    leaves a partial file in tmp/ when the disk fills at its final flush, and
+    creates messages readable by everyone under the usual umask."""
+
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._box: mailbox.Maildir | None = None
+        self._ready = False
 
     async def open(self) -> None:
-        if self._box is None:
+        if not self._ready:
             try:
-                self._box = mailbox.Maildir(self.path, create=True)
+                for sub in ("tmp", "new", "cur"):
+                    private_folder(self.path / sub)
             except OSError as e:
                 raise TransportError(
-                    f"cannot create the outbox {self.path}: {e.strerror}"
+                    f"cannot create the outbox {e.filename or self.path}: {e.strerror}"
                 ) from None
+            self._ready = True
 
     async def deliver(
         self,
@@ -458,19 +468,36 @@ class MaildirConnection:
     ) -> Outcome:
         # What a delivering MTA adds, so the outbox shows the envelope too.
         envelope = f"Return-Path: <{sender}>\r\nDelivered-To: {recipient}\r\n".encode()
+        name = _maildir_name()
+        written = self.path / "tmp" / name
         try:
-            key = self._box.add((envelope + body).replace(b"\r\n", b"\n"))  # type: ignore[union-attr]
+            create_private(written, (envelope + body).replace(b"\r\n", b"\n"), sync=True)
+            try:
+                os.rename(written, self.path / "new" / name)
+            except BaseException:
+                written.unlink(missing_ok=True)
+                raise
         except OSError as e:
             return Outcome(
                 MessageState.QUEUED, f"cannot write to {self.path}: {e.strerror}", fatal=True
             )
-        return Outcome(MessageState.SENT, f"250 written to {self.path / 'new' / key}")
+        return Outcome(MessageState.SENT, f"250 written to {self.path / 'new' / name}")
 
     async def close(self) -> None:
-        self._box = None
+        self._ready = False
 
     def abort(self) -> None:
-        self._box = None
+        self._ready = False
+
+
+_delivered = itertools.count(1)
+
+
+def _maildir_name() -> str:
+    """A unique Maildir file name: time, microseconds, process, counter, host."""
+    seconds, micro = divmod(time.time_ns() // 1000, 1_000_000)
+    host = socket.gethostname().replace("/", r"\057").replace(":", r"\072")
+    return f"{seconds}.M{micro}P{os.getpid()}Q{next(_delivered)}.{host}"
 
 
 def open_transport(

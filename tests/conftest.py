@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, settings
 
 from mailer.cli import cli
 
-pytest_plugins = ["tests.fixtures.smtp", "tests.fixtures.imap"]
+pytest_plugins = ["tests.fixtures.smtp", "tests.fixtures.imap", "tests.fixtures.disk"]
 
 settings.register_profile(
     "dev",

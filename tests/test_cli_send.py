@@ -289,13 +289,32 @@ def test_a_statement_broken_for_everyone_stops_the_dry_run_as_it_stops_a_send(
     assert not (project / "outbox").exists()
 
 
-def test_a_run_that_stops_partway_says_what_is_left_and_exits_1(campaign, run, project):
+def test_an_outbox_that_cannot_be_made_stops_the_run_before_anything(campaign, run, project):
     (project / "outbox").mkdir()
-    (project / "outbox" / "new").write_text("in the way")  # the Maildir cannot be written
+    (project / "outbox" / "new").write_text("in the way")  # the Maildir cannot be made
     result = run("send", campaign)
     assert result.exit_code == 1
-    assert "sending stopped: cannot write to" in result.stderr
-    total = audience_size(run)
-    assert f"{total} message(s) were not attempted; run `mailer send {campaign}` again" in (
-        result.stderr
+    assert result.stderr.startswith(
+        f"Error: cannot create the outbox {project / 'outbox' / 'new'}:"
     )
+    assert json.loads(run("status", campaign, "--json").stdout)["messages"]["sent"] == 0
+
+
+def test_a_disk_that_fills_partway_stops_the_run_says_what_is_left_and_exits_1(
+    campaign, run, project, disks, monkeypatch
+):
+    outbox = disks.small(96) / "outbox"
+    monkeypatch.setenv("MAILER_OUTBOX_PATH", str(outbox))
+    total = audience_size(run)
+    result = run("send", campaign, "--json")
+    assert result.exit_code == 1
+    summary = json.loads(result.stdout)
+    assert 0 < summary["sent"] < total and summary["not_attempted"] == total - summary["sent"]
+    assert "sending stopped: cannot write to" in result.stderr
+    assert "No space left on device" in result.stderr
+    assert (
+        f"{total - summary['sent']} message(s) were not attempted; run `mailer send {campaign}` again"
+        in (result.stderr)
+    )
+    assert list((outbox / "tmp").iterdir()) == []  # no half-written message left behind
+    assert len(list((outbox / "new").iterdir())) == summary["sent"]

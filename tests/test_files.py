@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import stat
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from mailer.errors import MailerError
-from mailer.files import numbered_lines, write_text_file
+from mailer.files import create_private, numbered_lines, private_folder, write_text_file
 
 
 @pytest.mark.parametrize(
@@ -47,3 +48,30 @@ def test_write_text_file_writes_to_a_pipe(tmp_path: Path) -> None:
         reader = pool.submit(fifo.read_text, encoding="utf-8")
         write_text_file(fifo, "<p>page</p>", "the report")
         assert reader.result(timeout=10) == "<p>page</p>"
+
+
+def test_private_files_and_folders_whatever_the_umask(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        private_folder(tmp_path / "a" / "b")
+        create_private(tmp_path / "a" / "b" / "m.eml", b"x")
+        (tmp_path / "old.html").write_text("old")  # 0644, as another program left it
+        write_text_file(tmp_path / "old.html", "new", "the report")
+    finally:
+        os.umask(old)
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in tmp_path.rglob("*")}
+    assert modes == {"a": 0o700, "b": 0o700, "m.eml": 0o600, "old.html": 0o600}
+    assert (tmp_path / "old.html").read_text() == "new"
+    with pytest.raises(FileExistsError):
+        create_private(tmp_path / "a" / "b" / "m.eml", b"y")
+
+
+def test_a_full_disk_leaves_no_half_file_and_keeps_the_old_one(disks) -> None:
+    disk = disks.small(64)
+    with pytest.raises(OSError, match="No space left"):
+        create_private(disk / "big.eml", b"x" * 200_000)
+    write_text_file(disk / "report.html", "<p>last week</p>", "the report")
+    with pytest.raises(MailerError, match=r"report.html: cannot write the report \(No space"):
+        write_text_file(disk / "report.html", "<p>" + "x" * 200_000, "the report")
+    assert [p.name for p in disk.iterdir()] == ["report.html"]
+    assert (disk / "report.html").read_text() == "<p>last week</p>"

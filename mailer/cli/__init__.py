@@ -7,6 +7,7 @@ exceptions into one ``Error: …`` line and an exit code.
 
 from __future__ import annotations
 
+import shlex
 import sqlite3
 import sys
 from collections.abc import Callable
@@ -53,10 +54,19 @@ class AppContext:
     @property
     def db(self) -> Database:
         if self._db is None:
-            from mailer.db import open_db
+            from mailer.db import open_db, open_to_others
 
-            self._db = open_db(self.settings.path("db.path"), create=False)
+            path = self.settings.path("db.path")
+            self._db = open_db(path, create=False)
             click.get_current_context().call_on_close(self._db.close)
+            exposed = open_to_others(path)
+            if exposed:
+                files = " ".join(shlex.quote(str(f)) for f in exposed)
+                click.echo(
+                    f"Warning: {path} can be read by other users of this computer; "
+                    f"make it private with: chmod 600 {files}",
+                    err=True,
+                )
         return self._db
 
 

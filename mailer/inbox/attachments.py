@@ -9,13 +9,13 @@ private (0600), like the database they belong to.
 from __future__ import annotations
 
 import mimetypes
-import os
 import re
 import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from mailer.files import create_private, private_folder
 from mailer.inbox.parse import Attachment
 
 MAX_NAME_BYTES = 150
@@ -85,7 +85,7 @@ def save(folder: Path, attachments: Sequence[Attachment]) -> list[dict[str, Any]
 
 def write_new(folder: Path, name: str, data: bytes) -> Path:
     """Create ``folder/name`` without ever replacing a file: ``name-1``, ``name-2``… on clashes."""
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_folder(folder)
     stem, dot, ext = name.rpartition(".")
     if not dot or not stem:
         stem, ext = name, ""
@@ -93,11 +93,9 @@ def write_new(folder: Path, name: str, data: bytes) -> Path:
         candidate = name if n == 0 else f"{stem}-{n}{'.' + ext if ext else ''}"
         path = folder / candidate
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            create_private(path, data)
         except FileExistsError:
             continue
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
         return path
     raise FileExistsError(f"{folder}: too many files named like {name!r}")
 
