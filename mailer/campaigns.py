@@ -28,7 +28,8 @@ from mailer.config import Settings
 from mailer.db import log_event
 from mailer.errors import MailerError, NotFound, UsageError
 from mailer.lang import normalize_country
-from mailer.models import MessageState, Org, Recipient
+from mailer.models import AnyFields, MessageState, Org, Recipient
+from mailer.people import columns, org_models
 from mailer.remind import AWAITING_REVIEW
 from mailer.statements import KINDS, load_statement
 
@@ -36,11 +37,13 @@ if TYPE_CHECKING:  # render loads the template engine: imported where it is used
     from mailer.render import MessageFactory
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
-SAMPLE_ORG = Org(id=0, name="Sample Organization", short_name="SO", country="RS")
+# Any custom field is there (empty): `check` finds a column no organization has.
+SAMPLE_ORG = Org(0, "Sample Organization", "SO", "RS", fields=AnyFields())
 TRIAL_TOKEN = "checkmessage"  # letters of tokens.ALPHABET, as a real token
 WHERE_HINT = (
     "--where takes an SQL condition over the organization table (columns id, name, "
-    "short_name, country, languages, tags, notes), e.g. --where \"country IN ('GR', 'CY')\"."
+    "short_name, country, languages, tags, notes, and each custom field such as website), "
+    "e.g. --where \"country IN ('GR', 'CY')\"."
 )
 # Audiences from the answers to other campaigns: each rule names campaigns (any of
 # them) and holds for an organization when its SQL does, with ``?`` bound to the
@@ -481,9 +484,12 @@ def _any_of(items: list[str], last: str = "or") -> str:
 def _matching_ids(db: Database, where: str) -> set[int]:
     """Ids the user's condition chooses, in a query of its own: a condition that closes
     its parenthesis early can widen only this query, never skip the opt-out rules."""
+    # Each custom field is a column too: --where "website LIKE '%.gr/%'".
+    custom = "".join(f', json_extract(fields, \'$."{c}"\') AS "{c}"' for c in columns(db))
+    table = f"(SELECT *{custom} FROM organization) AS organization"
     try:
         with _read_only(db):
-            rows = db.execute(f"SELECT id FROM organization WHERE (\n{where}\n)").fetchall()
+            rows = db.execute(f"SELECT id FROM {table} WHERE (\n{where}\n)").fetchall()
     except sqlite3.ProgrammingError:  # "You can only execute one statement at a time."
         raise MailerError(
             f"--where {where!r} must be one condition, not several statements", hint=WHERE_HINT
@@ -519,8 +525,9 @@ def audience(db: Database, campaign: Mapping[str, Any]) -> list[Recipient]:
     ):
         if org_id in by_org:
             by_org[org_id].append((address_id, email))
+    models = org_models(db, orgs)
     recipients = []
     for org in orgs:
-        model = Org.from_row(org)
+        model = models[org["id"]]
         recipients += [Recipient(model, a, e) for a, e in by_org.pop(org["id"])]
     return recipients

@@ -1,5 +1,8 @@
 """Organizations and their addresses: add, edit, merge, opt out, resolve, list.
 
+Their people (contacts) and custom fields are cleaned and stored by mailer.people;
+here they travel with the organization (add, edit, merge, show).
+
 Every mutation runs in one ``db.atomic()`` block and appends to the event log.
 ``do_not_contact`` and unsubscribed addresses are only ever set here, never
 cleared as a side effect: the sole way back is the explicit ``undo_optout``.
@@ -20,6 +23,32 @@ from mailer.clock import stamp
 from mailer.db import log_event
 from mailer.errors import Ambiguous, MailerError, NotFound
 from mailer.lang import normalize_country, normalize_language
+from mailer.people import (
+    clean_contact,
+    clean_fields,
+    contacts_by_org,
+    delete_contacts,
+    field_name,
+    save_contacts,
+)
+
+# An organization's columns in files (import reads them, export writes them in this
+# order; import also reads "email"). A custom field cannot take one of these names.
+CONTACT_COLUMNS = ("contact_name", "contact_role", "contact_languages", "contact_gender")
+FILE_COLUMNS = (
+    "name",
+    "short_name",
+    "country",
+    "languages",
+    "emails",
+    "tags",
+    "notes",
+    "names",
+    "do_not_contact",
+    "unsubscribed",
+    *CONTACT_COLUMNS,
+)
+RESERVED_FIELDS = frozenset({*FILE_COLUMNS, "email"})
 
 
 def _tag(text: str) -> str:
@@ -43,9 +72,16 @@ class OrgInput:
     names: dict[str, str] = field(default_factory=dict)
     do_not_contact: bool = False
     unsubscribed: list[str] = field(default_factory=list)
+    fields: dict[str, str] = field(default_factory=dict)  # custom columns
+    contacts: list[dict[str, Any]] = field(default_factory=list)  # people.clean_contact's
 
     @classmethod
-    def from_row(cls, org: dict[str, Any], addresses: Sequence[tuple[str, str]] = ()) -> OrgInput:
+    def from_row(
+        cls,
+        org: dict[str, Any],
+        addresses: Sequence[tuple[str, str]] = (),
+        contacts: Sequence[dict[str, Any]] = (),
+    ) -> OrgInput:
         """What is stored, as an input: (email, status) pairs give emails and opt-outs."""
         return cls(
             name=org["name"],
@@ -58,6 +94,11 @@ class OrgInput:
             names=json.loads(org["names"]),
             do_not_contact=bool(org["do_not_contact"]),
             unsubscribed=[e for e, status in addresses if status == "unsubscribed"],
+            fields=json.loads(org["fields"] or "{}"),
+            contacts=[
+                {k: c[k] for k in ("email", "name", "role", "languages", "gender")}
+                for c in contacts
+            ],
         )
 
     @classmethod
@@ -94,6 +135,18 @@ class OrgInput:
         for email in unsub:
             if email not in emails:
                 emails.append(email)
+        fields = clean_fields(raw.get("fields") or {})
+        taken = sorted(RESERVED_FIELDS.intersection(fields))
+        if taken:
+            raise ValueError(f"{taken[0]!r} is a column of its own, not a custom field")
+        people = {}
+        for raw_contact in raw.get("contacts") or []:
+            contact = clean_contact(raw_contact)
+            if contact["email"] not in emails:
+                raise ValueError(
+                    f"contact {contact['name']!r}: {contact['email']} is not one of its addresses"
+                )
+            people[contact["email"]] = contact  # one person per address: the last one said
         return cls(
             name,
             short,
@@ -105,6 +158,8 @@ class OrgInput:
             names,
             bool(raw.get("do_not_contact")),
             unsub,
+            fields,
+            list(people.values()),
         )
 
 
@@ -126,6 +181,7 @@ def _record(org: dict[str, Any], emails: list[str]) -> dict[str, Any]:
         "tags": json.loads(org["tags"]),
         "emails": emails,
         "do_not_contact": bool(org["do_not_contact"]),
+        "fields": json.loads(org["fields"] or "{}"),
     }
 
 
@@ -169,6 +225,10 @@ def show_org(db: Database, ref: str) -> dict[str, Any]:
     )
     record = _record(org, [a["email"] for a in addresses])
     record |= {"names": json.loads(org["names"]), "notes": org["notes"], "addresses": addresses}
+    record["contacts"] = [
+        {k: v for k, v in c.items() if k != "address_id"}
+        for c in contacts_by_org(db, [org["id"]]).get(org["id"], [])
+    ]
     record["responses"] = list(
         db.query(
             "SELECT c.slug AS campaign, r.kind, r.source, r.at, r.publish_name, r.withdrawn_at"
@@ -276,7 +336,7 @@ def create_org(db: Database, data: OrgInput) -> int:
     now = stamp()
     org_id = db.execute(
         "INSERT INTO organization (name, short_name, country, languages, tags, notes, names,"
-        " do_not_contact, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " do_not_contact, fields, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             data.name,
             data.short_name,
@@ -286,6 +346,7 @@ def create_org(db: Database, data: OrgInput) -> int:
             data.notes,
             json.dumps(data.names, ensure_ascii=False),
             int(data.do_not_contact),
+            json.dumps(data.fields, ensure_ascii=False),
             now,
             now,
         ],
@@ -293,6 +354,7 @@ def create_org(db: Database, data: OrgInput) -> int:
     assert isinstance(org_id, int)
     for email in data.emails:
         add_address(db, org_id, email, unsubscribed=email in data.unsubscribed)
+    save_contacts(db, org_id, data.contacts)
     log_event(db, "organization", org_id, "create", new=_public(data))
     return org_id
 
@@ -331,19 +393,24 @@ def edit_org(
     add_emails: Iterable[str] = (),
     remove_emails: Iterable[str] = (),
     names: dict[str, str] | None = None,
+    fields: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Change fields of one organization; returns {field: (old, new)} of what changed."""
+    """Change fields of one organization; returns {field: (old, new)} of what changed.
+
+    ``fields`` sets custom fields; an empty value removes one.
+    """
     org = resolve_org(db, ref)
     current = OrgInput.from_row(org)
     merged = {**current.__dict__, **{k: v for k, v in changes.items() if v is not None}}
     merged["tags"] = _unique([*current.tags, *add_tags])
     merged["tags"] = [t for t in merged["tags"] if t not in set(remove_tags)]
     merged["names"] = {**current.names, **(names or {})}
+    merged["fields"] = {**current.fields, **{field_name(k): v for k, v in (fields or {}).items()}}
     new = OrgInput.parse(**{**merged, "emails": add_emails})  # validates the new addresses too
     new_emails = new.emails
     diff = {
         k: (getattr(current, k), getattr(new, k))
-        for k in (*EDITABLE, "tags", "names")
+        for k in (*EDITABLE, "tags", "names", "fields")
         if getattr(current, k) != getattr(new, k)
     }
     with db.atomic():
@@ -389,6 +456,7 @@ def edit_org(
                     f"{email} has messages on record and cannot be removed; "
                     "it stays as history (opt it out with `mailer org optout` to stop mail)"
                 )
+            delete_contacts(db, [row[0]])
             db.execute("DELETE FROM address WHERE id = ?", [row[0]])
             log_event(db, "address", row[0], "delete", old={"email": email, "org_id": org["id"]})
             diff.setdefault("emails removed", ([], []))[1].append(email)
@@ -407,7 +475,7 @@ def merge_orgs(db: Database, keep_ref: str, other_ref: str) -> dict[str, Any]:
         raise MailerError(f"{keep_ref!r} and {other_ref!r} are the same organization")
     moved: dict[str, int] = {}
     with db.atomic():
-        for table in ("address", "message", "reply"):
+        for table in ("address", "contact", "message", "reply"):
             cur = db.execute(
                 f"UPDATE {table} SET org_id = ? WHERE org_id = ?", [keep["id"], other["id"]]
             )
@@ -436,6 +504,9 @@ def merge_orgs(db: Database, keep_ref: str, other_ref: str) -> dict[str, Any]:
             ),
             "names": json.dumps(
                 {**json.loads(other["names"]), **json.loads(keep["names"])}, ensure_ascii=False
+            ),
+            "fields": json.dumps(
+                {**json.loads(other["fields"]), **json.loads(keep["fields"])}, ensure_ascii=False
             ),
             "do_not_contact": keep["do_not_contact"] or other["do_not_contact"],
             "short_name": keep["short_name"] or other["short_name"],
@@ -524,3 +595,46 @@ def _set_optout(db: Database, ref: str, *, opted_out: bool) -> str:
     if opted_out:
         return f"{org['name']} is marked do-not-contact and will not be mailed again"
     return f"{org['name']} may be mailed again"
+
+
+def set_contact(db: Database, ref: str, email: str, **contact: Any) -> dict[str, Any]:
+    """Add or change the person at one of the organization's addresses (name, role,
+    languages, gender); what is not given stays as it was. Returns the contact."""
+    org = resolve_org(db, ref)
+    key = email_key(email)
+    stored = {
+        c["email"]: c
+        for c in OrgInput.from_row(
+            org, contacts=contacts_by_org(db, [org["id"]]).get(org["id"], [])
+        ).contacts
+    }
+    if not db.execute(
+        "SELECT 1 FROM address WHERE email = ? AND org_id = ?", [key, org["id"]]
+    ).fetchone():
+        raise NotFound(
+            f"{key} is not an address of {org['name']!r}",
+            hint=f"Add it first: mailer org edit {org['id']} --add-email {key}",
+        )
+    given = {k: v for k, v in contact.items() if v is not None}
+    try:
+        cleaned = clean_contact({**stored.get(key, {}), **given, "email": key})
+    except ValueError as e:
+        raise MailerError(f"{org['name']}: {e}") from None
+    with db.atomic():
+        save_contacts(db, org["id"], [cleaned])
+    return cleaned
+
+
+def remove_contact(db: Database, ref: str, email: str) -> str:
+    """The person at this address is no longer there (the address stays)."""
+    org = resolve_org(db, ref)
+    row = db.execute(
+        "SELECT a.id, c.name FROM address a JOIN contact c ON c.address_id = a.id"
+        " WHERE a.email = ? AND a.org_id = ?",
+        [email_key(email), org["id"]],
+    ).fetchone()
+    if row is None:
+        raise NotFound(f"{org['name']!r} has no contact at {email_key(email)}")
+    with db.atomic():
+        delete_contacts(db, [row[0]])
+    return str(row[1])

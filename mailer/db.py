@@ -420,3 +420,31 @@ def redact_events(db: Database, changes: Iterable[tuple[int, Any, Any]], *, reas
 def m007_campaign_edit(db: Database) -> None:
     """A title set with ``campaign edit`` wins over the statement folder's own."""
     db.execute("ALTER TABLE campaign ADD COLUMN title_edited INTEGER NOT NULL DEFAULT 0")
+
+
+@MIGRATIONS()
+def m004_people(db: Database) -> None:
+    """The people of an organization, and the columns of its own that an import kept.
+
+    A contact is the person at one address: a message to that address greets them
+    and is written in their language. ``fields`` holds the organization's custom
+    columns (website, phone…) as JSON {column: value}.
+    """
+    _run_script(
+        db,
+        """
+        ALTER TABLE organization ADD COLUMN fields TEXT NOT NULL DEFAULT '{}';
+        CREATE TABLE contact (
+            id INTEGER PRIMARY KEY,
+            org_id INTEGER NOT NULL REFERENCES organization(id),
+            address_id INTEGER NOT NULL UNIQUE REFERENCES address(id),
+            name TEXT NOT NULL,
+            role TEXT,
+            languages TEXT NOT NULL DEFAULT '[]',  -- JSON list of BCP 47 tags, preferred first
+            gender TEXT CHECK (gender IN ('f', 'm')),  -- the form of a salutation, if known
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX contact_org ON contact(org_id);
+        """,
+    )

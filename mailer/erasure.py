@@ -1,8 +1,8 @@
 """Deleting an organization: a mistaken entry, or an erasure of everything about it.
 
 ``delete_org`` removes an entry that has no history (never mailed, no reply, no
-answer). ``erase_org`` is the right to erasure: the organization, its addresses,
-its messages and answers go, the replies it sent keep only what is anonymous
+answer). ``erase_org`` is the right to erasure: the organization, its addresses
+and the people at them, its messages and answers go, the replies it sent keep only what is anonymous
 (class, campaign, the content hash that stops a re-import), their saved
 attachments are removed, and earlier events in the log have the organization's
 names and addresses replaced by ``"[erased]"`` (see ``db.redact_events``). One
@@ -37,6 +37,7 @@ class OrgRecord:
     org_ids: list[int]
     address_ids: list[int] = field(default_factory=list)
     emails: list[str] = field(default_factory=list)
+    contact_ids: list[int] = field(default_factory=list)
     message_ids: list[int] = field(default_factory=list)
     reply_ids: list[int] = field(default_factory=list)
     response_ids: list[int] = field(default_factory=list)
@@ -69,6 +70,7 @@ def org_record(db: Database, ref: str) -> OrgRecord:
     ):
         record.address_ids.append(address_id)
         record.emails.append(email)
+    record.contact_ids = _ids(db, f"SELECT id FROM contact WHERE org_id {within}")
     record.message_ids = _ids(db, f"SELECT id FROM message WHERE org_id {within} AND is_test = 0")
     record.reply_ids = _ids(
         db,
@@ -162,6 +164,7 @@ def erase_org(db: Database, ref: str, *, force: bool = False) -> dict[str, int]:
         counts = {
             "organizations": len(record.org_ids),
             "addresses": len(record.address_ids),
+            "contacts": len(record.contact_ids),
             "messages": len(record.message_ids),
             "replies": len(record.reply_ids),
             "answers": len(record.response_ids),
@@ -176,10 +179,12 @@ def erase_org(db: Database, ref: str, *, force: bool = False) -> dict[str, int]:
 
 
 def _remove_rows(db: Database, record: OrgRecord) -> None:
-    """Rows that only point at the organization: bounces of its addresses, its
-    addresses, and test copies that used it as their example (kept, without it)."""
+    """Rows that only point at the organization: bounces of its addresses, the people
+    at them, its addresses, and test copies that used it as their example (kept,
+    without it)."""
     within = json.dumps(record.org_ids)
     addresses = json.dumps(record.address_ids)
+    db.execute("DELETE FROM contact WHERE org_id IN (SELECT value FROM json_each(?))", [within])
     db.execute(
         "DELETE FROM bounce WHERE address_id IN (SELECT value FROM json_each(?))", [addresses]
     )
@@ -255,6 +260,13 @@ def _identity(db: Database, record: OrgRecord) -> _Identity:
             [json.dumps(record.response_ids)],
         )
     )
+    names.update(
+        r[0]
+        for r in db.execute(
+            "SELECT name FROM contact WHERE id IN (SELECT value FROM json_each(?))",
+            [json.dumps(record.contact_ids)],
+        )
+    )
     addresses = set(record.emails)
     addresses.update(
         r[0]
@@ -279,6 +291,7 @@ def _events_about(db: Database, record: OrgRecord, who: _Identity) -> list[tuple
     own = {
         "organization": record.org_ids,
         "address": record.address_ids,
+        "contact": record.contact_ids,
         "message": record.message_ids,
         "reply": record.reply_ids,
         "response": record.response_ids,

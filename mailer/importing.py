@@ -4,11 +4,19 @@ Import is two passes: every row is validated and matched first, producing a
 plan; only a plan with no problems (or ``skip_invalid``) is written, in one
 transaction. Re-importing a file changes nothing, and an import can set
 ``do_not_contact`` or unsubscribe an address but never clear either.
+
+A column that is not one of ours is kept as a custom field of each organization
+(reported, not refused), unless it is a near miss of one of ours ("emial"). The
+``contact_*`` columns describe the person at the row's first address. Export
+writes one row per organization, with the contact of its first address, and one
+more row per other contact (name, country, that address and the contact's cells),
+so that importing the export gives back the same database.
 """
 
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 import json
 import re
@@ -21,28 +29,30 @@ from sqlite_utils import Database
 
 from mailer.addresses import CONTROL
 from mailer.clock import stamp
-from mailer.contacts import OrgInput, _unique, add_address, create_org
+from mailer.contacts import (
+    CONTACT_COLUMNS,
+    FILE_COLUMNS,
+    OrgInput,
+    _unique,
+    add_address,
+    create_org,
+)
 from mailer.db import log_event
 from mailer.errors import MailerError, Problem, ValidationError
 from mailer.files import numbered_lines, read_text_file
 from mailer.lang import split_list
+from mailer.people import CONTACT_KEYS, contacts_by_org, field_name, save_contacts
 
-# Export writes these columns in this order; import also reads "email".
-EXPORT_COLUMNS = [
-    "name",
-    "short_name",
-    "country",
-    "languages",
-    "emails",
-    "tags",
-    "notes",
-    "names",
-    "do_not_contact",
-    "unsubscribed",
-]
-COLUMNS = {*EXPORT_COLUMNS, "email"}
+COLUMNS = {*FILE_COLUMNS, "email"}
+FIELD = "fields."  # the cells of custom columns are keyed "fields.<name>"
 # How the cells that hold lists are separated (a tag may contain a comma).
-LIST_SEPS = {"languages": ";,", "emails": ";,", "tags": ";", "unsubscribed": ";,"}
+LIST_SEPS = {
+    "languages": ";,",
+    "emails": ";,",
+    "tags": ";",
+    "unsubscribed": ";,",
+    "contact_languages": ";,",
+}
 # A cell a spreadsheet would run as a formula is exported behind a quote; the
 # quote is removed again on import (one level only, so the round trip is exact).
 FORMULA = re.compile(r"^'*[=+\-@\t\r]")
@@ -69,6 +79,7 @@ class ImportResult:
     unchanged: int = 0
     changes: list[Change] = field(default_factory=list)
     skipped: list[Problem] = field(default_factory=list)
+    custom_columns: list[str] = field(default_factory=list)  # kept as custom fields
 
 
 # ---------------------------------------------------------------- reading files
@@ -102,13 +113,7 @@ def _table_rows(text: str, delimiter: str, path: Path) -> list[Row]:
         raise MailerError(f"{path}:1: the header row cannot be read ({e})") from None
     if not header or not any(h.strip() for h in header):
         raise MailerError(f"{path}: the file is empty; the first row must name the columns")
-    names = [h.strip().lower().replace(" ", "_").replace("-", "_") for h in header]
-    unknown = [h for h, n in zip(header, names, strict=True) if n and n not in COLUMNS]
-    if unknown:
-        raise MailerError(
-            f"{path}:1: unknown column {unknown[0]!r}; known columns are "
-            + ", ".join(sorted(COLUMNS))
-        )
+    names = [_column(h, path) for h in header]
     if "name" not in names:
         raise MailerError(f"{path}:1: there is no 'name' column")
     twice = next((n for i, n in enumerate(names) if n and n in names[:i]), None)
@@ -130,6 +135,24 @@ def _table_rows(text: str, delimiter: str, path: Path) -> list[Row]:
                 rows.append(Row(start, {n: c for n, c in zip(names, cells, strict=False) if n}))
         start = reader.line_num + 1
     return rows
+
+
+def _column(heading: str, path: Path) -> str:
+    """The key of a column's cells: one of ours, or ``fields.<name>`` for any other
+    (a custom field), except a near miss of ours, which is surely a slip."""
+    name = heading.strip().lower().replace(" ", "_").replace("-", "_")
+    if not name or name in COLUMNS:
+        return name
+    close = difflib.get_close_matches(name, sorted(COLUMNS), n=1, cutoff=0.8)
+    if close:
+        raise MailerError(
+            f"{path}:1: unknown column {heading!r}; did you mean {close[0]!r}?",
+            hint="Other columns are kept as custom fields; rename this one if it is one.",
+        )
+    custom = field_name(heading)
+    if not custom:
+        raise MailerError(f"{path}:1: the column {heading!r} needs a name of letters or digits")
+    return FIELD + custom
 
 
 def _vcard_rows(text: str, path: Path) -> Iterator[Row]:
@@ -242,6 +265,19 @@ def row_to_input(cells: dict[str, str]) -> OrgInput:
     flag = cells.get("do_not_contact", "").strip().lower()
     if flag not in ("", "0", "1", "true", "false", "yes", "no"):
         raise ValueError(f"do_not_contact must be true or false, not {cells['do_not_contact']!r}")
+    contacts = []
+    if any(cells.get(c, "").strip() for c in CONTACT_COLUMNS):
+        contacts.append(
+            {
+                "email": emails[0] if emails else "",
+                "name": cells.get("contact_name"),
+                "role": cells.get("contact_role"),
+                "languages": split_list(
+                    cells.get("contact_languages"), LIST_SEPS["contact_languages"]
+                ),
+                "gender": cells.get("contact_gender"),
+            }
+        )
     return OrgInput.clean(
         name=cells.get("name"),
         short_name=cells.get("short_name"),
@@ -253,6 +289,8 @@ def row_to_input(cells: dict[str, str]) -> OrgInput:
         names=names,
         do_not_contact=flag in ("1", "true", "yes"),
         unsubscribed=split_list(cells.get("unsubscribed"), LIST_SEPS["unsubscribed"]),
+        fields={k.removeprefix(FIELD): v for k, v in cells.items() if k.startswith(FIELD)},
+        contacts=contacts,
     )
 
 
@@ -275,9 +313,11 @@ def _stored_inputs(db: Database) -> dict[int, OrgInput]:
     addresses: dict[int, list[tuple[str, str]]] = {}
     for a in db.query("SELECT org_id, email, status FROM address ORDER BY id"):
         addresses.setdefault(a["org_id"], []).append((a["email"], a["status"]))
+    orgs = list(db.query("SELECT * FROM organization WHERE merged_into IS NULL"))
+    people = contacts_by_org(db, [o["id"] for o in orgs])
     return {
-        o["id"]: OrgInput.from_row(o, addresses.get(o["id"], []))
-        for o in db.query("SELECT * FROM organization WHERE merged_into IS NULL")
+        o["id"]: OrgInput.from_row(o, addresses.get(o["id"], []), people.get(o["id"], []))
+        for o in orgs
     }
 
 
@@ -294,7 +334,23 @@ def _apply(state: OrgInput, row: OrgInput) -> OrgInput:
         names={**state.names, **row.names},
         do_not_contact=state.do_not_contact or row.do_not_contact,
         unsubscribed=_unique([*state.unsubscribed, *row.unsubscribed]),
+        fields={**state.fields, **row.fields},
+        contacts=_merge_contacts(state.contacts, row.contacts),
     )
+
+
+def _merge_contacts(
+    stored: list[dict[str, Any]], given: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Contacts by address: a row's filled cells win over what was known."""
+    merged = {c["email"]: c for c in stored}
+    for c in given:
+        filled = {k: v for k, v in c.items() if v not in (None, [])}
+        merged[c["email"]] = {**merged.get(c["email"], {}), **filled}
+    return [
+        {k: c.get(k) or ([] if k == "languages" else None) for k in CONTACT_KEYS}
+        for c in merged.values()
+    ]
 
 
 def _target(
@@ -378,6 +434,9 @@ def import_orgs(
             hint="Fix the rows listed, or pass --skip-invalid to import the others.",
         )
     result = ImportResult(skipped=problems)
+    result.custom_columns = sorted(
+        {k.removeprefix(FIELD) for row in rows for k in row.cells if k.startswith(FIELD)}
+    )
     writes: list[tuple[_Target, Change]] = []
     for t in targets:
         if t.stored is None:
@@ -408,7 +467,7 @@ def _update(
     columns = {
         k: json.dumps(v, ensure_ascii=False) if isinstance(v, list | dict) else v
         for k, v in fields.items()
-        if k not in ("emails", "unsubscribed")
+        if k not in ("emails", "unsubscribed", "contacts")
     }
     if columns:
         db.table("organization").update(org_id, columns | {"updated_at": stamp()})
@@ -421,6 +480,7 @@ def _update(
                 "UPDATE address SET status = 'unsubscribed', updated_at = ? WHERE email = ?",
                 [stamp(), email],
             )
+    save_contacts(db, org_id, [c for c in new.contacts if c not in old.contacts])
     log_event(
         db, "organization", org_id, "import", old={k: getattr(old, k) for k in fields}, new=fields
     )
@@ -445,10 +505,13 @@ def export_orgs(db: Database, fmt: str = "csv") -> str:
             )
             + "\n"
         )
+    custom = sorted({k for o in orgs.values() for k in o.fields})
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(EXPORT_COLUMNS)
+    writer.writerow([*FILE_COLUMNS, *custom])
     for o in orgs.values():
+        people = {c["email"]: c for c in o.contacts}
+        first = people.pop(o.emails[0], None) if o.emails else None
         cells = [
             o.name,
             o.short_name or "",
@@ -460,6 +523,25 @@ def export_orgs(db: Database, fmt: str = "csv") -> str:
             json.dumps(o.names, ensure_ascii=False) if o.names else "",
             "true" if o.do_not_contact else "",
             ";".join(o.unsubscribed),
+            *_contact_cells(first),
+            *(o.fields.get(k, "") for k in custom),
         ]
         writer.writerow([spreadsheet_safe(c) for c in cells])
+        for email, contact in people.items():  # one row each, found again by name and country
+            row = [o.name, "", o.country or "", "", email, *[""] * 5]
+            writer.writerow(
+                [spreadsheet_safe(c) for c in [*row, *_contact_cells(contact), *[""] * len(custom)]]
+            )
     return out.getvalue()
+
+
+def _contact_cells(contact: dict[str, Any] | None) -> list[str]:
+    """contact_name, contact_role, contact_languages, contact_gender."""
+    if contact is None:
+        return ["", "", "", ""]
+    return [
+        contact["name"],
+        contact["role"] or "",
+        ";".join(contact["languages"]),
+        contact["gender"] or "",
+    ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -31,6 +33,34 @@ class ReplyClass(StrEnum):
 
 
 @dataclass(frozen=True)
+class Contact:
+    """The person at one address of an organization: whom a message there greets,
+    in their languages."""
+
+    name: str
+    role: str | None = None
+    languages: tuple[str, ...] = ()
+    gender: str | None = None  # "f" or "m": the grammatical form of a salutation
+
+    @property
+    def first_name(self) -> str:
+        return self.name.split()[0] if self.name.split() else self.name
+
+
+class Fields(dict[str, str]):
+    """An organization's custom fields, {column: value}: a type of its own so that a
+    template naming a column that does not exist is told so (mailer.templates)."""
+
+
+class AnyFields(Fields):
+    """Custom fields where every column exists (empty): for the sample organization
+    that trial renders use, which cannot know the database's columns."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+@dataclass(frozen=True)
 class Org:
     """What rendering needs to know of an organization."""
 
@@ -40,11 +70,21 @@ class Org:
     country: str | None = None
     languages: tuple[str, ...] = ()
     names: dict[str, str] = field(default_factory=dict)
+    # Its custom columns: every column any organization has, "" where it has none,
+    # so that a template naming a column no organization has is an error.
+    fields: Fields = field(default_factory=Fields)
+    contacts: dict[int, Contact] = field(default_factory=dict)  # by address id
 
     @classmethod
-    def from_row(cls, row: dict[str, Any]) -> Org:
-        import json
-
+    def from_row(
+        cls,
+        row: dict[str, Any],
+        *,
+        columns: Iterable[str] = (),
+        contacts: dict[int, Contact] | None = None,
+    ) -> Org:
+        """The organization of a database row; ``columns``: every custom column."""
+        own = json.loads(row.get("fields") or "{}")
         return cls(
             id=row["id"],
             name=row["name"],
@@ -52,6 +92,8 @@ class Org:
             country=row["country"],
             languages=tuple(json.loads(row["languages"])),
             names=json.loads(row["names"]),
+            fields=Fields({**dict.fromkeys(columns, ""), **own}),
+            contacts=contacts or {},
         )
 
 
@@ -62,3 +104,7 @@ class Recipient:
     org: Org
     address_id: int
     email: str
+
+    @property
+    def contact(self) -> Contact | None:
+        return self.org.contacts.get(self.address_id)

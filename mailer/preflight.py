@@ -24,6 +24,7 @@ from mailer.inbox.parse import decode_header_value
 from mailer.inbox.phrases import has_phrases
 from mailer.lang import best_match, normalize_language
 from mailer.models import Org, Recipient
+from mailer.people import org_models
 from mailer.render import MessageFactory, build_factory, campaign_deadline
 from mailer.report import unsubscribe_requests
 
@@ -93,8 +94,9 @@ def check_campaign(db: Database, settings: Settings, campaign: dict[str, Any]) -
     errors: dict[str, list[str]] = {}
     orgs = select_orgs(db, campaign, include_opted_out=True)
     by_org = addresses(db, [o["id"] for o in orgs])
+    models = org_models(db, orgs)
     for row in orgs:
-        org = Org.from_row(row)
+        org = models[row["id"]]
         if row["do_not_contact"]:
             report.findings.append(Finding(False, org.name, "opted out: skipped"))
             continue
@@ -183,6 +185,7 @@ def _check_org(
     for a in active:
         report.recipients += 1
         recipient = Recipient(org, a["id"], a["email"])
+        lang = factory.language_for(recipient)  # the person's there, if known
         try:
             for made in (factory, reminders):
                 build_trial(made, recipient, lang)
@@ -217,7 +220,7 @@ def preview_message(
     """The message one organization gets, decoded as a mail program shows it."""
     factory = build_factory(settings, campaign, wave=wave, trial=True)
     recipient = _preview_recipient(db, campaign, org_ref)
-    chosen = factory.language_for(recipient.org) if lang is None else _language(factory, lang)
+    chosen = factory.language_for(recipient) if lang is None else _language(factory, lang)
     raw = build_trial(factory, recipient, chosen)
     message = email.message_from_bytes(raw, policy=email.policy.default)
     headers = [
@@ -270,4 +273,4 @@ def _preview_recipient(db: Database, campaign: dict[str, Any], org_ref: str | No
     rows = addresses(db, [row["id"]])[row["id"]]
     rows.sort(key=lambda a: a["status"] != "active")
     email_address = rows[0]["email"] if rows else "no-address@example.invalid"
-    return Recipient(Org.from_row(row), rows[0]["id"] if rows else 0, email_address)
+    return Recipient(org_models(db, [row])[row["id"]], rows[0]["id"] if rows else 0, email_address)

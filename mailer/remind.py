@@ -19,6 +19,7 @@ from sqlite_utils import Database
 from mailer.clock import now
 from mailer.errors import MailerError
 from mailer.models import MessageState, Org, Recipient
+from mailer.people import org_models
 from mailer.queue import BLOCKED, waiting_states
 
 if TYPE_CHECKING:
@@ -63,15 +64,19 @@ def _when(text: str | None) -> datetime | None:
 def _unfinished_wave(db: Database, campaign: dict[str, Any], wave: int) -> list[Recipient]:
     """Rows of a reminder wave still queued or deferred that may still go (queue.BLOCKED:
     not opted out, address active, no answer since)."""
-    rows = db.query(
-        "SELECT message.address_id, message.email, o.* FROM message"
-        " JOIN organization o ON o.id = message.org_id"
-        " WHERE message.campaign_id = ? AND message.wave = ? AND message.is_test = 0"
-        f" AND message.state IN {waiting_states(retry_uncertain=False)} AND {BLOCKED} IS NULL"
-        " ORDER BY o.id, message.address_id",
-        [campaign["id"], wave],
+    rows = list(
+        db.query(
+            "SELECT message.address_id, message.email, o.* FROM message"
+            " JOIN organization o ON o.id = message.org_id"
+            " WHERE message.campaign_id = ? AND message.wave = ? AND message.is_test = 0"
+            f" AND message.state IN {waiting_states(retry_uncertain=False)}"
+            f" AND {BLOCKED} IS NULL"
+            " ORDER BY o.id, message.address_id",
+            [campaign["id"], wave],
+        )
     )
-    return [Recipient(Org.from_row(r), r["address_id"], r["email"]) for r in rows]
+    models = org_models(db, rows)
+    return [Recipient(models[r["id"]], r["address_id"], r["email"]) for r in rows]
 
 
 def plan_reminders(

@@ -30,7 +30,14 @@ from mailer.addresses import ascii_address
 from mailer.clock import now
 from mailer.config import Settings
 from mailer.errors import ConfigError, MailerError, TemplateError
-from mailer.lang import country_name, format_date, is_rtl, name_in, negotiate, own_name
+from mailer.lang import (
+    country_name,
+    format_date,
+    is_rtl,
+    name_in,
+    negotiate,
+    own_name,
+)
 from mailer.mime import (
     MESSAGE_ID,
     address_header,
@@ -39,7 +46,7 @@ from mailer.mime import (
     header_line,
     multipart_alternative,
 )
-from mailer.models import Org, Recipient
+from mailer.models import Contact, Org, Recipient
 from mailer.statements import LanguageText, Statement, load_statement, read_text
 from mailer.templates import (
     HTML_ENV,
@@ -54,7 +61,9 @@ from mailer.tokens import SIGN, TOKEN, plus_address, reply_address, unsubscribe_
 
 JINJA_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
 # Recipient-level names: held back while the layout is rendered once per language.
-DEFERRED = ("org", "recipient", "unsubscribe", "reply_to", "sign")
+DEFERRED = ("org", "recipient", "unsubscribe", "reply_to", "sign", "contact", "salutation")
+# The strings that greet: the contact's when the address has one, else the organization's.
+SALUTATIONS = ("salutation_contact", "salutation")
 # Stands in for an unset [sender] address where nothing is sent (check, preview).
 PLACEHOLDER_SENDER = "sender@example.invalid"
 
@@ -130,6 +139,7 @@ class _Frame:
         self, env: SandboxedEnvironment, source: str, where: str, base: dict[str, Any]
     ) -> None:
         self.template = compile_template(env, source, where)
+        self.where = where
         self.escape = env.autoescape is True
         self.parts: list[str] | None = None  # text between the slots
         self.paths: list[tuple[str, ...]] = []  # ("org", "name") for each slot
@@ -203,6 +213,7 @@ class _Plan:
     base: dict[str, Any]
     content_language: str
     sign_query: str  # "?subject=…&body=…" of the sign-by-e-mail link, in this language
+    salutations: dict[str, _Frame]  # SALUTATIONS' strings, filled in as frames are
 
 
 class MessageFactory:
@@ -251,14 +262,16 @@ class MessageFactory:
     def languages(self) -> list[str]:
         return list(self.statement.available)
 
-    def language_for(self, org: Org) -> str:
-        """The first of the organization's languages the statement has, else its default."""
-        choice = self._choices.get(org.languages)
+    def language_for(self, who: Org | Recipient) -> str:
+        """The first of the languages of the person at the address (for a recipient
+        with a contact), then of the organization, that the statement has; else its
+        default."""
+        org, contact = (who.org, who.contact) if isinstance(who, Recipient) else (who, None)
+        wanted = (*contact.languages, *org.languages) if contact else org.languages
+        choice = self._choices.get(wanted)
         if choice is None:
-            choice = negotiate(
-                org.languages, self.statement.available, self.statement.default_language
-            )
-            self._choices[org.languages] = choice
+            choice = negotiate(wanted, self.statement.available, self.statement.default_language)
+            self._choices[wanted] = choice
         return choice
 
     def plan_source(self, lang: str) -> LanguageText:
@@ -303,6 +316,10 @@ class MessageFactory:
             base=base,
             content_language=header_line("Content-Language", lang),
             sign_query=self._sign_query(strings, strings_lang, base),
+            salutations={
+                key: _Frame(TEXT_ENV, strings[key], f"strings/{strings_lang}.toml [{key}]", base)
+                for key in SALUTATIONS
+            },
         )
 
     def _sign_query(self, strings: dict[str, str], strings_lang: str, base: dict[str, Any]) -> str:
@@ -343,7 +360,9 @@ class MessageFactory:
             "body": body,
             "subject": marks.protect(subject),
             "preheader": marks.protect(text.preheader),
-            "strings": {k: marks.protect(v) for k, v in strings.items()},
+            # The greeting is chosen per recipient (see context): a slot in the frame.
+            "strings": {k: marks.protect(v) for k, v in strings.items()}
+            | {"salutation": marks.token("{{ salutation }}")},
         }
         frame = render_template(self._layouts[env], context, str(layout))
         if html:
@@ -357,10 +376,10 @@ class MessageFactory:
     # Fill in per recipient.
 
     def context(self, recipient: Recipient, lang: str, token: str) -> dict[str, Any]:
-        plan, org = self._plan(lang), recipient.org
+        plan, org, contact = self._plan(lang), recipient.org, recipient.contact
         address = self.sender
         sign = plus_address(address, token, SIGN) if self._reply_token else address
-        return {
+        context = {
             **plan.base,
             "org": {
                 "id": org.id,
@@ -369,12 +388,31 @@ class MessageFactory:
                 "country": org.country,
                 "country_name": _country(org.country, lang),
                 "local_name": name_in(org.name, org.languages, org.names, lang),
+                "fields": org.fields,
             },
+            "contact": None if contact is None else _contact_variables(contact, lang),
             "recipient": {"email": recipient.email},
             "unsubscribe": unsubscribe_address(address, token),
             "reply_to": reply_address(address, token) if self._reply_token else address,
             "sign": {"address": sign, "link": f"mailto:{ascii_address(sign)}{plan.sign_query}"},
         }
+        context["salutation"] = self._salutation(plan, context)
+        return context
+
+    @staticmethod
+    def _salutation(plan: _Plan, context: dict[str, Any]) -> str:
+        """The contact's greeting ("Dear comrade Ana Petrović,") when the address has a
+        contact and the language's string gives one (it may come out empty, e.g. for
+        a form it has no word for); else the organization's ("Dear comrades of …")."""
+        for key in SALUTATIONS if context["contact"] else SALUTATIONS[1:]:
+            frame = plan.salutations[key]
+            try:
+                text = frame.render(context).strip()
+            except Exception as e:  # noqa: BLE001 - any failure of the string's own code
+                raise template_error(e, frame.where) from None
+            if text:
+                return text
+        return ""
 
     def build(
         self,
@@ -442,7 +480,11 @@ class MessageFactory:
             (str(text.path), text.padded_body),
             (f"{text.path} (preheader)", text.preheader),
         ]
-        pieces += [(f"strings/{plan.strings_file}.toml [{k}]", v) for k, v in plan.strings.items()]
+        pieces += [
+            (f"strings/{plan.strings_file}.toml [{k}]", v)
+            for k, v in plan.strings.items()
+            if k not in SALUTATIONS  # rendered, and located, on their own (context)
+        ]
         for where, source in pieces:
             try:
                 render_template(compile_template(TEXT_ENV, source, where), context, where)
@@ -456,6 +498,19 @@ class MessageFactory:
             except TemplateError as located:
                 return located
         return template_error(error, f"{text.path} (in the layout)")
+
+
+def _contact_variables(contact: Contact, lang: str) -> dict[str, Any]:
+    """``contact.*``. A person whose first language is Serbian has their name written
+    in the script of a Serbian message ("Друже Марко"), by the rule organizations'
+    names follow (:func:`~mailer.lang.own_name`); any other name stays as written."""
+    name = own_name(contact.name, contact.languages, {}, lang)
+    return {
+        "name": name,
+        "first_name": replace(contact, name=name).first_name,
+        "role": contact.role,
+        "gender": contact.gender,
+    }
 
 
 def _fixed_subject(subject: jinja2.Template, base: dict[str, Any]) -> str | None:

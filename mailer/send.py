@@ -29,6 +29,7 @@ from mailer.config import Settings, parse_rate
 from mailer.dkim import Signer, signer_from_settings
 from mailer.errors import MailerError, TemplateError, TransportError
 from mailer.models import MessageState, Org, Recipient
+from mailer.people import org_models
 from mailer.queue import Ledger, Row
 from mailer.ratelimit import RateLimiter
 from mailer.tokens import BOUNCE, message_id, new_token, plus_address
@@ -304,7 +305,7 @@ class _Run:
             org_id=None if is_test else recipient.org.id or None,
             address_id=None if is_test else recipient.address_id,
             email=recipient.email,
-            language=self.factory.language_for(recipient.org),
+            language=self.factory.language_for(recipient),
             token=token,
             message_id=message_id(token, self.campaign["slug"], self.factory.sender),
         )
@@ -338,10 +339,10 @@ class _Run:
         missing = {r.org_id for r in rows if r.org_id and r.org_id not in self.orgs}
         if missing:
             marks = ",".join("?" * len(missing))
-            for org in self.db.query(
+            found = self.db.query(
                 f"SELECT * FROM organization WHERE id IN ({marks})", list(missing)
-            ):
-                self.orgs[org["id"]] = Org.from_row(org)
+            )
+            self.orgs |= org_models(self.db, found)
 
     def _preflight(self, rows: list[Row]) -> None:
         """One message per language before any connection: template errors that every

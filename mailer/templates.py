@@ -23,6 +23,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from mailer.errors import MailerError, TemplateError
 from mailer.lang import other_serbian_script
+from mailer.models import Fields
 from mailer.statements import read_text, transliterate_outside_markup
 
 LAYOUT_FILES = ("email.html.j2", "email.txt.j2")
@@ -30,17 +31,35 @@ FALLBACK_STRINGS = "en"
 VARIABLES_HINT = (
     "Variables: org.name, org.short_name, org.country, org.country_name, org.local_name, "
     "recipient.email, campaign.title, campaign.deadline, campaign.kind, sender.name, "
-    "sender.address, unsubscribe, reply_to, sign.address, sign.link, lang."
+    "sender.address, unsubscribe, reply_to, sign.address, sign.link, lang; "
+    "org.fields.COLUMN (custom fields); contact.name, contact.first_name, contact.role "
+    "(the person at the address, if known: test with {% if contact %})."
 )
+# Keys a language's own strings file must have, else that language's other key is
+# used, not English's: a Serbian letter must not open "Dear comrade Ana Petrović,".
+OWN_LANGUAGE_ONLY = {"salutation_contact": "salutation"}
 
 
 def _finalize(value: Any) -> Any:
     return "" if value is None else value
 
 
+class _Undefined(jinja2.StrictUndefined):
+    """StrictUndefined that names a missing custom field as such."""
+
+    def __init__(
+        self, hint: str | None = None, obj: Any = jinja2.utils.missing, *a: Any, **kw: Any
+    ):
+        if hint is None and isinstance(obj, Fields):
+            columns = ", ".join(obj) or "none: the columns an import did not know become them"
+            name = kw.get("name", a[0] if a else None)
+            hint = f"org.fields has no column {name!r} (the custom fields are: {columns})"
+        super().__init__(hint, obj, *a, **kw)
+
+
 def make_env(*, html: bool) -> SandboxedEnvironment:
     return SandboxedEnvironment(
-        undefined=jinja2.StrictUndefined,
+        undefined=_Undefined,
         autoescape=html,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -133,21 +152,38 @@ class Layout:
     def strings(self, lang: str) -> tuple[dict[str, str], str]:
         """The frame strings for ``lang`` and the language they are really in.
 
-        Missing keys come from English. Serbian in one script is transliterated from
-        the other; ``pt-BR`` uses ``pt``; a language with no file gets English.
+        Missing keys come from English (the packaged file's, under the project's own
+        en.toml, which may be older than some keys). Serbian in one script is
+        transliterated from the other; ``pt-BR`` uses ``pt``; a language with no
+        file gets English.
         """
-        english = _read_strings(self._file(FALLBACK_STRINGS))
+        english: dict[str, str] = {}
+        for folder in reversed(self.strings_dirs):
+            english |= _read_strings(_existing(folder / f"{FALLBACK_STRINGS}.toml"))
         path, source_lang = self._file(lang), lang
         other = other_serbian_script(lang)
         if path is None and other and self._file(other):
             found = _read_strings(self._file(other))
-            return {**english, **_transliterate_strings(found, lang)}, lang
+            return _with_english(english, _transliterate_strings(found, lang)), lang
         if path is None:
             base = lang.split("-")[0]
             path, source_lang = self._file(base), base
-        if path is None:
+        if path is None or source_lang == FALLBACK_STRINGS:
             return english, FALLBACK_STRINGS
-        return {**english, **_read_strings(path)}, source_lang
+        return _with_english(english, _read_strings(path)), source_lang
+
+
+def _existing(path: Path) -> Path | None:
+    return path if path.is_file() else None
+
+
+def _with_english(english: dict[str, str], own: dict[str, str]) -> dict[str, str]:
+    """A language's strings, each missing one from English (but see OWN_LANGUAGE_ONLY)."""
+    merged = {**english, **own}
+    for key, fallback in OWN_LANGUAGE_ONLY.items():
+        if key not in own and fallback in merged:
+            merged[key] = merged[fallback]
+    return merged
 
 
 def _transliterate_strings(strings: dict[str, str], lang: str) -> dict[str, str]:

@@ -421,3 +421,37 @@ def test_campaign_delete_through_the_cli(campaign: Path, run: Run) -> None:
     result = run("campaign", "delete", "peace", "--force", "--yes")
     assert (result.exit_code, result.stdout) == (0, "Deleted campaign peace with its 1 answer.\n")
     assert "No campaigns yet" in run("campaign", "list").stdout
+
+
+def test_check_names_a_custom_field_no_organization_has(
+    with_orgs: Path, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MAILER_SENDER_ADDRESS", "intl@party.example.org")
+    assert run("org", "edit", "HDU", "--field", "website=https://hdu.example.org").exit_code == 0
+    folder = with_orgs / "templates" / "fields"
+    shutil.copytree(STATEMENT, folder)
+    en = folder / "en.md"
+    en.write_text(en.read_text() + "\nSee {{ org.fields.webiste }}.\n")
+    assert run("campaign", "new", "f", "--statement", str(folder), "--tag", "europe").exit_code == 0
+    result = run("check", "f", "--json")
+    assert result.exit_code == 1
+    problems = [p for p in json.loads(result.stdout)["problems"] if p["severity"] == "error"]
+    line = len(en.read_text().splitlines())
+    assert [p["what"] for p in problems] == [
+        f"{en}:{line}: org.fields has no column 'webiste' (the custom fields are: website)"
+    ]
+    en.write_text(en.read_text().replace("webiste", "website"))
+    assert run("check", "f").exit_code == 0
+
+
+def test_preview_greets_the_person_at_the_address_in_their_language(
+    campaign: Path, run: Run
+) -> None:
+    result = run(
+        "org", "contact", "HDU", "secretary@hdu.example.org", "--name", "Ana Petrović",
+        "--lang", "sr-Latn", "--gender", "f",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    out = run("preview", "peace", "--org", "HDU").stdout
+    assert "To: Harbour Dockers' Union <secretary@hdu.example.org>" in out
+    assert "Content-Language: sr-Latn" in out and "\nDrugarice Ana,\n" in out

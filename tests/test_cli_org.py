@@ -343,3 +343,35 @@ def test_the_event_log_names_the_command_of_each_change(initialized: Path, run: 
     db = Database(initialized / "contacts.db")
     commands = [r[0] for r in db.execute("SELECT DISTINCT command FROM event ORDER BY id")]
     assert commands == ["org add", "org edit"]
+
+
+def test_people_and_custom_fields_through_the_cli(initialized: Path, run: Run) -> None:
+    (initialized / "orgs.csv").write_text(
+        "name,short_name,country,languages,email,contact_name,contact_role,Website\n"
+        "Radnička partija Severnog Brega,RPSB,RS,sr-Latn;en,ana@rpsb.example.org,"
+        "Ana Petrović,international secretary,https://rpsb.example.org\n",
+        encoding="utf-8",
+    )
+    result = run("org", "import", "orgs.csv")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == (
+        "Columns kept as custom fields: website (`mailer org show` shows them;"
+        " {{ org.fields.website }} in a statement).\n"
+        "1 created, 0 updated, 0 unchanged (saved).\n"
+    )
+    result = run(
+        "org", "contact", "RPSB", "ana@rpsb.example.org", "--lang", "sr-Latn,en", "--gender", "f"
+    )
+    assert result.stdout == "ana@rpsb.example.org: Ana Petrović, international secretary.\n"
+    assert run("org", "edit", "RPSB", "--field", "phone=+381 11 1").exit_code == 0
+    shown = run("org", "show", "RPSB").stdout
+    assert "  website: https://rpsb.example.org\n  phone: +381 11 1\n" in shown
+    assert "Ana Petrović  international secretary  ana@rpsb.example.org  sr-Latn, en  f\n" in shown
+    result = run("org", "contact", "RPSB", "nobody@rpsb.example.org", "--name", "X")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        "Error: nobody@rpsb.example.org is not an address of 'Radnička partija Severnog Brega'"
+    )
+    assert run("org", "contact", "RPSB", "ana@rpsb.example.org", "--remove").stdout == (
+        "Ana Petrović is no longer the contact at ana@rpsb.example.org.\n"
+    )

@@ -14,7 +14,9 @@ from mailer.contacts import (
     list_orgs,
     merge_orgs,
     optout,
+    remove_contact,
     resolve_org,
+    set_contact,
     show_org,
     undo_optout,
 )
@@ -185,3 +187,52 @@ def test_list_filters(db: Database) -> None:
     assert [o["name"] for o in list_orgs(db, tag="europe")] == ["A"]
     assert [o["name"] for o in list_orgs(db, country="Argentina")] == ["B"]
     assert [o["name"] for o in list_orgs(db, lang="EL")] == ["A"]
+
+
+def test_the_person_at_an_address_is_set_changed_and_removed(db: Database) -> None:
+    org(db, "Radnička partija", emails=["ana@rp.example.org", "info@rp.example.org"])
+    assert set_contact(db, "Radnička partija", "ANA@rp.example.org", name=" Ana Petrović ") == {
+        "email": "ana@rp.example.org",
+        "name": "Ana Petrović",
+        "role": None,
+        "languages": [],
+        "gender": None,
+    }
+    set_contact(db, "ana@rp.example.org", "ana@rp.example.org", role="secretary", gender="f")
+    set_contact(db, "Radnička partija", "ana@rp.example.org", languages=["sr-latn", "en"])
+    [ana] = show_org(db, "Radnička partija")["contacts"]
+    assert (ana["name"], ana["role"], ana["languages"], ana["gender"]) == (
+        "Ana Petrović",
+        "secretary",
+        ["sr-Latn", "en"],
+        "f",
+    )
+    with pytest.raises(NotFound, match="nobody@rp.example.org is not an address of"):
+        set_contact(db, "Radnička partija", "nobody@rp.example.org", name="X")
+    with pytest.raises(MailerError, match="a contact needs a name"):
+        set_contact(db, "Radnička partija", "info@rp.example.org", role="press")
+    assert remove_contact(db, "Radnička partija", "ana@rp.example.org") == "Ana Petrović"
+    assert show_org(db, "Radnička partija")["contacts"] == []
+    actions = db.execute("SELECT action FROM event WHERE entity = 'contact'").fetchall()
+    assert actions == [("create",), ("edit",), ("edit",), ("delete",)]
+
+
+def test_custom_fields_are_edited_and_merged(db: Database) -> None:
+    org(db, "A", emails=["a@a.example.org"], fields={"Web site": "https://a.example.org"})
+    org(db, "B", emails=["b@b.example.org"], fields={"phone": "+30 1", "web_site": "x"})
+    set_contact(db, "B", "b@b.example.org", name="Bo")
+    diff = edit_org(db, "A", changes={}, fields={"Twitter": "@a", "web site": ""})
+    assert diff == {"fields": ({"web_site": "https://a.example.org"}, {"twitter": "@a"})}
+    with pytest.raises(MailerError, match="'country' is a column of its own, not a custom field"):
+        edit_org(db, "A", changes={}, fields={"country": "GR"})
+    merge_orgs(db, "A", "B")
+    merged = show_org(db, "A")
+    assert merged["fields"] == {"phone": "+30 1", "web_site": "x", "twitter": "@a"}
+    assert [c["name"] for c in merged["contacts"]] == ["Bo"]
+
+
+def test_removing_an_address_removes_the_person_there(db: Database) -> None:
+    org(db, "A", emails=["a@a.example.org", "b@a.example.org"])
+    set_contact(db, "A", "b@a.example.org", name="Bo")
+    edit_org(db, "A", changes={}, remove_emails=["b@a.example.org"])
+    assert show_org(db, "A")["contacts"] == []

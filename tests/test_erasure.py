@@ -88,7 +88,9 @@ def answered(initialized: Path, run: Run) -> Path:
     )
     result = run("inbox", "import", "in.mbox")
     assert result.exit_code == 0, result.stderr
-    assert run("org", "edit", "Atlantis", "--notes", "Ana Petrović, intl secretary").exit_code == 0
+    assert run("org", "edit", "Atlantis", "--notes", "ask Ana, intl secretary").exit_code == 0
+    result = run("org", "contact", "Atlantis", AWP, "--name", "Ana Petrović", "--gender", "f")
+    assert result.exit_code == 0, result.stderr
     return initialized
 
 
@@ -109,7 +111,7 @@ def test_erase_leaves_nothing_that_names_the_organization(answered: Path, run: R
     assert result.stdout.startswith(f"Erased {AWP_NAME} (id 1): 1 organizations, 2 addresses,")
     assert not photos[0].exists() and not photos[0].parent.exists()
     data = _file_bytes(answered)
-    for text in ("awp.example.org", "Atlantis", "Ana Petrovi", "JPEG"):
+    for text in ("awp.example.org", "Atlantis", "Ana Petrovi", "ask Ana", "JPEG"):
         assert text.encode() not in data, text
     db = open_db(answered / "contacts.db")
     assert [r["name"] for r in db.query("SELECT name FROM organization ORDER BY id")] == [
@@ -124,10 +126,12 @@ def test_erase_leaves_nothing_that_names_the_organization(answered: Path, run: R
     ]
     assert db.execute("SELECT COUNT(*) FROM message WHERE org_id IS NULL").fetchone() == (0,)
     assert db.execute("SELECT COUNT(*) FROM bounce").fetchone() == (0,)
+    assert db.execute("SELECT COUNT(*) FROM contact").fetchone() == (0,)
     (log,) = db.execute("SELECT new FROM event WHERE action = 'erase'").fetchone()
     assert json.loads(log) == {
         "organizations": 1,
         "addresses": 2,
+        "contacts": 1,
         "messages": 2,
         "replies": 3,
         "answers": 1,

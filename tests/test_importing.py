@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlite_utils import Database
 
-from mailer.contacts import optout, show_org
+from mailer.contacts import RESERVED_FIELDS, OrgInput, add_org, optout, show_org
 from mailer.db import open_db
 from mailer.errors import MailerError, ValidationError
 from mailer.importing import export_orgs, import_orgs, read_rows
@@ -278,3 +279,171 @@ def test_arbitrary_csv_never_crashes_and_never_half_writes(
         assert counts(db) == (0, 0)
     else:
         assert db["organization"].count == result.created
+
+
+# ---------------------------------------------------------------- people and custom fields
+
+PEOPLE = (
+    "name,country,languages,email,contact_name,contact_role,contact_languages,"
+    "contact_gender,Website,Phone (office)\n"
+    "Radnička partija Severnog Brega,RS,sr-Latn;en,ana@rpsb.example.org,Ana Petrović,"
+    "international secretary,sr-Latn,f,https://rpsb.example.org,+381 11 123 45 67\n"
+    "Radnička partija Severnog Brega,RS,,press@rpsb.example.org,Marko Marković,press,,m,,\n"
+    "Workers' League of the Plains,US,en,intl@wlp.example.org,,,,,https://wlp.example.org,\n"
+)
+
+
+def test_contacts_and_unknown_columns_are_kept(db: Database, tmp_path: Path) -> None:
+    result = import_orgs(db, csv_file(tmp_path, PEOPLE))
+    assert (result.created, result.custom_columns) == (2, ["phone_office", "website"])
+    rpsb = show_org(db, "ana@rpsb.example.org")
+    assert rpsb["fields"] == {
+        "website": "https://rpsb.example.org",
+        "phone_office": "+381 11 123 45 67",
+    }
+    assert rpsb["contacts"] == [
+        {
+            "email": "ana@rpsb.example.org",
+            "name": "Ana Petrović",
+            "role": "international secretary",
+            "languages": ["sr-Latn"],
+            "gender": "f",
+        },
+        {
+            "email": "press@rpsb.example.org",
+            "name": "Marko Marković",
+            "role": "press",
+            "languages": [],
+            "gender": "m",
+        },
+    ]
+    assert show_org(db, "intl@wlp.example.org")["contacts"] == []
+    assert import_orgs(db, csv_file(tmp_path, PEOPLE)).unchanged == 2
+
+
+def test_a_row_says_more_about_a_contact_without_losing_what_was_known(
+    db: Database, tmp_path: Path
+) -> None:
+    import_orgs(db, csv_file(tmp_path, PEOPLE))
+    more = "name,country,email,contact_name,contact_languages,website\n"
+    more += "Radnička partija Severnog Brega,RS,ana@rpsb.example.org,Ana Petrović,sr-Latn;en,\n"
+    result = import_orgs(db, csv_file(tmp_path, more, "more.csv"))
+    assert (result.updated, [sorted(c.fields) for c in result.changes]) == (1, [["contacts"]])
+    ana = show_org(db, "ana@rpsb.example.org")["contacts"][0]
+    assert (ana["role"], ana["languages"], ana["gender"]) == (
+        "international secretary",
+        ["sr-Latn", "en"],
+        "f",
+    )
+    assert show_org(db, "ana@rpsb.example.org")["fields"]["website"] == "https://rpsb.example.org"
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ("Party,,Ana,secretary,,", "contact 'Ana' has no address: give the row an email"),
+        ("Party,p@p.example.org,,secretary,,", "a contact needs a name"),
+        ("Party,p@p.example.org,Ana,,xx-nope-long,", "BCP 47"),
+        ("Party,p@p.example.org,Ana,,,x", "contact_gender must be f or m, not 'x'"),
+    ],
+)
+def test_a_bad_contact_is_refused_with_its_line(
+    db: Database, tmp_path: Path, row: str, message: str
+) -> None:
+    header = "name,email,contact_name,contact_role,contact_languages,contact_gender\n"
+    with pytest.raises(ValidationError) as info:
+        import_orgs(db, csv_file(tmp_path, header + "Good,g@g.example.org,,,,\n" + row + "\n"))
+    [problem] = info.value.problems
+    assert problem.where == "orgs.csv:3" and message in problem.what
+    assert counts(db) == (0, 0)
+
+
+def test_a_near_miss_of_a_known_column_is_still_an_error(db: Database, tmp_path: Path) -> None:
+    for heading, meant in [("emial", "email"), ("Language", "languages"), ("tag", "tags")]:
+        with pytest.raises(MailerError) as info:
+            import_orgs(db, csv_file(tmp_path, f"name,{heading}\nA,x\n"))
+        message = f"orgs.csv:1: unknown column {heading!r}; did you mean {meant!r}?"
+        assert str(info.value).endswith(message)
+
+
+def test_custom_fields_choose_an_audience(db: Database, tmp_path: Path) -> None:
+    from mailer.campaigns import select_orgs
+
+    import_orgs(db, csv_file(tmp_path, PEOPLE))
+    campaign = {"audience": json.dumps({"where": "website LIKE '%wlp%' OR phone_office > ''"})}
+    assert sorted(o["name"] for o in select_orgs(db, campaign)) == [
+        "Radnička partija Severnog Brega",
+        "Workers' League of the Plains",
+    ]
+
+
+KEY = st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True).filter(
+    lambda k: k not in RESERVED_FIELDS and not k.endswith("_")
+)
+TEXT = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_categories=("Cc", "Cs", "Zl", "Zp")),
+    max_size=12,
+).map(str.strip)
+WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=6)
+
+
+@st.composite
+def organizations(draw: st.DrawFn) -> list[OrgInput]:
+    orgs = []
+    for n in range(draw(st.integers(1, 4))):
+        emails = [
+            f"{w}{n}{i}@o{n}.example.org" for i, w in enumerate(draw(st.lists(WORD, max_size=3)))
+        ]
+        people = [
+            {
+                "email": email,
+                "name": draw(TEXT.filter(bool)),
+                "role": draw(st.one_of(st.none(), TEXT)),
+                "languages": draw(
+                    st.lists(st.sampled_from(["en", "sr-Latn", "el"]), max_size=2, unique=True)
+                ),
+                "gender": draw(st.sampled_from([None, "f", "m"])),
+            }
+            for email in emails
+            if draw(st.booleans())
+        ]
+        orgs.append(
+            OrgInput.clean(
+                name=f"{draw(TEXT)} org {n}",
+                country=draw(st.sampled_from([None, "GR", "RS"])),
+                emails=emails,
+                fields=draw(st.dictionaries(KEY, TEXT, max_size=3)),
+                contacts=people,
+            )
+        )
+    return orgs
+
+
+@pytest.fixture(scope="module")
+def empty_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated database file to copy: quicker than migrating one per example."""
+    path = tmp_path_factory.mktemp("empty") / "empty.db"
+    open_db(path).close()
+    return path
+
+
+def fresh_db(empty: Path, path: Path) -> Database:
+    shutil.copy(empty, path)
+    return open_db(path)
+
+
+@given(orgs=organizations())
+def test_export_then_import_gives_the_same_people_and_fields(
+    tmp_path_factory: pytest.TempPathFactory, empty_db: Path, orgs: list[OrgInput]
+) -> None:
+    tmp = tmp_path_factory.mktemp("rt")
+    first = fresh_db(empty_db, tmp / "first.db")
+    for data in orgs:
+        add_org(first, data)
+    exported = export_orgs(first, "csv")
+    second = fresh_db(empty_db, tmp / "second.db")
+    import_orgs(second, csv_file(tmp, exported, "export.csv"))
+    assert export_orgs(second, "csv") == exported
+    assert json.loads(export_orgs(second, "json")) == json.loads(export_orgs(first, "json"))
+    again = import_orgs(first, csv_file(tmp, exported, "export.csv"))
+    assert (again.created, again.updated) == (0, 0)

@@ -8,6 +8,7 @@ import email.policy
 import os
 import re
 import shutil
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,9 +16,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import mailer.templates
 from mailer.config import load_settings
 from mailer.errors import ConfigError, TemplateError
-from mailer.models import Org, Recipient
+from mailer.models import Contact, Fields, Org, Recipient
 from mailer.render import build_factory, public_statement
 from tests.test_mime import LOCAL, NAMES, _clean, _same_name
 
@@ -448,4 +450,83 @@ def test_the_text_part_says_what_the_html_part_says(tmp_path: Path) -> None:
         " to intl@org.example.org.\n"
         'To receive no more of these messages, reply with the word "unsubscribe"'
         " or write to intl+unsub-k3jx9q2mwpza@party.example.org."
+    )
+
+
+# --- the person at the address, and custom fields ---------------------------------------------
+
+ANA = Contact("Ana Petrović", "international secretary", ("sr-Latn",), "f")
+
+
+def _greeting(made, org: Org, address_id: int = 1) -> tuple[str, str, str]:
+    """The language, and the first line of the text and of the HTML card."""
+    recipient = Recipient(org, address_id, "intl@org.example.org")
+    lang = made.language_for(recipient)
+    message = parse(made.build(recipient, lang=lang, token=TOKEN, message_id=MSGID, date=WHEN))
+    html = message.get_body(("html",)).get_content()
+    first_html = re.search(r'<div class="card"[^>]*>\s*<p[^>]*>(.*?)</p>', html, re.S)
+    return lang, message.get_body(("plain",)).get_content().splitlines()[0], first_html.group(1)
+
+
+def test_the_salutation_and_the_language_follow_the_contact(factory) -> None:
+    org = replace(ENGLISH, contacts={1: ANA})
+    assert _greeting(factory, org) == ("sr-Latn", "Drugarice Ana,", "Drugarice Ana,")
+    # Another address of the same organization: no one known there.
+    assert _greeting(factory, org, 2)[:2] == ("en", "Dear comrades of Harbour Dockers' Union,")
+    marko = Contact("Marko Marković", languages=("sr-Cyrl",), gender="m")
+    assert _greeting(factory, replace(SERBIAN, contacts={1: marko}))[1] == "Друже Марко,"
+    john = Contact("John O'Brien & Sons", "press")  # in English no form is needed
+    assert _greeting(factory, replace(GREEK, contacts={1: john}))[1:] == (
+        "Dear comrade John O'Brien & Sons,",
+        "Dear comrade John O&#39;Brien &amp; Sons,",
+    )
+
+
+def test_a_form_the_language_has_no_words_for_greets_the_organization(factory) -> None:
+    unknown = Contact("Ana Petrović", languages=("sr-Latn",))
+    assert _greeting(factory, replace(ENGLISH, contacts={1: unknown}))[1] == (
+        "Drugovi iz organizacije Harbour Dockers' Union,"
+    )
+
+
+def test_a_strings_file_without_the_contact_salutation_keeps_its_own_language(
+    tmp_path: Path,
+) -> None:
+    strings = tmp_path / "templates" / "layout" / "strings"
+    strings.mkdir(parents=True)
+    packaged = Path(mailer.templates.packaged_layout()) / "strings"
+    older = (packaged / "sr-Latn.toml").read_text(encoding="utf-8")
+    older = "\n".join(line for line in older.split("\n") if "salutation_contact" not in line)
+    (strings / "sr-Latn.toml").write_text(older, encoding="utf-8")
+    (strings / "en.toml").write_text('closing = "Yours,"\n', encoding="utf-8")  # an old copy
+    made = build_factory(settings(tmp_path), campaign())
+    org = replace(ENGLISH, contacts={1: ANA})
+    assert _greeting(made, org)[1] == "Drugovi iz organizacije Harbour Dockers' Union,"
+    john = Contact("John Smith")  # English keys the project's file lacks come from ours
+    assert _greeting(made, replace(ENGLISH, contacts={1: john}))[1] == "Dear comrade John Smith,"
+
+
+def test_statements_use_the_contact_and_custom_fields(tmp_path: Path) -> None:
+    body = (
+        "{% if contact %}For {{ contact.first_name }} ({{ contact.role }}).{% endif %}\n\n"
+        "See {{ org.fields.website }}, call {{ org.fields.phone }}.\n"
+    )
+    made = build_factory(settings(tmp_path), campaign(_statement(tmp_path, body)))
+    fields = Fields(website="https://hdu.example.org", phone="")
+    org = replace(ENGLISH, fields=fields, contacts={1: Contact("John Smith", "press")})
+    text = parse(build(made, org)).get_body(("plain",)).get_content()
+    assert "For John (press).\r\nSee https://hdu.example.org, call .\r\n" in text
+    text = parse(build(made, replace(org, contacts={}))).get_body(("plain",)).get_content()
+    assert "For John" not in text and "See https://hdu.example.org" in text
+
+
+def test_a_custom_field_no_organization_has_is_named_with_file_and_line(tmp_path: Path) -> None:
+    folder = _statement(tmp_path, "Hi\n\nVisit {{ org.fields.webiste }}\n")
+    made = build_factory(settings(tmp_path), campaign(folder))
+    org = replace(ENGLISH, fields=Fields(website="https://hdu.example.org", phone=""))
+    with pytest.raises(TemplateError) as info:
+        build(made, org)
+    assert str(info.value) == (
+        f"{folder / 'en.md'}:6: org.fields has no column 'webiste'"
+        " (the custom fields are: website, phone)"
     )

@@ -18,13 +18,18 @@ def _split(values: tuple[str, ...]) -> list[str]:
 
 
 def _names(values: tuple[str, ...]) -> dict[str, str]:
-    names = {}
+    return _pairs(values, "--name-in", "LANG=NAME")
+
+
+def _pairs(values: tuple[str, ...], option: str, form: str = "NAME=VALUE") -> dict[str, str]:
+    """Repeated KEY=VALUE options as a dict."""
+    pairs = {}
     for value in values:
-        lang, sep, name = value.partition("=")
-        if not sep or not lang.strip():
-            raise click.BadParameter(f"expected LANG=NAME, got {value!r}", param_hint="--name-in")
-        names[lang.strip()] = name.strip()
-    return names
+        key, sep, text = value.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"expected {form}, got {value!r}", param_hint=option)
+        pairs[key.strip()] = text.strip()
+    return pairs
 
 
 @cli.group(cls=DefaultCommandGroup, default="list", default_if_no_args=True)
@@ -118,7 +123,7 @@ def org_list(
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @pass_app
 def org_show(app: AppContext, ref: str, as_json: bool) -> None:
-    """Show one organization: its addresses, answers and merged names.
+    """Show one organization: its addresses, people, custom fields, answers and merged names.
 
     ORG is an id, the exact name, the short name or one of its emails.
     """
@@ -141,6 +146,8 @@ def org_show(app: AppContext, ref: str, as_json: bool) -> None:
             click.echo(f"  {label}: {', '.join(value) if isinstance(value, list) else value}")
     for lang, name in record["names"].items():
         click.echo(f"  Name in {lang}: {name}")
+    for key, value in record["fields"].items():
+        click.echo(f"  {key}: {value}")
     if record["do_not_contact"]:
         click.echo("  DO NOT CONTACT (opted out)")
     if record["merged"]:
@@ -149,6 +156,14 @@ def org_show(app: AppContext, ref: str, as_json: bool) -> None:
         ["email", "status", "soft bounces"],
         [[a["email"], a["status"], a["soft_bounces"]] for a in record["addresses"]],
     )
+    if record["contacts"]:
+        table(
+            ["contact", "role", "email", "languages", "form"],
+            [
+                [c["name"], c["role"], c["email"], c["languages"], c["gender"]]
+                for c in record["contacts"]
+            ],
+        )
     if record["responses"]:
         table(
             ["campaign", "answer", "source", "at", "withdrawn"],
@@ -173,6 +188,12 @@ def org_show(app: AppContext, ref: str, as_json: bool) -> None:
 @click.option(
     "--name-in", "names", multiple=True, help="Published name in a language: sr-Cyrl=Назив."
 )
+@click.option(
+    "--field",
+    "fields",
+    multiple=True,
+    help="Set a custom field: website=https://…; an empty value (website=) removes it.",
+)
 @pass_app
 def org_edit(
     app: AppContext,
@@ -187,6 +208,7 @@ def org_edit(
     add_tag: tuple[str, ...],
     remove_tag: tuple[str, ...],
     names: tuple[str, ...],
+    fields: tuple[str, ...],
 ) -> None:
     """Change an organization's fields, addresses or tags."""
     from mailer.contacts import edit_org
@@ -207,6 +229,7 @@ def org_edit(
         add_emails=add_email,
         remove_emails=remove_email,
         names=_names(names),
+        fields=_pairs(fields, "--field"),
     )
     if not diff:
         click.echo("Nothing changed.")
@@ -227,7 +250,10 @@ def org_merge(app: AppContext, keep: str, other: str) -> None:
     from mailer.contacts import merge_orgs
 
     result = merge_orgs(app.db, keep, other)
-    moved = ", ".join(f"{n} {t}{'s' if n != 1 else ''}" for t, n in result["moved"].items() if n)
+    plural = {"address": "addresses", "reply": "replies"}
+    moved = ", ".join(
+        f"{n} {t if n == 1 else plural.get(t, t + 's')}" for t, n in result["moved"].items() if n
+    )
     click.echo(
         f"Merged {result['merged']} into {result['kept']}"
         + (f" (moved {moved})." if moved else ".")
@@ -249,6 +275,52 @@ def org_optout(app: AppContext, ref: str, undo: bool, yes: bool) -> None:
         click.echo(undo_optout(app.db, ref))
     else:
         click.echo(optout(app.db, ref))
+
+
+@org.command("contact")
+@click.argument("ref", metavar="ORG")
+@click.argument("email")
+@click.option("--name", help='The person\'s name, e.g. "Ana Petrović".')
+@click.option("--role", help='Their role, e.g. "international secretary".')
+@click.option("--lang", "langs", multiple=True, help="Their languages in order: sr-Latn,en.")
+@click.option(
+    "--gender",
+    type=click.Choice(["f", "m"]),
+    help="The form their salutation takes in languages that have two (Drugarice / Druže).",
+)
+@click.option("--remove", is_flag=True, help="The person is no longer at this address.")
+@pass_app
+def org_contact(
+    app: AppContext,
+    ref: str,
+    email: str,
+    name: str | None,
+    role: str | None,
+    langs: tuple[str, ...],
+    gender: str | None,
+    remove: bool,
+) -> None:
+    """Say who reads one of an organization's addresses.
+
+    Messages to that address greet the person by name ("Dear comrade Ana
+    Petrović,") and come in their language when the statement has it; what is
+    not given stays as it was.
+
+    \b
+    Example:
+      mailer org contact RPSB ana@rpsb.example.org --name "Ana Petrović" \\
+          --role "international secretary" --lang sr-Latn --gender f
+    """
+    from mailer.contacts import remove_contact, set_contact
+
+    if remove:
+        click.echo(f"{remove_contact(app.db, ref, email)} is no longer the contact at {email}.")
+        return
+    contact = set_contact(
+        app.db, ref, email, name=name, role=role, languages=_split(langs) or None, gender=gender
+    )
+    role_text = f", {contact['role']}" if contact["role"] else ""
+    click.echo(f"{contact['email']}: {contact['name']}{role_text}.")
 
 
 @org.command("delete")
@@ -308,8 +380,11 @@ def org_import(app: AppContext, file: Path, dry_run: bool, skip_invalid: bool) -
     \b
     Columns (header row, any order, any case): name (required), short_name,
     country, languages, email or emails (several separated by ;), tags (;),
-    notes. Every row is checked before anything is written; one bad row
-    rejects the file unless --skip-invalid.
+    notes; contact_name, contact_role, contact_languages, contact_gender (f or
+    m) for the person at the row's first email. Any other column is kept as a
+    custom field ({{ org.fields.website }} in statements). Every row is checked
+    before anything is written; one bad row rejects the file unless
+    --skip-invalid.
     """
     from mailer.importing import import_orgs
 
@@ -320,6 +395,12 @@ def org_import(app: AppContext, file: Path, dry_run: bool, skip_invalid: bool) -
             click.echo(f"line {change.line}: would {change.action} {change.name} ({fields})")
     for problem in result.skipped:
         click.echo(f"skipped {problem}", err=True)
+    if result.custom_columns:
+        click.echo(
+            f"Columns kept as custom fields: {', '.join(result.custom_columns)}"
+            f" (`mailer org show` shows them; {{{{ org.fields.{result.custom_columns[0]} }}}}"
+            " in a statement)."
+        )
     skipped = f", {len(result.skipped)} invalid rows skipped" if result.skipped else ""
     done = "dry run: nothing written" if dry_run else "saved"
     click.echo(
