@@ -326,11 +326,19 @@ class Ledger:
         """Record an outcome, written with the next claim (or flush)."""
         self._notes.append((state, row, reply, invalid))
 
+    @property
+    def unwritten(self) -> int:
+        """Outcomes noted but not yet on disk (their rows are still ``sending`` there)."""
+        return len(self._notes)
+
     def flush(self) -> None:
+        """Write the noted outcomes. When the database refuses, they are kept for the
+        next claim or flush, and the error is raised."""
         if self._notes:
             at = stamp()
             with self.db.atomic():
                 log_transitions(self.db, self._write_notes(at), at)
+            self._notes = []
 
     async def claim(self, row: Row) -> str | None:
         """Mark ``row`` sending, durably, together with the pending outcomes.
@@ -378,10 +386,11 @@ class Ledger:
                     if results[-1] is None:
                         events.append((row.id, MessageState.SENDING, None))
                 log_transitions(self.db, events, at)
-        except Exception as e:
+        except Exception as e:  # the notes stay, to be written by a later commit
             for _, future in claims:
                 future.set_exception(e)
             return
+        self._notes = []
         for (_, future), result in zip(claims, results, strict=True):
             future.set_result(result)
 
@@ -394,7 +403,8 @@ class Ledger:
         return (blocked and blocked[0]) or "no longer waiting to be sent"
 
     def _write_notes(self, at: str) -> list[tuple[int, MessageState, str | None]]:
-        notes, self._notes = self._notes, []
+        """The noted outcomes as UPDATEs; the caller empties the notes once committed."""
+        notes = self._notes
         events: list[tuple[int, MessageState, str | None]] = []
         for state, row, reply, invalid in notes:
             params: list[Any] = [reply, at]

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import heapq
 import signal
+import sqlite3
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -26,6 +27,7 @@ from mailer import queue
 from mailer.addresses import normalize_email
 from mailer.clock import now
 from mailer.config import Settings, parse_rate
+from mailer.db import database_error
 from mailer.dkim import Signer, signer_from_settings
 from mailer.errors import MailerError, TemplateError, TransportError
 from mailer.models import MessageState, Org, Recipient
@@ -259,8 +261,14 @@ async def run_wave(
         return run.dry_run(recipients, transport.description)
     if test_email:
         return await run.test_send(recipients, transport, test_email)
-    with queue.send_lock(db, campaign):
-        return await run.send(recipients, transport)
+    try:
+        with queue.send_lock(db, campaign):
+            return await run.send(recipients, transport)
+    except sqlite3.DatabaseError as e:
+        if not run.summary.total:  # nothing begun: the error alone says it all
+            raise
+        run.database_failed(e)  # the lock's release, the campaign's status
+        return run.summary
 
 
 # --------------------------------------------------------------------- the run
@@ -295,6 +303,17 @@ class _Run:
         # Test copies belong to no organization; each is rendered as its model's.
         self.models: dict[str, Org] = {}
         self.summary = SendSummary(campaign["slug"], wave, "")
+
+    def database_failed(self, error: sqlite3.DatabaseError) -> None:
+        """The database refused a write (locked past the busy timeout, disk full…):
+        no new claims, the messages in flight finish, and the summary says why.
+        Re-raises an error of mailer's own SQL, which is a bug to report."""
+        problem = database_error(error, self.settings.path("db.path"))
+        if problem is None:
+            raise error
+        if not self.summary.error:
+            self.summary.error = f"sending stopped: {problem}"
+        self.stop.event.set()
 
     # ---- building messages
 
@@ -479,12 +498,24 @@ class _Run:
                 self.stop.cut = lambda: [t.cancel() for t in tasks]
         finally:
             self.stop.cut = None
-            ledger.flush()
-        if self.stop.is_set():
+            self._flush(ledger)
+        if ledger.unwritten:
+            self.summary.error = (
+                f"{self.summary.error}; the outcome of {ledger.unwritten} message(s) could not "
+                "be recorded, so the next run marks them uncertain"
+            )
+        if self.stop.is_set() and self.stop.signal:
             self.summary.interrupted = self.stop.signal
         elif work.left() and not self.summary.error:
             errors = [w.error for w in workers if w.error]
             self.summary.error = errors[0] if errors else "some messages could not be attempted"
+
+    def _flush(self, ledger: Ledger) -> None:
+        """Write the outcomes noted so far; a database that refuses stops the run."""
+        try:
+            ledger.flush()
+        except sqlite3.DatabaseError as e:
+            self.database_failed(e)
 
     def _record(self, row: Row, kind: str, reply: str) -> None:
         self.summary.counts[kind] += 1
@@ -565,9 +596,11 @@ class _Worker:
                     self._put_back(row)
                     return
                 await self._one(row)
+        except sqlite3.DatabaseError as e:  # a claim or outcome could not be written
+            self.owner.database_failed(e)  # the other connections finish what is in flight
         finally:  # a row built ahead stays queued in the database: nothing to undo
             self.ledger.leave()
-            self.ledger.flush()
+            self.owner._flush(self.ledger)
             await self.connection.close()
 
     def _put_back(self, row: Row) -> None:

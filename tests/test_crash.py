@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -19,6 +22,8 @@ from mailer.config import load_settings
 from mailer.db import open_db
 
 CONNECTIONS = 3
+# The copied database, its WAL index (32 KiB) and room for the first few messages.
+DISK_KIB = 500
 
 
 @pytest.fixture
@@ -95,3 +100,80 @@ def test_sigterm_stops_cleanly_and_the_next_run_finishes(campaign, run, smtpd):
     assert result.exit_code == 0, result.stderr
     assert set(states().values()) == {"sent"}
     assert max(smtpd.received().values()) == 1
+
+
+def rerun_finishes_with_nothing_twice(run, smtpd) -> dict:
+    """The next run (in a new process, as a person would start it) sends the rest."""
+    result = run("send", "call", "--json", "--rate", "unlimited")
+    assert result.exit_code == 0, result.stderr
+    final = states()
+    received = smtpd.received()
+    assert max(received.values()) == 1  # nobody got it twice
+    sent = {e for e, s in final.items() if s == "sent"}
+    uncertain = {e for e, s in final.items() if s == "uncertain"}
+    assert sent | uncertain == set(final)  # none lost: each sent, or left for a person
+    assert sent <= set(received) and set(received) - sent <= uncertain
+    return json.loads(result.stdout)
+
+
+def stopped_by_the_database(sender: subprocess.Popen, cause: str) -> tuple[dict, str]:
+    """The run's --json summary and its stderr, checked: one error line, exit 1."""
+    stdout, stderr = sender.communicate(timeout=120)
+    text = stderr.decode()
+    assert sender.returncode == 1 and stdout, text
+    assert "internal error" not in text and "Traceback" not in text
+    summary = json.loads(stdout)
+    error = f"Error: sending stopped: {load_settings().path('db.path')}: {cause}"
+    assert [line for line in text.splitlines() if line.startswith("Error:")] == [
+        error + summary["error"].split(cause, 1)[1]
+    ]
+    assert f"{summary['not_attempted']} message(s) were not attempted" in text
+    return summary, text
+
+
+@pytest.mark.slow
+def test_a_database_held_past_the_busy_timeout_stops_the_run_then_the_rerun_finishes(
+    campaign, run, smtpd
+):
+    """Another program (here sqlite3) holds the database longer than the busy timeout
+    (5 s) while a message is in flight, then lets go."""
+    smtpd.hold_from(4)
+    sender = start_sender("--json", "--rate", "unlimited", "--concurrency", "1")
+    wait_for(lambda: smtpd.held == 1, "the 4th message to be in flight")
+    holder = sqlite3.connect(load_settings().path("db.path"), check_same_thread=False)
+    holder.execute("BEGIN EXCLUSIVE")
+    letting_go = threading.Timer(7, holder.rollback)
+    letting_go.start()
+    smtpd.release()
+    try:
+        summary, _ = stopped_by_the_database(sender, "the database is busy (database is locked)")
+    finally:
+        letting_go.join()
+        holder.close()
+    assert summary["sent"] == 4 and summary["not_attempted"] == summary["total"] - 4
+    assert list(states().values()).count("sent") == 4  # the 4th outcome written once free
+    again = rerun_finishes_with_nothing_twice(run, smtpd)
+    assert again["found_uncertain"] == 0 and again["sent"] == summary["total"] - 4
+
+
+@pytest.mark.slow
+def test_a_full_disk_stops_the_run_then_the_rerun_finishes(
+    campaign, run, smtpd, disks, monkeypatch
+):
+    """The database's disk fills during the run; space is freed; the next run finishes."""
+    disk = disks.small(DISK_KIB)
+    database = load_settings().path("db.path")
+    with sqlite3.connect(database) as source, sqlite3.connect(disk / "contacts.db") as copy:
+        source.backup(copy)
+    (disk / "contacts.db").chmod(0o600)
+    shutil.copytree(database.parent / "templates", disk / "templates")  # beside it, as made
+    monkeypatch.setenv("MAILER_DB", str(disk / "contacts.db"))
+    sender = start_sender("--json", "--rate", "unlimited", "--concurrency", "2")
+    summary, text = stopped_by_the_database(
+        sender, "the database could not be written to disk (database or disk is full)"
+    )
+    assert 0 < summary["sent"] < summary["total"]
+    disks.grow(disk, 16 * 1024)
+    again = rerun_finishes_with_nothing_twice(run, smtpd)
+    assert again["found_uncertain"] <= 2  # at most one in flight per connection
+    assert again["previously_sent"] + again["sent"] + again["found_uncertain"] == summary["total"]
