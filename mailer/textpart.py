@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # markdown-it is imported on first use: most commands render 
     from markdown_it.tree import SyntaxTreeNode
 
 WIDTH = 72
+NARROWEST = 20  # text nested deeper than 72 columns allow is still wrapped this wide
 RULE = "-" * 20  # a thematic break (---)
 _BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _TAG = re.compile(r"<!--.*?-->|<[!?/]?[a-zA-Z][^>]*>", re.DOTALL)
@@ -127,6 +128,7 @@ def _table(node: SyntaxTreeNode) -> list[str]:
 def _wrap(text: str, width: int) -> list[str]:
     """Re-wrapped lines; a hard line break (two spaces, ``\\``, ``<br>``) stays."""
     lines: list[str] = []
+    width = max(width, NARROWEST)
     for piece in text.split("\n"):
         lines += textwrap.wrap(
             piece.strip(), width, break_long_words=False, break_on_hyphens=False

@@ -169,6 +169,12 @@ def test_lines_wrap_at_72_columns_but_never_inside_a_word() -> None:
     ]
 
 
+def test_text_nested_deeper_than_the_width_is_still_wrapped() -> None:
+    item = "123456789. item of a list that is long\n\n"
+    lines = markdown_to_text("".join(" " * (11 * level) + item for level in range(9))).splitlines()
+    assert lines[-2:] == [" " * 88 + "123456789. item of a list that", " " * 99 + "is long"]
+
+
 def test_nothing_gives_nothing() -> None:
     assert markdown_to_text("") == ""
     assert markdown_to_text("[unused]: https://x.org\n\n<!-- a note -->\n") == ""
