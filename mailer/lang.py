@@ -322,8 +322,91 @@ def babel_locale(tag: str) -> Locale:
     return Locale("en")
 
 
+# Where CLDR's long date does not fit a sentence. Everything else is Babel's CLDR data:
+# the long pattern, and month names in the *format* context (the form a month takes inside
+# a date, which CLDR gives in the genitive for ru, uk, be, pl, cs, sk, hr, lt, el, fi, hy…)
+# rather than the *stand-alone* one ("декабрь", "grudzień").
+#
+# CLDR's format-context months for Serbian, Montenegrin, Bosnian and Slovenian are the
+# nominative ("15. decembar"), although these languages write a date, and every date
+# after "do", "od", "posle", in the genitive ("do 15. decembra 2026."). Keys are CLDR's
+# own month names, so a name CLDR changes is left as CLDR writes it; Cyrillic is
+# transliterated from the Latin below.
+_GENITIVE_MONTHS_LATIN = {
+    "sr": {
+        "januar": "januara", "februar": "februara", "mart": "marta", "april": "aprila",
+        "maj": "maja", "jun": "juna", "jul": "jula", "avgust": "avgusta",
+        "septembar": "septembra", "oktobar": "oktobra", "novembar": "novembra",
+        "decembar": "decembra",
+    },
+    "bs": {
+        "januar": "januara", "februar": "februara", "mart": "marta", "april": "aprila",
+        "maj": "maja", "juni": "juna", "juli": "jula", "august": "augusta",
+        "septembar": "septembra", "oktobar": "oktobra", "novembar": "novembra",
+        "decembar": "decembra",
+    },
+    "sl": {
+        "januar": "januarja", "februar": "februarja", "marec": "marca", "april": "aprila",
+        "maj": "maja", "junij": "junija", "julij": "julija", "avgust": "avgusta",
+        "september": "septembra", "oktober": "oktobra", "november": "novembra",
+        "december": "decembra",
+    },
+}  # fmt: skip
+GENITIVE_MONTHS = {
+    language: {
+        **months,
+        **{latin_to_cyrillic(nom): latin_to_cyrillic(gen) for nom, gen in months.items()},
+    }
+    for language, months in _GENITIVE_MONTHS_LATIN.items()
+}
+# The first of the month is an ordinal in French and Italian ("avant le 1er décembre",
+# "entro il 1º dicembre"); CLDR's pattern has only the number.
+FIRST_OF_MONTH = {"fr": "1er", "it": "1º"}
+# CLDR's Vietnamese long date is "15 tháng 12, 2026"; a sentence says "15 tháng 12 năm 2026".
+LONG_PATTERNS = {"vi": "d 'tháng' M 'năm' y"}
+# The zero of each decimal numbering system CLDR makes a locale's default (fa: ۰, bn: ০,
+# ne: ०, ar-EG: ٠…). Babel knows the default system but always writes dates in ASCII digits.
+NUMBERING_ZERO = {
+    "arab": "\u0660", "arabext": "\u06f0", "beng": "\u09e6", "deva": "\u0966",
+    "mymr": "\u1040", "tibt": "\u0f20", "olck": "\u1c50", "nkoo": "\u07c0",
+    "mtei": "\uabf0", "cakm": "\U00011136", "adlm": "\U0001e950", "hmnp": "\U0001e140",
+}  # fmt: skip
+
+
 def format_date(day: date, tag: str) -> str:
-    """A date written out the way readers of ``tag`` expect (``15. mart 2025.``)."""
+    """``day`` as a sentence in ``tag`` writes it: after "by", "until", "on" (``15. decembra
+    2026.``, ``15 декабря 2026 г.``, ``15 grudnia 2026``, ``2026. december 15.``).
+
+    ``{{ campaign.deadline }}`` is this text, so each layout strings file builds its
+    deadline sentence around it. Babel's long date (CLDR), adjusted only where CLDR's
+    form does not fit running text (see the tables above), in the locale's own digits.
+    """
     from babel.dates import format_date as babel_format
 
-    return babel_format(day, "long", locale=babel_locale(tag))
+    locale = babel_locale(tag)
+    text = babel_format(day, _sentence_pattern(day, locale), locale=locale)
+    zero = NUMBERING_ZERO.get(locale.default_numbering_system)
+    if zero:
+        text = text.translate({ord("0") + i: chr(ord(zero) + i) for i in range(10)})
+    return text
+
+
+def _sentence_pattern(day: date, locale: Locale) -> str:
+    """CLDR's long date pattern for ``locale`` with the month (and the first of the
+    month) written in as text where the tables above correct CLDR."""
+    from babel.dates import tokenize_pattern, untokenize_pattern
+
+    language = locale.language
+    pattern = LONG_PATTERNS.get(language) or locale.date_formats["long"].pattern
+    month = locale.months["format"]["wide"][day.month]
+    genitive = GENITIVE_MONTHS.get(language, {}).get(month)
+    first = FIRST_OF_MONTH.get(language) if day.day == 1 else None
+    tokens: list[tuple[str, str | tuple[str, int]]] = []
+    for kind, value in tokenize_pattern(pattern):
+        if genitive and value == ("M", 4):
+            tokens.append(("chars", genitive))
+        elif first and kind == "field" and value[0] == "d":
+            tokens.append(("chars", first))
+        else:
+            tokens.append((kind, value))
+    return str(untokenize_pattern(tokens))

@@ -109,7 +109,7 @@ def test_preview_shows_decoded_headers_and_text(campaign: Path, run: Run) -> Non
     assert result.exit_code == 0, result.stderr
     out = result.stdout
     assert "To: Социјалистички савез Јужне Долине <kontakt@ssjd.example.org>" in out
-    assert "Subject: Заједничка изјава за мир: молимо потпишите до 10. децембар 2026." in out
+    assert "Subject: Заједничка изјава за мир: молимо потпишите до 10. децембра 2026." in out
     assert "Content-Language: sr-Cyrl" in out
     assert "Другови из организације Социјалистички савез Јужне Долине," in out
     assert "transliterated from sr-Latn" in result.stderr

@@ -112,9 +112,78 @@ def test_rtl() -> None:
 def test_localized_dates() -> None:
     day = date(2026, 3, 15)
     assert format_date(day, "en") == "March 15, 2026"
-    assert format_date(day, "sr-Latn") == "15. mart 2026."
-    assert format_date(day, "sr-Cyrl") == "15. март 2026."
+    assert format_date(day, "sr-Latn") == "15. marta 2026."
+    assert format_date(day, "sr-Cyrl") == "15. марта 2026."
     assert format_date(day, "xx") == "March 15, 2026"  # unknown: English
+
+
+NNBSP = "\u202f"  # CLDR keeps "г." and "р." on the line of the year
+
+# What {{ campaign.deadline }} gives, checked word by word against how each language writes
+# "by 15 December 2026" and "by 1 March 2026": the month in the case the sentence needs.
+SENTENCE_DATES = {
+    "en": ("December 15, 2026", "March 1, 2026"),
+    "sr-Latn": ("15. decembra 2026.", "1. marta 2026."),  # genitive, not CLDR's "decembar"
+    "sr-Cyrl": ("15. децембра 2026.", "1. марта 2026."),
+    "sr": ("15. децембра 2026.", "1. марта 2026."),  # Serbian without a script: Cyrillic
+    "sr-ME": ("15. decembra 2026.", "1. marta 2026."),
+    "bs": ("15. decembra 2026.", "1. marta 2026."),
+    "sl": ("15. decembra 2026", "1. marca 2026"),
+    "hr": ("15. prosinca 2026.", "1. ožujka 2026."),
+    "ru": (f"15 декабря 2026{NNBSP}г.", f"1 марта 2026{NNBSP}г."),
+    "uk": (f"15 грудня 2026{NNBSP}р.", f"1 березня 2026{NNBSP}р."),
+    "be": (f"15 снежня 2026{NNBSP}г.", f"1 сакавіка 2026{NNBSP}г."),
+    "pl": ("15 grudnia 2026", "1 marca 2026"),
+    "cs": ("15. prosince 2026", "1. března 2026"),
+    "sk": ("15. decembra 2026", "1. marca 2026"),
+    "lt": ("2026 m. gruodžio 15 d.", "2026 m. kovo 1 d."),
+    "el": ("15 Δεκεμβρίου 2026", "1 Μαρτίου 2026"),
+    "fi": ("15. joulukuuta 2026", "1. maaliskuuta 2026"),
+    "hu": ("2026. december 15.", "2026. március 1."),
+    "bg": (f"15 декември 2026{NNBSP}г.", f"1 март 2026{NNBSP}г."),
+    "mk": (f"15 декември 2026{NNBSP}г.", f"1 март 2026{NNBSP}г."),
+    "ro": ("15 decembrie 2026", "1 martie 2026"),
+    "tr": ("15 Aralık 2026", "1 Mart 2026"),
+    "de": ("15. Dezember 2026", "1. März 2026"),
+    "fr": ("15 décembre 2026", "1er mars 2026"),
+    "it": ("15 dicembre 2026", "1º marzo 2026"),
+    "es": ("15 de diciembre de 2026", "1 de marzo de 2026"),
+    "pt": ("15 de dezembro de 2026", "1 de março de 2026"),
+    "ca": ("15 de desembre del 2026", "1 de març del 2026"),
+    "he": ("15 בדצמבר 2026", "1 במרץ 2026"),
+    "ar": ("15 ديسمبر 2026", "1 مارس 2026"),
+    "ar-EG": ("١٥ ديسمبر ٢٠٢٦", "١ مارس ٢٠٢٦"),  # CLDR: Arabic-Indic digits in Egypt
+    "fa": ("۱۵ دسامبر ۲۰۲۶", "۱ مارس ۲۰۲۶"),  # Persian digits
+    "ur": ("15 دسمبر، 2026", "1 مارچ، 2026"),
+    "hi": ("15 दिसंबर 2026", "1 मार्च 2026"),
+    "bn": ("১৫ ডিসেম্বর, ২০২৬", "১ মার্চ, ২০২৬"),  # Bengali digits
+    "zh": ("2026年12月15日", "2026年3月1日"),
+    "ja": ("2026年12月15日", "2026年3月1日"),
+    "ko": ("2026년 12월 15일", "2026년 3월 1일"),
+    "vi": ("15 tháng 12 năm 2026", "1 tháng 3 năm 2026"),  # not CLDR's "15 tháng 12, 2026"
+    "sw": ("15 Desemba 2026", "1 Machi 2026"),
+}
+
+
+@pytest.mark.parametrize("tag", list(SENTENCE_DATES))
+def test_dates_take_the_form_a_sentence_needs(tag: str) -> None:
+    assert (format_date(date(2026, 12, 15), tag), format_date(date(2026, 3, 1), tag)) == (
+        SENTENCE_DATES[tag]
+    )
+
+
+@pytest.mark.parametrize(
+    "tag, months",
+    [
+        ("sr-Latn", "januara februara marta aprila maja juna jula avgusta septembra oktobra novembra decembra"),
+        ("sr-Cyrl", "јануара фебруара марта априла маја јуна јула августа септембра октобра новембра децембра"),
+        ("bs", "januara februara marta aprila maja juna jula augusta septembra oktobra novembra decembra"),
+        ("sl", "januarja februarja marca aprila maja junija julija avgusta septembra oktobra novembra decembra"),
+    ],
+)  # fmt: skip
+def test_every_month_in_the_genitive_where_cldr_has_the_nominative(tag: str, months: str) -> None:
+    written = [format_date(date(2026, m, 2), tag).split()[1] for m in range(1, 13)]
+    assert written == months.split()
 
 
 def test_normalize_language_still_works() -> None:

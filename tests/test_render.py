@@ -138,7 +138,7 @@ def test_round_trip_through_the_email_parser(factory) -> None:
     head = raw.split(b"\r\n\r\n", 1)[0]
     assert head.isascii() and all(len(line) <= 78 for line in head.split(b"\r\n"))
     message = parse(raw)
-    assert message["Subject"] == "Изјава за RPSB: потпишите до 15. март 2026."
+    assert message["Subject"] == "Изјава за RPSB: потпишите до 15. марта 2026."
     assert message["To"].addresses[0].display_name == SERBIAN.name
     assert message["To"].addresses[0].addr_spec == "medjunarodno@rpsb.example.org"
     assert message["From"].addresses[0].display_name == "International Department"
