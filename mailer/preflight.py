@@ -27,6 +27,7 @@ from mailer.models import Org, Recipient
 from mailer.people import org_models
 from mailer.render import MessageFactory, build_factory, campaign_deadline
 from mailer.report import unsubscribe_requests
+from mailer.templates import FALLBACK_STRINGS, Layout
 
 HIDDEN_HEADERS = {"mime-version", "content-type", "content-transfer-encoding"}
 
@@ -114,7 +115,30 @@ def check_campaign(db: Database, settings: Settings, campaign: dict[str, Any]) -
                 f" `mailer replies review {campaign['slug']}`: skipped until decided",
             )
         )
+    strings_dir = f"{settings['templates.path']}/layout/strings"
+    report.findings += _frame_findings(factory.layout, report.languages, strings_dir)
     return report
+
+
+def _frame_findings(layout: Layout, languages: Counter[str], strings_dir: str) -> list[Finding]:
+    """One note per language whose recipients get frame strings (salutation, how to
+    sign, deadline, footer…) in English because no strings file of theirs has them."""
+    found = []
+    for lang, count in sorted(languages.items()):
+        frame = layout.strings(lang)
+        if not frame.english:
+            continue
+        who = f"{count} recipients get" if count > 1 else "1 recipient gets"
+        if frame.lang == FALLBACK_STRINGS:
+            what = f"{who} the frame strings in English: add {strings_dir}/{lang}.toml"
+        else:
+            keys = ", ".join(frame.english)
+            what = (
+                f"{who} {len(frame.english)} frame string(s) in English ({keys}):"
+                f" add them to {strings_dir}/{frame.lang}.toml"
+            )
+        found.append(Finding(False, lang, what))
+    return found
 
 
 def _settings_findings(settings: Settings) -> list[Finding]:

@@ -295,7 +295,8 @@ class MessageFactory:
         reminder = self.wave >= 1 and self.statement.text(lang, reminder=True)
         text = reminder or self.statement.text(lang)
         assert text is not None  # lang comes from statement.available
-        strings, strings_lang = self.layout.strings(lang)
+        frame = self.layout.strings(lang)
+        strings, strings_lang = frame.values, frame.lang
         subject_source = text.subject
         if self.wave >= 1 and not reminder:
             subject_source = strings.get("reminder_prefix", "Reminder: ") + subject_source

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import langcodes
 from jinja2 import nodes
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -28,6 +29,9 @@ from mailer.statements import read_text, transliterate_outside_markup
 
 LAYOUT_FILES = ("email.html.j2", "email.txt.j2")
 FALLBACK_STRINGS = "en"
+# langcodes' distance between tags of one language in two regions (pt-BR, pt-PT: 5) or
+# its two names (no, nb: 1); Croatian and Bosnian are 8 apart, Danish and Norwegian 12.
+SAME_LANGUAGE = 5
 VARIABLES_HINT = (
     "Variables: org.name, org.short_name, org.country, org.country_name, org.local_name, "
     "recipient.email, campaign.title, campaign.deadline, campaign.kind, sender.name, "
@@ -143,38 +147,62 @@ class Layout:
             strings_dirs=(own / "strings", packaged / "strings"),
         )
 
-    def _file(self, lang: str) -> Path | None:
+    def strings(self, lang: str) -> FrameStrings:
+        """The frame strings for ``lang``, and where they come from.
+
+        The file is the language's own; for Serbian in one script, the other
+        script's, transliterated; else the same language in another region or script
+        (``pt-BR`` → ``pt``, ``zh-TW`` → ``zh-Hant``, ``no`` → ``nb``). Each key comes
+        from the project's file, else the packaged one (a project set up before a key
+        was added still gets it in its language), else English (but see
+        OWN_LANGUAGE_ONLY). A language with no file gets English.
+        """
+        english = self._read(FALLBACK_STRINGS)
+        source = self._source(lang)
+        if source is None:
+            return FrameStrings(english, FALLBACK_STRINGS, tuple(english))
+        found = self._read(source)
+        if source == other_serbian_script(lang):
+            found, source = _transliterate_strings(found, lang), lang
+        values = _with_english(english, found)
+        missing = tuple(key for key in english if key not in found and values[key] == english[key])
+        return FrameStrings(values, source, missing)
+
+    def _source(self, lang: str) -> str | None:
+        """The language of the strings file ``lang`` is served from, if any: the
+        project's files first, so that its own Serbian is what the other script shows."""
+        other = other_serbian_script(lang)
         for folder in self.strings_dirs:
-            if (folder / f"{lang}.toml").is_file():
-                return folder / f"{lang}.toml"
+            available = sorted(path.stem for path in folder.glob("*.toml"))
+            for candidate in (lang, other):
+                if candidate in available:
+                    return candidate
+            match = langcodes.closest_supported_match(lang, available, SAME_LANGUAGE)
+            if match:
+                return str(match)
         return None
 
-    def strings(self, lang: str) -> tuple[dict[str, str], str]:
-        """The frame strings for ``lang`` and the language they are really in.
-
-        Missing keys come from English (the packaged file's, under the project's own
-        en.toml, which may be older than some keys). Serbian in one script is
-        transliterated from the other; ``pt-BR`` uses ``pt``; a language with no
-        file gets English.
-        """
-        english: dict[str, str] = {}
+    def _read(self, lang: str) -> dict[str, str]:
+        """The strings of ``lang``'s files: the project's over the packaged ones. A key
+        of OWN_LANGUAGE_ONLY comes from the project's file alone when it has one (but
+        English, whose keys must all exist): a file without it greets persons as it
+        greets the organization, as en.toml says."""
+        merged: dict[str, str] = {}
         for folder in reversed(self.strings_dirs):
-            english |= _read_strings(_existing(folder / f"{FALLBACK_STRINGS}.toml"))
-        path, source_lang = self._file(lang), lang
-        other = other_serbian_script(lang)
-        if path is None and other and self._file(other):
-            found = _read_strings(self._file(other))
-            return _with_english(english, _transliterate_strings(found, lang)), lang
-        if path is None:
-            base = lang.split("-")[0]
-            path, source_lang = self._file(base), base
-        if path is None or source_lang == FALLBACK_STRINGS:
-            return english, FALLBACK_STRINGS
-        return _with_english(english, _read_strings(path)), source_lang
+            path = folder / f"{lang}.toml"
+            if path.is_file() and lang != FALLBACK_STRINGS:
+                merged = {k: v for k, v in merged.items() if k not in OWN_LANGUAGE_ONLY}
+            merged |= _read_strings(path)
+        return merged
 
 
-def _existing(path: Path) -> Path | None:
-    return path if path.is_file() else None
+@dataclass(frozen=True)
+class FrameStrings:
+    """The frame strings of one language, and where they come from."""
+
+    values: dict[str, str]
+    lang: str  # the language of the file they were read from (Serbian: after transliteration)
+    english: tuple[str, ...]  # keys in English because no file of the language has them
 
 
 def _with_english(english: dict[str, str], own: dict[str, str]) -> dict[str, str]:
@@ -203,7 +231,7 @@ def _read_strings_cached(path: Path, mtime: float) -> dict[str, str]:
     return data
 
 
-def _read_strings(path: Path | None) -> dict[str, str]:
-    if path is None:
+def _read_strings(path: Path) -> dict[str, str]:
+    if not path.is_file():
         return {}
     return dict(_read_strings_cached(path, path.stat().st_mtime))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -179,6 +180,48 @@ def test_check_blocks_on_missing_address_and_template_error(campaign: Path, run:
     assert "fr.md:4" in result.stdout
     report = json.loads(run("check", "peace", "--json").stdout)
     assert report["blocking"] == 2
+
+
+BASQUE_ORGS = """name,short_name,country,languages,emails,tags
+Euskal Herriko Langileen Batasuna,EHLB,ES,eu;es,nazioartea@ehlb.example.org;idazkaritza@ehlb.example.org,europe
+Bizkaiko Ezker Sozialista,BES,ES,eu,harremanak@bes.example.org,europe
+"""
+
+
+def test_check_notes_once_per_language_whose_frame_strings_are_in_english(
+    campaign: Path, run: Run
+) -> None:
+    (campaign / "basque.csv").write_text(BASQUE_ORGS, encoding="utf-8")
+    assert run("org", "import", "basque.csv").exit_code == 0
+    (campaign / "templates" / "peace" / "eu.md").write_text(
+        '---\nsubject: "Bakearen aldeko adierazpen bateratua"\n---\n'
+        "{{ org.name }} gonbidatzen dugu adierazpen hau sinatzera.\n",
+        encoding="utf-8",
+    )
+    result = run("check", "peace", "--json")
+    assert result.exit_code == 0, result.stdout
+    problems = json.loads(result.stdout)["problems"]
+    frame = [(p["where"], p["what"]) for p in problems if "frame strings" in p["what"]]
+    assert frame == [
+        (
+            "eu",
+            "3 recipients get the frame strings in English: add templates/layout/strings/eu.toml",
+        )
+    ]
+    strings = campaign / "templates" / "layout" / "strings"
+    (strings / "eu.toml").write_text(
+        'salutation = "{{ org.name }} erakundeko burkide maiteak,"\n', encoding="utf-8"
+    )
+    english = tomllib.loads((strings / "en.toml").read_text(encoding="utf-8"))
+    missing = [key for key in english if key not in ("salutation", "salutation_contact")]
+    result = run("check", "peace")
+    assert result.exit_code == 0 and "Nothing blocks" in result.stdout
+    assert (
+        f"eu 3 recipients get {len(missing)} frame string(s) in English"
+        f" ({', '.join(missing)}): add them to templates/layout/strings/eu.toml"
+    ) in " ".join(result.stdout.split())
+    shown = run("preview", "peace", "--org", "BES").stdout
+    assert "Bizkaiko Ezker Sozialista erakundeko burkide maiteak," in shown
 
 
 def test_check_without_sender_blocks(with_orgs: Path, run: Run) -> None:
