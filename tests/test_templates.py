@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import re
 import tomllib
 from datetime import date
 from pathlib import Path
@@ -15,8 +16,11 @@ from jinja2 import nodes
 
 from mailer.campaigns import build_trial
 from mailer.config import load_settings
+from mailer.inbox.classify import classify
+from mailer.inbox.parse import ParsedMessage, parse_message
+from mailer.inbox.phrases import has_phrases
 from mailer.lang import format_date, is_rtl
-from mailer.models import Org, Recipient
+from mailer.models import Org, Recipient, ReplyClass
 from mailer.render import build_factory
 from mailer.templates import (
     HTML_ENV,
@@ -93,10 +97,34 @@ def test_a_strings_file_compiles_in_the_sandbox_and_renders(lang: str) -> None:
             assert rendered.strip() and "{" not in rendered, where
 
 
+# The word in quotes that the unsubscribe line asks for: "…", „…“, « … », 「…」…
+QUOTED = re.compile(r"[\"“”„«»‘’「]\s*([^\"“”„«»‘’「」]+?)\s*[\"“”«»‘’」]")
+
+
 @pytest.mark.parametrize("lang", LANGUAGES)
-def test_the_sign_line_asks_for_the_sign_phrase(lang: str) -> None:
+def test_the_frame_asks_for_the_sign_phrase_and_one_unsubscribe_word(lang: str) -> None:
     strings = strings_of(lang)
     assert strings["how_to_sign"].endswith(strings["sign_phrase"])
+    assert len(QUOTED.findall(strings["unsubscribe"])) == 1
+
+
+def reply(text: str) -> ParsedMessage:
+    return parse_message(
+        "From: Org <intl@org.example.org>\nSubject: Re: Statement\n"
+        f"Content-Type: text/plain; charset=utf-8\n\n{text}\n".encode()
+    )
+
+
+@pytest.mark.parametrize("lang", [lang for lang in LANGUAGES if has_phrases(lang)])
+def test_replies_in_the_words_the_frame_asks_for_are_read_as_meant(lang: str) -> None:
+    """A reply made of the sign phrase (or of the sign-by-e-mail link's prefilled text)
+    is a sign-on, one of the unsubscribe word an unsubscribe, in every language whose
+    replies mailer reads (a phrase file)."""
+    strings = strings_of(lang)
+    (word,) = QUOTED.findall(strings["unsubscribe"])
+    for text in (strings["sign_phrase"], strings["sign_body"]):
+        assert classify(reply(text), languages=(lang,)).cls == ReplyClass.SIGNON, text
+    assert classify(reply(word), languages=(lang,)).cls == ReplyClass.UNSUBSCRIBE
 
 
 NNBSP = "\u202f"
