@@ -128,6 +128,20 @@ def _str(value: Any) -> str:
     return value
 
 
+def _choice(*choices: str) -> Callable[[Any], str]:
+    """One of ``choices`` (in quotes), as written."""
+
+    def check(value: Any) -> str:
+        if value not in choices:
+            raise ValueError(f"expected {' or '.join(repr(c) for c in choices if c)}")
+        return str(value)
+
+    return check
+
+
+_auth = _choice("password", "xoauth2")
+
+
 @dataclass(frozen=True)
 class Key:
     name: str  # "section.key"
@@ -187,14 +201,45 @@ KEYS: dict[str, Key] = {
             "Days a deferred message is retried before it fails.",
         ),
         Key("smtp.insecure", _bool, False, "Allow SMTP without TLS to a non-loopback host."),
+        Key(
+            "smtp.auth",
+            _auth,
+            "password",
+            "How the URL's user logs in: password, or xoauth2 (OAuth2, after `mailer login`).",
+        ),
         Key("imap.url", _url("imap", "imaps", "imap+starttls"), "", "imaps://user@host/INBOX."),
         Key("imap.move_to", _str, "", "Folder to move processed mail to (empty = leave it)."),
         Key("imap.insecure", _bool, False, "Allow IMAP without TLS to a non-loopback host."),
+        Key(
+            "imap.auth",
+            _auth,
+            "password",
+            "How the URL's user logs in: password, or xoauth2 (OAuth2, after `mailer login`).",
+        ),
         Key(
             "inbox.authserv_id",
             _str,
             "",
             "Your receiving server's name in Authentication-Results (its DKIM/DMARC verdicts are trusted).",
+        ),
+        Key(
+            "oauth.provider",
+            _choice("", "microsoft", "google"),
+            "",
+            "Who signs the mailbox in for xoauth2: microsoft or google (docs/oauth.md).",
+        ),
+        Key("oauth.client_id", _str, "", "Application (client) ID of your app registration."),
+        Key(
+            "oauth.tenant",
+            _str,
+            "organizations",
+            "Microsoft: your tenant ID or domain (organizations = any work account).",
+        ),
+        Key(
+            "oauth.authority",
+            _url("https"),
+            "",
+            "Sign-in server; empty = the provider's own (set only for a test server).",
         ),
         Key("dkim.domain", _str, "", "DKIM signing domain (d=); empty = no signing."),
         Key("dkim.selector", _str, "", "DKIM selector (s=)."),
@@ -284,8 +329,14 @@ def _parse(key: str, value: Any, where: str) -> Any:
         raise ConfigError(f"{where}: [{section}] {name}: {e}, got {redact(repr(value))}") from None
 
 
-# Variables read elsewhere: the clock, --debug, and the passwords (never from a file).
-OTHER_ENV = ("MAILER_NOW", "MAILER_DEBUG", "MAILER_SMTP_PASSWORD", "MAILER_IMAP_PASSWORD")
+# Variables read elsewhere: the clock, --debug, and secrets (never from a file).
+OTHER_ENV = (
+    "MAILER_NOW",
+    "MAILER_DEBUG",
+    "MAILER_SMTP_PASSWORD",
+    "MAILER_IMAP_PASSWORD",
+    "MAILER_OAUTH_CLIENT_SECRET",
+)
 
 
 def _check_env_names(env: Mapping[str, str]) -> None:

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import SplitResult, unquote, urlsplit
 
 import aiosmtplib
@@ -32,6 +32,9 @@ from mailer.config import Settings, redact, secret
 from mailer.errors import ConfigError, TransportError
 from mailer.files import create_private, private_folder
 from mailer.models import MessageState
+
+if TYPE_CHECKING:  # OAuth2 libraries load only for a mailbox that signs in with them
+    from mailer.oauth import TokenSource
 
 _ENHANCED = re.compile(r"^\s*([245])\.(\d{1,3})\.(\d{1,3})\b")
 _DOT = re.compile(rb"(?m)^\.")
@@ -132,6 +135,7 @@ class SmtpTransport:
         url: str,
         *,
         password: str | None = None,
+        tokens: TokenSource | None = None,
         timeout: float = 60.0,
         data_timeout: float = 600.0,
         insecure: bool = False,
@@ -152,6 +156,7 @@ class SmtpTransport:
         self.port = _port(parts)
         self.user = unquote(parts.username) if parts.username else None
         self.password = password
+        self.tokens = tokens  # auth = "xoauth2": access tokens instead of the password
         self.timeout = timeout or None
         self.data_timeout = data_timeout or None
         self.description = redact(url)
@@ -228,7 +233,7 @@ class SmtpConnection:
                 encrypted = smtp.get_transport_info("sslcontext") is not None
                 if not encrypted and not is_loopback(t.host):  # pragma: no cover - guarded above
                     raise TransportError(f"refusing to send the password to {t.host} unencrypted")
-                await smtp.login(t.user, t.password or "")
+                await self._login(smtp)
         except TransportError:
             smtp.close()
             raise
@@ -236,6 +241,22 @@ class SmtpConnection:
             smtp.close()
             raise _connect_error(t, e) from None
         self._smtp = smtp
+
+    async def _login(self, smtp: SMTP) -> None:
+        """AUTH with the password, or with an OAuth2 access token (XOAUTH2).
+
+        A token is asked for at every (re)connection, so one that expired during
+        a long run is renewed. A server may know before we do that a token is no
+        longer good (revoked, expired early): it gets one freshly renewed token.
+        """
+        t, user = self.t, self.t.user or ""
+        if t.tokens is None:
+            await smtp.login(user, t.password or "")
+            return
+        try:
+            await smtp.auth_xoauth2(user, await t.tokens.get())
+        except aiosmtplib.SMTPAuthenticationError:
+            await smtp.auth_xoauth2(user, await t.tokens.get(fresh=True))
 
     async def deliver(
         self,
@@ -401,6 +422,13 @@ def _connect_error(t: SmtpTransport, error: Exception) -> TransportError:
                 "certificate in SSL_CERT_FILE.",
             )
         cause = cause.__cause__ or cause.__context__
+    if isinstance(error, aiosmtplib.SMTPAuthenticationError) and t.tokens is not None:
+        return TransportError(
+            f"the mail server {where} refused the OAuth2 token of {t.user}: "
+            f"{error.code} {error.message}",
+            hint=f"Check that the account signed in with `mailer login` may send as {t.user}, "
+            "and that SMTP AUTH is allowed for the mailbox (docs/oauth.md).",
+        )
     if isinstance(error, aiosmtplib.SMTPAuthenticationError):
         return TransportError(
             f"the mail server {where} refused the login for {t.user}: {error.code} {error.message}",
@@ -517,7 +545,16 @@ def open_transport(
         data_timeout=settings["smtp.data_timeout"],
         insecure=settings["smtp.insecure"],
     )
-    if login and transport.user:
+    if settings["smtp.auth"] == "xoauth2":
+        from mailer.oauth import token_source
+
+        if not transport.user:
+            raise ConfigError(
+                '[smtp] url names no user, which auth = "xoauth2" signs in as',
+                hint="Write it as smtp+starttls://mailbox%40example.org@host:587 (%40 for the @).",
+            )
+        transport.tokens = token_source(settings, "smtp", transport.user)
+    elif login and transport.user:
         transport.password = secret(
             "smtp", service=transport.host, user=transport.user, prompt=prompt
         )

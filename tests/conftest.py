@@ -16,7 +16,12 @@ from hypothesis import HealthCheck, settings
 
 from mailer.cli import cli
 
-pytest_plugins = ["tests.fixtures.smtp", "tests.fixtures.imap", "tests.fixtures.disk"]
+pytest_plugins = [
+    "tests.fixtures.smtp",
+    "tests.fixtures.imap",
+    "tests.fixtures.disk",
+    "tests.fixtures.oauth",
+]
 
 settings.register_profile(
     "dev",

@@ -202,7 +202,7 @@ def cli(ctx: click.Context, db_path: Path | None, debug: bool) -> None:
 
 def _register() -> None:
     # Imported here so each topic module can import `cli` and `pass_app` from us.
-    from mailer.cli import campaign, inbox, org, remind, report, send, setup  # noqa: F401
+    from mailer.cli import campaign, inbox, login, org, remind, report, send, setup  # noqa: F401
 
 
 _register()

@@ -20,7 +20,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from mailer.clock import stamp
-from mailer.config import Settings, secret
+from mailer.config import Settings
 from mailer.db import log_event
 from mailer.errors import TransportError
 from mailer.inbox import attachments, effects, trust
@@ -33,6 +33,7 @@ from mailer.inbox.sources import (
     ImapSource,
     RawMessage,
     folder_name,
+    imap_login,
     read_paths,
 )
 from mailer.models import MessageState, ReplyClass
@@ -111,9 +112,9 @@ def fetch_imap(
     move_to = move_to or settings["imap.move_to"] or None
     if move_to:
         move_to = folder_name(move_to)
-    password = secret("imap", service=f"imap://{account.host}", user=account.user, prompt=prompt)
+    login = imap_login(settings, account, prompt=prompt)
     ingester = Ingester(db, settings, on_progress=on_progress)
-    with ImapSource(account, password) as source:
+    with ImapSource(account, login) as source:
         try:
             for batch in source.batches(read_cursor(db, account.mailbox), size=batch_size):
                 ingester.store(batch)

@@ -21,12 +21,16 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from mailer.addresses import check_text
-from mailer.config import redact
+from mailer.config import Settings, redact, secret
 from mailer.errors import ConfigError, MailerError, NotFound, TransportError
 from mailer.transport import is_loopback
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from imap_tools import BaseMailBox
+
+    from mailer.oauth import TokenSource
 
 MAX_BYTES = 50_000_000
 """Larger messages are kept truncated to this size and listed as unparsable."""
@@ -188,6 +192,17 @@ class ImapAccount:
         return f"{self.user}@{self.host}/{self.folder}"
 
 
+def imap_login(
+    settings: Settings, account: ImapAccount, *, prompt: Callable[[str], str] | None
+) -> str | TokenSource:
+    """How ``account`` logs in: OAuth2 tokens (``[imap] auth = "xoauth2"``) or its password."""
+    if settings["imap.auth"] == "xoauth2":
+        from mailer.oauth import token_source
+
+        return token_source(settings, "imap", account.user)
+    return secret("imap", service=f"imap://{account.host}", user=account.user, prompt=prompt)
+
+
 def folder_name(name: str) -> str:
     """An IMAP folder name as given; a line break in it would end the command early."""
     try:
@@ -199,6 +214,22 @@ def folder_name(name: str) -> str:
 _FETCH_UID = re.compile(rb"UID (\d+)")
 
 
+def _xoauth2(box: BaseMailBox, user: str, token: str) -> bool:
+    """AUTHENTICATE XOAUTH2; False when the server refuses the token.
+
+    Written out rather than imap_tools' ``xoauth2``, which answers the server's
+    error challenge with the token again: the mechanism wants an empty line there.
+    """
+    answers = iter([f"user={user}\x01auth=Bearer {token}\x01\x01".encode(), b""])
+    try:
+        box.client.authenticate("XOAUTH2", lambda challenge: next(answers, b""))
+    except imaplib.IMAP4.abort:
+        raise
+    except imaplib.IMAP4.error:
+        return False
+    return True
+
+
 class ImapSource:
     """One logged-in IMAP session over one folder (use as a context manager).
 
@@ -207,9 +238,11 @@ class ImapSource:
     environment variable (how tests and private CAs are trusted).
     """
 
-    def __init__(self, account: ImapAccount, password: str, *, timeout: float = 60.0) -> None:
+    def __init__(
+        self, account: ImapAccount, login: str | TokenSource, *, timeout: float = 60.0
+    ) -> None:
         self.account = account
-        self._password = password
+        self._login = login  # the password, or access tokens for XOAUTH2
         self._timeout = timeout
         self._box: BaseMailBox | None = None
 
@@ -238,17 +271,40 @@ class ImapSource:
         self._box = box
         try:
             with self._errors("logging in"):
-                box.login(a.user, self._password, initial_folder=None)
+                self._authenticate(box)
         except TransportError:
             self.__exit__(None, None, None)
             raise
         except MailboxLoginError:
             self.__exit__(None, None, None)
+            if isinstance(self._login, str):
+                raise TransportError(
+                    f"{a.where}: the server refused the login for {a.user}",
+                    hint="Check the user in [imap] url and the password (MAILER_IMAP_PASSWORD).",
+                ) from None
             raise TransportError(
-                f"{a.where}: the server refused the login for {a.user}",
-                hint="Check the user in [imap] url and the password (MAILER_IMAP_PASSWORD).",
+                f"{a.where}: the server refused the OAuth2 token of {a.user}",
+                hint=f"Check that the account signed in with `mailer login` may open {a.user}, "
+                "and that IMAP is allowed for the mailbox (docs/oauth.md).",
             ) from None
         return self
+
+    def _authenticate(self, box: BaseMailBox) -> None:
+        """LOGIN with the password, or AUTHENTICATE XOAUTH2 with an access token.
+
+        A server that refuses a token (revoked, expired before we knew) gets one
+        freshly renewed token, as SMTP does.
+        """
+        from imap_tools.errors import MailboxLoginError
+
+        user = self.account.user
+        if isinstance(self._login, str):
+            box.login(user, self._login, initial_folder=None)
+            return
+        if not _xoauth2(box, user, self._login.token()) and not _xoauth2(
+            box, user, self._login.token(fresh=True)
+        ):
+            raise MailboxLoginError(command_result=("NO", []), expected="OK")
 
     def __exit__(
         self,
