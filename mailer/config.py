@@ -217,6 +217,13 @@ KEYS: dict[str, Key] = {
             "How the URL's user logs in: password, or xoauth2 (OAuth2, after `mailer login`).",
         ),
         Key(
+            "imap.sent_folder",
+            _str,
+            "",
+            "Folder that gets a copy of each message sent over SMTP; empty = the server's"
+            " Sent folder (\\Sent).",
+        ),
+        Key(
             "inbox.authserv_id",
             _str,
             "",

@@ -23,12 +23,14 @@ from mailer.clock import stamp
 from mailer.db import log_event
 from mailer.errors import Ambiguous, MailerError, NotFound
 from mailer.lang import normalize_country, normalize_language
+from mailer.models import Org
 from mailer.people import (
     clean_contact,
     clean_fields,
     contacts_by_org,
     delete_contacts,
     field_name,
+    org_models,
     save_contacts,
 )
 
@@ -212,6 +214,15 @@ def list_orgs(
     for a in db.query("SELECT org_id, email FROM address ORDER BY id"):
         emails.setdefault(a["org_id"], []).append(a["email"])
     return [_record(o, emails.get(o["id"], [])) for o in db.query(sql, params)]
+
+
+def orgs_by_id(db: Database, ids: Iterable[int]) -> dict[int, Org]:
+    """The organizations with these ids, as messages are rendered for them."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    marks = ",".join("?" * len(wanted))
+    return org_models(db, db.query(f"SELECT * FROM organization WHERE id IN ({marks})", wanted))
 
 
 def show_org(db: Database, ref: str) -> dict[str, Any]:

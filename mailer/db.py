@@ -448,3 +448,12 @@ def m004_people(db: Database) -> None:
         CREATE INDEX contact_org ON contact(org_id);
         """,
     )
+
+
+@MIGRATIONS()
+def m006_sent_folder(db: Database) -> None:
+    """Copies of sent messages for the mailbox's Sent folder: 'wanted' from the run
+    that sends a message while an IMAP server is set, 'done' once appended there."""
+    db.execute(
+        "ALTER TABLE message ADD COLUMN sent_copy TEXT CHECK (sent_copy IN ('wanted', 'done'))"
+    )

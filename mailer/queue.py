@@ -437,3 +437,35 @@ def mark_campaign_sent(db: Database, campaign_id: int) -> None:
             "UPDATE campaign SET status = 'sent' WHERE id = ? AND status = 'draft'", [campaign_id]
         ).rowcount:
             log_event(db, "campaign", campaign_id, "status", old="draft", new="sent")
+
+
+# ------------------------------------------------- copies for the Sent folder
+
+
+def want_copies(db: Database, ids: Iterable[int]) -> None:
+    """These messages get a copy in the mailbox's Sent folder once they are sent."""
+    with db.atomic():
+        db.conn.executemany(
+            "UPDATE message SET sent_copy = 'wanted' WHERE id = ? AND sent_copy IS NULL",
+            ((i,) for i in ids),
+        )
+
+
+def copies_due(db: Database, campaign_id: int) -> list[tuple[Row, int, str]]:
+    """Sent messages of the campaign whose copy is still to be made: (row, wave, sent_at)."""
+    return [
+        (Row(*r[:-2]), r[-2], r[-1])
+        for r in db.execute(
+            f"SELECT {_ROW_COLUMNS}, wave, sent_at FROM message WHERE campaign_id = ?"
+            " AND state = 'sent' AND sent_copy = 'wanted' AND is_test = 0 ORDER BY id",
+            [campaign_id],
+        )
+    ]
+
+
+def copies_done(db: Database, ids: list[int]) -> None:
+    """The copies of these messages are in the Sent folder: never appended again."""
+    with db.atomic():
+        db.conn.executemany(
+            "UPDATE message SET sent_copy = 'done' WHERE id = ?", ((i,) for i in ids)
+        )

@@ -27,18 +27,19 @@ from mailer import queue
 from mailer.addresses import normalize_email
 from mailer.clock import now
 from mailer.config import Settings, parse_rate
+from mailer.contacts import orgs_by_id
 from mailer.db import database_error
 from mailer.dkim import Signer, signer_from_settings
 from mailer.errors import MailerError, TemplateError, TransportError
 from mailer.models import MessageState, Org, Recipient
-from mailer.people import org_models
 from mailer.queue import Ledger, Row
 from mailer.ratelimit import RateLimiter
 from mailer.tokens import BOUNCE, message_id, new_token, plus_address
-from mailer.transport import Connection, Outcome, Transport, open_transport
+from mailer.transport import Connection, Outcome, SmtpTransport, Transport, open_transport
 
 if TYPE_CHECKING:  # render is imported when a run needs it (tests pass their own factory)
     from mailer.render import MessageFactory
+    from mailer.sentfolder import CopyReport, SentCopies
 
 GRACE_SECONDS = 10.0  # after Ctrl-C, how long messages in flight may still finish
 # Claims share their fsync (group commit): a claim waits up to this long for the
@@ -100,6 +101,7 @@ class SendSummary:
     interrupted: str | None = None
     error: str | None = None  # the run could not finish its job (server lost, sender refused)
     note: str | None = None  # the run stopped early by design (daily cap)
+    sent_folder: CopyReport | None = None  # copies in the mailbox's Sent folder ([imap] url)
 
     @property
     def not_attempted(self) -> int:
@@ -124,6 +126,7 @@ class SendSummary:
             "interrupted": self.interrupted,
             "error": self.error,
             "note": self.note,
+            "sent_folder": self.sent_folder.as_dict() if self.sent_folder else None,
         }
 
 
@@ -261,6 +264,10 @@ async def run_wave(
         return run.dry_run(recipients, transport.description)
     if test_email:
         return await run.test_send(recipients, transport, test_email)
+    if isinstance(transport, SmtpTransport):
+        from mailer.sentfolder import SentCopies
+
+        run.copies = SentCopies.start(db, settings, campaign, factory, prompt=prompt)
     try:
         with queue.send_lock(db, campaign):
             return await run.send(recipients, transport)
@@ -303,6 +310,7 @@ class _Run:
         # Test copies belong to no organization; each is rendered as its model's.
         self.models: dict[str, Org] = {}
         self.summary = SendSummary(campaign["slug"], wave, "")
+        self.copies: SentCopies | None = None  # for the Sent folder, when sent over SMTP
 
     def database_failed(self, error: sqlite3.DatabaseError) -> None:
         """The database refused a write (locked past the busy timeout, disk full…):
@@ -356,12 +364,7 @@ class _Run:
     def _load_orgs(self, recipients: list[Recipient], rows: list[Row]) -> None:
         self.orgs = {r.org.id: r.org for r in recipients}
         missing = {r.org_id for r in rows if r.org_id and r.org_id not in self.orgs}
-        if missing:
-            marks = ",".join("?" * len(missing))
-            found = self.db.query(
-                f"SELECT * FROM organization WHERE id IN ({marks})", list(missing)
-            )
-            self.orgs |= org_models(self.db, found)
+        self.orgs.update(orgs_by_id(self.db, missing))
 
     def _preflight(self, rows: list[Row]) -> None:
         """One message per language before any connection: template errors that every
@@ -445,7 +448,11 @@ class _Run:
             self._record(row, SKIPPED, why)
         if ready:
             self._preflight(ready)
+            if self.copies:
+                self.copies.want(ready)
             await self._deliver_all(ready, transport, self._limiter(transport))
+        if self.copies:
+            s.sent_folder = await self.copies.finish(interrupted=self.stop.is_set())
         if s.counts[MessageState.SENT] or s.previously_sent:
             queue.mark_campaign_sent(self.db, cid)
         return s
@@ -656,6 +663,8 @@ class _Worker:
             run._record(row, MessageState.UNCERTAIN, why)
             raise
         self._settle(row, outcome)
+        if outcome.state == MessageState.SENT and run.copies:
+            run.copies.add(row.id, body)
 
     def _body(self, row: Row) -> bytes:
         """The message for ``row``: the one built ahead, else built now."""

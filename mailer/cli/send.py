@@ -153,6 +153,13 @@ def print_summary(summary: SendSummary) -> None:
         )
     if summary.note:
         click.echo(f"Note: {summary.note}.")
+    copies = summary.sent_folder
+    if copies and copies.copied:
+        click.echo(
+            f"Copies of {copies.copied} sent message(s) went to the IMAP folder {copies.folder!r}."
+        )
+    if copies and copies.note:
+        click.echo(f"Note: {copies.note}.")
     if summary.counts[MessageState.UNCERTAIN]:
         click.echo(
             "Uncertain messages may have arrived; `mailer send --retry-uncertain` sends them again."

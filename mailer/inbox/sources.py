@@ -15,6 +15,7 @@ import ssl
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -386,6 +387,19 @@ class ImapSource:
             for uid in uids
             if uid in by_uid  # expunged meanwhile: nothing to keep
         ]
+
+    def special_folder(self, use: str) -> str | None:
+        """The folder the server marks with the special use ``use`` (RFC 6154), e.g. \\Sent."""
+        with self._errors("listing the folders"):
+            for folder in self._mailbox.folder.list():
+                if use.lower() in (flag.lower() for flag in folder.flags):
+                    return folder.name
+        return None
+
+    def append(self, message: bytes, folder: str, *, when: datetime) -> None:
+        """Store ``message`` in ``folder`` (IMAP APPEND) as read, dated ``when``."""
+        with self._errors(f"putting a message in {folder!r}"):
+            self._mailbox.append(message, folder, dt=when, flag_set=["\\Seen"])
 
     def move(self, uids: Sequence[int], folder: str) -> None:
         """Move processed messages to ``folder``, creating it when missing."""
