@@ -132,6 +132,7 @@ async def test_envelope_addresses_are_plain_and_idna(smtpd):
 
 
 async def test_meanwhile_runs_once_after_the_message_is_written(smtpd):
+    smtpd.delay("ok@x.org", 0.5)  # the server records the message only after this wait
     connection = SmtpTransport(smtpd.url()).connection()
     await connection.open()
     calls: list[int] = []
