@@ -146,7 +146,7 @@ def create_campaign(
         "created_at": stamp(),
     }
     select_orgs(db, row)  # the condition must run, not just parse
-    trial_render(settings, row)
+    trial_render(db, settings, row)
     if folder.is_relative_to(settings.root):  # inside the project: kept relative, so it can move
         row["statement_dir"] = Path(os.path.relpath(folder, _home(db))).as_posix()
     with db.atomic():
@@ -169,15 +169,31 @@ def _parse_date(text: str) -> date:
         raise MailerError(f"deadline {text!r} is not a date like 2026-12-10") from None
 
 
-def trial_render(settings: Settings, campaign: Mapping[str, Any]) -> None:
+def trial_render(db: Database, settings: Settings, campaign: Mapping[str, Any]) -> None:
     """Render every language (and its reminder) for a sample organization: any template
     error surfaces now, naming file and line, not halfway through a send."""
-    from mailer.render import build_factory
-
     for wave in (0, 1):
-        factory = build_factory(settings, campaign, wave=wave, trial=True)
+        factory = factory_for(db, settings, campaign, wave=wave, trial=True)
         for lang in factory.languages:
             build_sample(factory, lang)
+
+
+def factory_for(
+    db: Database,
+    settings: Settings,
+    campaign: Mapping[str, Any],
+    *,
+    wave: int = 0,
+    trial: bool = False,
+) -> MessageFactory:
+    """render.build_factory for a campaign of this database: the list a statement's
+    ``list_from`` names (``{{ signatories }}``, ``{{ signed }}``) is read from it."""
+    from mailer.render import build_factory
+    from mailer.report import published_list
+
+    return build_factory(
+        settings, campaign, wave=wave, trial=trial, lists=lambda st: published_list(db, st)
+    )
 
 
 def build_sample(factory: MessageFactory, lang: str) -> bytes:
@@ -312,11 +328,15 @@ def campaign_record(db: Database, slug: str) -> CampaignRecord:
         return int(db.execute(sql, [cid]).fetchone()[0])
 
     used_by = [
-        row["slug"]
-        for row in db.query(
-            "SELECT slug, audience FROM campaign WHERE id != ? ORDER BY slug", [cid]
+        other["slug"]
+        for other in list_campaigns(db)
+        if other["id"] != cid
+        and (
+            any(
+                slug in json.loads(other["audience"] or "{}").get(rule, []) for rule in ANSWER_RULES
+            )
+            or _lists(other) == slug
         )
-        if any(slug in json.loads(row["audience"] or "{}").get(rule, []) for rule in ANSWER_RULES)
     ]
     return CampaignRecord(
         sent=count(
@@ -330,14 +350,22 @@ def campaign_record(db: Database, slug: str) -> CampaignRecord:
     )
 
 
+def _lists(campaign: Mapping[str, Any]) -> str | None:
+    """The campaign whose signatories its statement prints (``list_from``), if any."""
+    try:
+        return load_statement(Path(campaign["statement_dir"])).list_from
+    except MailerError:  # a folder gone or broken names nothing
+        return None
+
+
 def deletable(db: Database, slug: str, *, force: bool = False) -> CampaignRecord:
     """What deleting the campaign would take away; MailerError when it may not be:
     another campaign's audience names it, or it has history and ``force`` is not given."""
     record = campaign_record(db, slug)
     if record.used_by:
         raise MailerError(
-            f"campaign {slug!r} chooses the audience of {', '.join(record.used_by)};"
-            " it cannot be deleted while they exist"
+            f"campaign {slug!r} chooses the audience, or gives the list, of"
+            f" {', '.join(record.used_by)}; it cannot be deleted while they exist"
         )
     if record.history and not force:
         raise MailerError(

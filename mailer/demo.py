@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import mailbox
 import os
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -30,6 +31,7 @@ from mailer.setup import config_text, init_project
 from mailer.tokens import BOUNCE, plus_address, reply_address
 
 SLUG = "peace-statement"
+THANKS = "peace-thanks"  # init's example thank-you, printing SLUG's final list
 SENDER = ("International Department (demo)", "intl@party.example.org")
 
 
@@ -42,7 +44,8 @@ class Step:
 
 
 def steps() -> list[Step]:
-    """The story, run in the demo folder: import, send, replies, status, reminders, list."""
+    """The story, run in the demo folder: import, send, replies, status, reminders, the
+    list, and a thank-you to everyone that prints it."""
     return [
         Step(("org", "import", "organizations.csv")),
         Step(("org", "list", "--tag", "balkans")),
@@ -54,6 +57,9 @@ def steps() -> list[Step]:
         Step(("status", SLUG)),
         Step(("remind", SLUG), _four_days_later),
         Step(("signatories", SLUG, "--with-country")),
+        Step(("campaign", "new", THANKS, "--statement", f"templates/{THANKS}")),
+        Step(("preview", THANKS, "--org", "RPSB")),
+        Step(("send", THANKS)),
     ]
 
 
@@ -90,8 +96,8 @@ def examples_dir() -> Path:
 
 
 def prepare_folder(folder: Path) -> None:
-    """A new folder with mailer.toml (demo sender), the example organizations
-    and the example statement under templates/."""
+    """A new folder with mailer.toml (demo sender), the example organizations, the
+    example statement under templates/, and init's example thank-you pointed at it."""
     if folder.exists() and any(folder.iterdir()):
         raise MailerError(
             f"{folder} already exists and is not empty",
@@ -104,6 +110,11 @@ def prepare_folder(folder: Path) -> None:
     shutil.copytree(
         examples_dir() / "statements" / SLUG, folder / "templates" / SLUG, dirs_exist_ok=True
     )
+    thanks = folder / "templates" / THANKS
+    shutil.copytree(folder / "templates" / "example-thanks", thanks)
+    toml = thanks / "statement.toml"
+    text = re.sub(r'(?m)^list_from = "[^"]*"', f'list_from = "{SLUG}"', toml.read_text("utf-8"))
+    toml.write_text(text, encoding="utf-8")
 
 
 def write_replies(db: Database, folder: Path) -> Path:

@@ -108,3 +108,15 @@ class Recipient:
     @property
     def contact(self) -> Contact | None:
         return self.org.contacts.get(self.address_id)
+
+
+@dataclass(frozen=True)
+class PublishedList:
+    """Another campaign's signatories, for a statement's ``{{ signatories }}`` (the
+    list in each language, as `mailer signatories` prints it in text and in HTML)
+    and ``{{ signed }}`` (whether the recipient's organization is on it)."""
+
+    campaign: str
+    text: dict[str, str]  # by language
+    html: dict[str, str]
+    signed: frozenset[int]  # organization ids

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from mailer.campaigns import addresses, build_trial, select_orgs
+from mailer.campaigns import addresses, build_trial, factory_for, select_orgs
 from mailer.clock import now
 from mailer.config import Settings
 from mailer.contacts import resolve_org
@@ -25,7 +25,7 @@ from mailer.inbox.phrases import has_phrases
 from mailer.lang import best_match, normalize_language
 from mailer.models import Org, Recipient
 from mailer.people import org_models
-from mailer.render import MessageFactory, build_factory, campaign_deadline
+from mailer.render import MessageFactory, campaign_deadline
 from mailer.report import unsubscribe_requests
 from mailer.templates import FALLBACK_STRINGS, Layout
 
@@ -81,8 +81,8 @@ def check_campaign(db: Database, settings: Settings, campaign: dict[str, Any]) -
     report = CheckReport(campaign["slug"])
     report.findings += _settings_findings(settings)
     try:
-        factory = build_factory(settings, campaign, trial=True)
-        reminders = build_factory(settings, campaign, wave=1, trial=True)
+        factory = factory_for(db, settings, campaign, trial=True)
+        reminders = factory_for(db, settings, campaign, wave=1, trial=True)
     except MailerError as e:
         report.findings.append(Finding(True, "statement", str(e)))
         return report
@@ -242,7 +242,7 @@ def preview_message(
     wave: int = 0,
 ) -> Preview:
     """The message one organization gets, decoded as a mail program shows it."""
-    factory = build_factory(settings, campaign, wave=wave, trial=True)
+    factory = factory_for(db, settings, campaign, wave=wave, trial=True)
     recipient = _preview_recipient(db, campaign, org_ref)
     chosen = factory.language_for(recipient) if lang is None else _language(factory, lang)
     raw = build_trial(factory, recipient, chosen)

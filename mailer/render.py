@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import cache
@@ -46,7 +46,7 @@ from mailer.mime import (
     header_line,
     multipart_alternative,
 )
-from mailer.models import Contact, Org, Recipient
+from mailer.models import Contact, Org, PublishedList, Recipient
 from mailer.statements import LanguageText, Statement, load_statement, read_text
 from mailer.templates import (
     HTML_ENV,
@@ -61,7 +61,21 @@ from mailer.tokens import SIGN, TOKEN, plus_address, reply_address, unsubscribe_
 
 JINJA_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
 # Recipient-level names: held back while the layout is rendered once per language.
-DEFERRED = ("org", "recipient", "unsubscribe", "reply_to", "sign", "contact", "salutation")
+DEFERRED = (
+    "org",
+    "recipient",
+    "unsubscribe",
+    "reply_to",
+    "sign",
+    "contact",
+    "salutation",
+    "signed",
+)
+# {{ signatories }} alone in a paragraph is a block (a heading and a list), not text.
+_BLOCK_VALUE = re.compile(r"\{\{-?\s*signatories\s*-?\}\}")
+_BLANK_LINES = re.compile(r"\n{3,}")
+NEEDS_LIST = 'needs list_from = "CAMPAIGN" in statement.toml: the campaign whose list it is'
+
 # The strings that greet: the contact's when the address has one, else the organization's.
 SALUTATIONS = ("salutation_contact", "salutation")
 # Stands in for an unset [sender] address where nothing is sent (check, preview).
@@ -90,7 +104,8 @@ class _Placeholders:
         """``<p>{% if … %}</p>`` → ``{% if … %}``: a tag alone in a paragraph is not text."""
 
         def unwrap(m: re.Match[str]) -> str:
-            return m.group(1) if self.tags[int(m.group(2))].startswith("{%") else m.group()
+            tag = self.tags[int(m.group(2))]
+            return m.group(1) if tag.startswith("{%") or _BLOCK_VALUE.fullmatch(tag) else m.group()
 
         return re.sub(rf"<p>({self.prefix}(\d+)x)</p>", unwrap, html)
 
@@ -122,6 +137,24 @@ class _Deferred:
 
     def __iter__(self) -> Iterator[Any]:
         return iter(())
+
+    def __bool__(self) -> bool:
+        return False
+
+
+class _Printed(str):
+    """Text that an HTML template prints as its own HTML: the list of signatories,
+    which `mailer signatories` prints one way as text and another as HTML."""
+
+    html: str
+
+    def __new__(cls, text: str, html: str) -> _Printed:
+        made = super().__new__(cls, text)
+        made.html = html
+        return made
+
+    def __html__(self) -> str:
+        return self.html
 
 
 class _Frame:
@@ -227,8 +260,10 @@ class MessageFactory:
         layout: Layout,
         *,
         wave: int = 0,
+        published: PublishedList | None = None,
     ) -> None:
         self.campaign, self.statement, self.layout, self.wave = campaign, statement, layout, wave
+        self.published = published
         self._address = settings["sender.address"]
         self._name = settings["sender.name"] or ""
         self._reply_token = bool(settings["sender.reply_token"])
@@ -336,7 +371,15 @@ class MessageFactory:
 
     def _base_context(self, lang: str) -> dict[str, Any]:
         sender = sender_variables(self._name, self._address)
-        return base_context(self.campaign, self._deadline, lang, wave=self.wave, sender=sender)
+        base = base_context(self.campaign, self._deadline, lang, wave=self.wave, sender=sender)
+        listed = self.published
+        base["signatories"] = (
+            _Printed(listed.text[lang], listed.html[lang])
+            if listed
+            else TEXT_ENV.undefined(hint=f"signatories {NEEDS_LIST}")
+        )
+        base["ask"] = self.statement.ask
+        return base
 
     def _frame(
         self,
@@ -397,6 +440,11 @@ class MessageFactory:
             "reply_to": reply_address(address, token) if self._reply_token else address,
             "sign": {"address": sign, "link": f"mailto:{ascii_address(sign)}{plan.sign_query}"},
         }
+        context["signed"] = (
+            org.id in self.published.signed
+            if self.published
+            else TEXT_ENV.undefined(hint=f"signed {NEEDS_LIST}")
+        )
         context["salutation"] = self._salutation(plan, context)
         return context
 
@@ -432,7 +480,8 @@ class MessageFactory:
         plan = self._plan(lang)
         context = self.context(recipient, lang, token)  # ConfigError if no sender address
         try:
-            text = plan.plain.render(context)
+            # A block tag on a line of its own ({% if signed %}) leaves a blank line.
+            text = _BLANK_LINES.sub("\n\n", plan.plain.render(context))
             html = plan.html.render(context)
             subject = plan.subject_line or header_line("Subject", plan.subject.render(context))
         except MailerError:
@@ -608,7 +657,8 @@ def public_statement(
     deadline = campaign_deadline(campaign, statement)
     marks = _Placeholders()
     context = base_context(campaign, deadline, chosen, wave=0, sender=sender)
-    context |= {name: _Deferred(name, marks) for name in DEFERRED}
+    # The list is printed under the statement on the public page: not inside it too.
+    context |= {name: _Deferred(name, marks) for name in (*DEFERRED, "signatories")}
     where = str(text.path)
     body = render_template(compile_template(TEXT_ENV, text.padded_body, where), context, where)
     personal = re.compile(marks.pattern.pattern, re.IGNORECASE)  # |upper changes case
@@ -620,16 +670,25 @@ def public_statement(
 
 
 def build_factory(
-    settings: Settings, campaign: Mapping[str, Any], *, wave: int = 0, trial: bool = False
+    settings: Settings,
+    campaign: Mapping[str, Any],
+    *,
+    wave: int = 0,
+    trial: bool = False,
+    lists: Callable[[Statement], PublishedList | None] | None = None,
 ) -> MessageFactory:
     """Load the campaign's statement and the layout, and compile every language once.
 
     ``trial`` (check, preview, campaign new: nothing is sent) lets
     :data:`PLACEHOLDER_SENDER` stand in for an unset ``[sender] address``.
+    ``lists`` gives the list a statement's ``list_from`` names (the caller reads the
+    database: see ``campaigns.factory_for``).
     """
     if trial and not settings["sender.address"]:
         settings = replace(
             settings, values={**settings.values, "sender.address": PLACEHOLDER_SENDER}
         )
     layout = Layout.find(settings.path("templates.path"))
-    return MessageFactory(settings, campaign, statement_for(campaign), layout, wave=wave)
+    statement = statement_for(campaign)
+    published = lists(statement) if lists else None
+    return MessageFactory(settings, campaign, statement, layout, wave=wave, published=published)

@@ -21,9 +21,9 @@ from typing import Any
 from rapidfuzz import fuzz
 from sqlite_utils import Database
 
-from mailer.campaigns import audience
+from mailer.campaigns import audience, get_campaign, list_campaigns
 from mailer.config import Settings
-from mailer.errors import MailerError
+from mailer.errors import MailerError, TemplateError
 from mailer.importing import spreadsheet_safe
 from mailer.lang import (
     country_name,
@@ -34,9 +34,10 @@ from mailer.lang import (
     normalize_language,
     other_serbian_script,
 )
-from mailer.models import MessageState, ReplyClass
+from mailer.models import MessageState, PublishedList, ReplyClass
 from mailer.responses import KINDS
 from mailer.signon import HEADINGS, fold
+from mailer.statements import Statement, line_of
 
 # An organization's state in a campaign, strongest first (the first that applies wins):
 #   a current (not withdrawn) response: signed, declined, acted, unsubscribed;
@@ -426,3 +427,33 @@ def publishable_list(
         entries, fmt=fmt, lang=lang, with_country=with_country, statement=statement
     )
     return text, near_duplicates(entries)
+
+
+def published_list(db: Database, statement: Statement) -> PublishedList | None:
+    """What a statement's ``{{ signatories }}`` and ``{{ signed }}`` print: the list of
+    its ``list_from`` campaign in each of its languages, made by :func:`signatories`
+    and :func:`format_signatories` as `mailer signatories` makes it. None without
+    ``list_from``; a campaign that does not exist is named with the file and line."""
+    from mailer.contacts import resolve_org
+
+    if statement.list_from is None:
+        return None
+    try:
+        source = get_campaign(db, statement.list_from)
+    except MailerError:
+        known = ", ".join(c["slug"] for c in list_campaigns(db)) or "none yet"
+        raise TemplateError(
+            f"{statement.toml}:{line_of(statement.toml, 'list_from')}: list_from"
+            f" {statement.list_from!r} is not a campaign (the campaigns are: {known})"
+        ) from None
+    first = resolve_org(db, statement.list_first) if statement.list_first else None
+    text: dict[str, str] = {}
+    markup: dict[str, str] = {}
+    for lang in statement.available:
+        entries = signatories(db, source, lang=lang, order=statement.list_order, first=first)
+        for fmt, made in (("txt", text), ("html", markup)):
+            made[lang] = format_signatories(
+                entries, fmt=fmt, lang=lang, with_country=statement.list_with_country
+            ).rstrip("\n")
+    signed = {e.org_id for e in signatories(db, source)}
+    return PublishedList(source["slug"], text, markup, frozenset(signed))

@@ -240,9 +240,9 @@ async def run_wave(
     configured server; tests pass their own.
     """
     if factory is None:
-        from mailer.render import build_factory
+        from mailer.campaigns import factory_for
 
-        factory = build_factory(settings, campaign, wave=wave)
+        factory = factory_for(db, settings, campaign, wave=wave)
     if recipients is None:
         from mailer.campaigns import audience
 

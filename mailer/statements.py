@@ -26,7 +26,18 @@ from mailer.lang import (
 )
 
 KINDS = ("signon", "call")
-STATEMENT_KEYS = {"title", "kind", "default_language", "deadline"}
+STATEMENT_KEYS = {
+    "title",
+    "kind",
+    "default_language",
+    "deadline",
+    "ask",
+    "list_from",
+    "list_order",
+    "list_with_country",
+    "list_first",
+}
+LIST_ORDERS = ("signed", "alpha", "country")  # as `mailer signatories --order`
 FRONT_MATTER_KEYS = {"subject", "preheader"}
 # Jinja tags, URLs and e-mail addresses are never transliterated.
 _VERBATIM = re.compile(
@@ -62,6 +73,17 @@ class Statement:
     folder: Path
     languages: dict[str, LanguageText] = field(default_factory=dict)
     reminders: dict[str, LanguageText] = field(default_factory=dict)
+    ask: bool = True  # false: no line asking to sign or to report (a thank-you, a notice)
+    # {{ signatories }}: the list of this campaign, as `mailer signatories` prints it
+    # with these options (--order, --with-country, --first).
+    list_from: str | None = None
+    list_order: str = "signed"
+    list_with_country: bool = False
+    list_first: str | None = None
+
+    @property
+    def toml(self) -> Path:
+        return self.folder / "statement.toml"
 
     @property
     def available(self) -> list[str]:
@@ -170,7 +192,7 @@ def _read_toml(path: Path) -> dict:
     unknown = sorted(set(data) - STATEMENT_KEYS)
     if unknown:
         raise TemplateError(
-            f"{path}:{_line_of(path, unknown[0])}: unknown key {unknown[0]!r}"
+            f"{path}:{line_of(path, unknown[0])}: unknown key {unknown[0]!r}"
             f" (known: {', '.join(sorted(STATEMENT_KEYS))})"
         )
     title = data.get("title")
@@ -179,7 +201,7 @@ def _read_toml(path: Path) -> dict:
     kind = data.get("kind", "signon")
     if kind not in KINDS:
         raise TemplateError(
-            f'{path}:{_line_of(path, "kind")}: kind must be "signon" or "call", got {kind!r}'
+            f'{path}:{line_of(path, "kind")}: kind must be "signon" or "call", got {kind!r}'
         )
     lang = data.get("default_language")
     if not isinstance(lang, str):
@@ -187,17 +209,56 @@ def _read_toml(path: Path) -> dict:
     try:
         lang = normalize_language(lang)
     except ValueError as e:
-        raise TemplateError(f"{path}:{_line_of(path, 'default_language')}: {e}") from None
+        raise TemplateError(f"{path}:{line_of(path, 'default_language')}: {e}") from None
     deadline = data.get("deadline")
     if deadline is not None and (not isinstance(deadline, date) or isinstance(deadline, datetime)):
         raise TemplateError(
-            f"{path}:{_line_of(path, 'deadline')}: deadline must be a date without quotes,"
+            f"{path}:{line_of(path, 'deadline')}: deadline must be a date without quotes,"
             f" e.g. deadline = 2025-03-15, got {deadline!r}"
         )
-    return {"title": title.strip(), "kind": kind, "default_language": lang, "deadline": deadline}
+    return {
+        "title": title.strip(),
+        "kind": kind,
+        "default_language": lang,
+        "deadline": deadline,
+        **_list_options(path, data),
+    }
 
 
-def _line_of(path: Path, key: str) -> int:
+def _list_options(path: Path, data: dict) -> dict:
+    """``ask`` and the ``list_*`` keys, checked."""
+    for key in ("ask", "list_with_country"):
+        if not isinstance(data.get(key, False), bool):
+            raise TemplateError(f"{path}:{line_of(path, key)}: {key} must be true or false")
+    for key in ("list_from", "list_first"):
+        value = data.get(key)
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            raise TemplateError(
+                f'{path}:{line_of(path, key)}: {key} must be text in quotes, e.g. {key} = "peace"'
+            )
+    order = data.get("list_order", "signed")
+    if order not in LIST_ORDERS:
+        raise TemplateError(
+            f"{path}:{line_of(path, 'list_order')}: list_order must be one of"
+            f" {', '.join(LIST_ORDERS)}, got {order!r}"
+        )
+    if not data.get("list_from") and any(
+        k in data for k in ("list_order", "list_with_country", "list_first")
+    ):
+        raise TemplateError(
+            f"{path}:{line_of(path, 'list_from')}: list_order, list_with_country and"
+            ' list_first need list_from = "CAMPAIGN", the campaign whose list they shape'
+        )
+    return {
+        "ask": data.get("ask", True),
+        "list_from": (data.get("list_from") or "").strip() or None,
+        "list_order": order,
+        "list_with_country": data.get("list_with_country", False),
+        "list_first": (data.get("list_first") or "").strip() or None,
+    }
+
+
+def line_of(path: Path, key: str) -> int:
     for number, line in numbered_lines(read_text(path)):
         if re.match(rf"\s*{re.escape(key)}\s*=", line):
             return number

@@ -37,7 +37,8 @@ VARIABLES_HINT = (
     "recipient.email, campaign.title, campaign.deadline, campaign.kind, sender.name, "
     "sender.address, unsubscribe, reply_to, sign.address, sign.link, lang; "
     "org.fields.COLUMN (custom fields); contact.name, contact.first_name, contact.role "
-    "(the person at the address, if known: test with {% if contact %})."
+    "(the person at the address, if known: test with {% if contact %}); signatories and "
+    "signed (with list_from in statement.toml)."
 )
 # Keys a language's own strings file must have, else that language's other key is
 # used, not English's: a Serbian letter must not open "Dear comrade Ana Petrović,".

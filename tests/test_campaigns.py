@@ -275,7 +275,7 @@ def test_delete_a_sent_campaign_needs_force_and_keeps_its_replies(db, settings, 
     with pytest.raises(MailerError, match="'second' has 1 answer on record"):
         delete_campaign(db, "second")  # answered, never sent: also needs force
     create_campaign(db, settings, "thanks", STATEMENT, answers={"signed": ["first"]})
-    with pytest.raises(MailerError, match="chooses the audience of thanks"):
+    with pytest.raises(MailerError, match="chooses the audience, or gives the list, of thanks"):
         delete_campaign(db, "first", force=True)
     delete_campaign(db, "thanks")
     delete_campaign(db, "first", force=True)

@@ -498,3 +498,30 @@ def test_preview_greets_the_person_at_the_address_in_their_language(
     out = run("preview", "peace", "--org", "HDU").stdout
     assert "To: Harbour Dockers' Union <secretary@hdu.example.org>" in out
     assert "Content-Language: sr-Latn" in out and "\nDrugarice Ana,\n" in out
+
+
+def test_a_thank_you_prints_the_list_as_signatories_prints_it(campaign: Path, run: Run) -> None:
+    for org in ("RPSB", "ССЈД", "HDU"):
+        assert run("sign", "peace", org).exit_code == 0
+    thanks = campaign / "templates" / "thanks"
+    shutil.copytree(campaign / "templates" / "example-thanks", thanks)
+    toml = thanks / "statement.toml"
+    toml.write_text(toml.read_text().replace('list_from = "peace-2026"', 'list_from = "paece"'))
+    result = run("campaign", "new", "thanks", "--statement", str(thanks))
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        f"Error: {toml}:8: list_from 'paece' is not a campaign (the campaigns are: peace)\n"
+    )
+    toml.write_text(toml.read_text().replace('"paece"', '"peace"'))
+    result = run("campaign", "new", "thanks", "--statement", str(thanks), "--tag", "balkans")
+    assert result.exit_code == 0, result.stderr
+    for org, lang, thanked in (("RPSB", "sr-Latn", True), ("KOR", "sr-Latn", False)):
+        text = run("preview", "thanks", "--org", org).stdout
+        listed = run("signatories", "peace", "--lang", lang, "--with-country").stdout
+        assert f"\n\n{listed}\n" in text
+        assert ("Hvala vam što ste potpisali" in text) is thanked
+        assert "Potpisujemo" not in text  # a thank-you asks for nothing
+    assert run("check", "thanks").exit_code == 0
+    result = run("campaign", "delete", "peace", "--force", "--yes")
+    assert result.exit_code == 1
+    assert "'peace' chooses the audience, or gives the list, of thanks" in result.stderr

@@ -42,6 +42,13 @@ def test_demo_runs_the_whole_story_and_leaves_a_usable_folder(project: Path, run
     assert states["Union syndicale des Collines"] == "declined"
     assert states["Solidaritätskomitee Bergland"] == "bounced"
 
+    # The thank-you: the final list inside, the person at the address greeted.
+    listed = run("signatories", "peace-statement", "--lang", "sr-Latn", "--with-country").stdout
+    assert "$ mailer preview peace-thanks --org RPSB\n" in out
+    assert "Drugarice Ana,\n\nHvala vam što ste potpisali" in out and listed in out
+    thanks = json.loads(run("status", "peace-thanks", "--json").stdout)
+    assert thanks["messages"]["sent"] == len(sent) - status["messages"]["sent"] > 0
+
 
 def test_demo_refuses_a_folder_in_use(project: Path, run: Run) -> None:
     (project / "busy").mkdir()

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 import mailer.templates
 from mailer.config import load_settings
 from mailer.errors import ConfigError, TemplateError
-from mailer.models import Contact, Fields, Org, Recipient
+from mailer.models import Contact, Fields, Org, PublishedList, Recipient
 from mailer.render import build_factory, public_statement
 from tests.test_mime import LOCAL, NAMES, _clean, _same_name
 
@@ -530,3 +530,62 @@ def test_a_custom_field_no_organization_has_is_named_with_file_and_line(tmp_path
         f"{folder / 'en.md'}:6: org.fields has no column 'webiste'"
         " (the custom fields are: website, phone)"
     )
+
+
+# --- the list inside a message ----------------------------------------------------------------
+
+LISTED = PublishedList(
+    "peace",
+    text={lang: f"Signing organizations ({lang})\n\n1. A & B\n2. C" for lang in ("en",)},
+    html={
+        "en": '<section lang="en">\n<h2>Signing organizations</h2>\n<ol>\n  <li>A &amp; B</li>\n'
+        "  <li>C</li>\n</ol>\n</section>"
+    },
+    signed=frozenset({ENGLISH.id}),
+)
+THANKS = (
+    "{% if signed %}\n\nThank you, {{ org.name }}.\n\n{% else %}\n\nFor your information.\n\n"
+    "{% endif %}\n\n{{ signatories }}\n\nShare it.\n"
+)
+
+
+def _thanks(tmp_path: Path, toml: str = "", published: PublishedList | None = LISTED):
+    folder = _statement(tmp_path, THANKS)
+    (folder / "statement.toml").write_text(
+        'title = "T"\ndefault_language = "en"\nask = false\n' + toml
+    )
+    return build_factory(settings(tmp_path), campaign(folder), lists=lambda st: published)
+
+
+def test_signatories_print_the_list_as_text_and_as_html(tmp_path: Path) -> None:
+    made = _thanks(tmp_path)
+    message = parse(build(made, ENGLISH))
+    text = message.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    assert text.startswith(
+        "Dear comrades of Harbour Dockers' Union,\n\nThank you, Harbour Dockers' Union.\n\n"
+        f"{LISTED.text['en']}\n\nShare it.\n\nWith comradely greetings,"
+    )  # and no line asking to sign: ask = false
+    html = message.get_body(("html",)).get_content().replace("\r\n", "\n")
+    assert f"Harbour Dockers&#39; Union.</p>\n{LISTED.html['en']}\n<p" in re.sub(
+        r' style="[^"]*"', "", html
+    )
+    assert "action" not in html.split("<body")[1] and "mailto:" not in html
+    other = parse(build(made, GREEK, lang="en")).get_body(("plain",)).get_content()
+    assert "For your information." in other and "Thank you" not in other
+
+
+def test_signatories_without_list_from_is_an_error_saying_so(tmp_path: Path) -> None:
+    made = _thanks(tmp_path, published=None)
+    with pytest.raises(TemplateError) as info:
+        build(made, ENGLISH)
+    assert str(info.value).endswith(
+        'en.md:4: signed needs list_from = "CAMPAIGN" in statement.toml:'
+        " the campaign whose list it is"
+    )
+
+
+def test_the_public_statement_leaves_the_list_and_the_thanks_out(tmp_path: Path) -> None:
+    """The list follows the public statement on its page; a recipient test is never true."""
+    folder = _thanks(tmp_path).statement.folder
+    public = public_statement(settings(tmp_path), campaign(folder), "en", fmt="md")
+    assert public == "For your information.\n\nShare it."

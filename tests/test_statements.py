@@ -32,6 +32,8 @@ def test_the_example_statement_loads() -> None:
 
 def test_the_skeleton_example_loads_and_templates_is_the_skeleton() -> None:
     assert load_statement(SKELETON / "example-call").kind == "call"
+    thanks = load_statement(SKELETON / "example-thanks")
+    assert (thanks.list_from, thanks.list_with_country, thanks.ask) == ("peace-2026", True, False)
     assert (ROOT / "templates").resolve() == SKELETON.resolve()
 
 
@@ -59,6 +61,26 @@ GOOD_MD = "---\nsubject: Hello\n---\nBody\n"
             "statement.toml:3: deadline must be a date",
         ),
         (GOOD_TOML + "colour = 1\n", {"en.md": GOOD_MD}, "statement.toml:3: unknown key 'colour'"),
+        (
+            GOOD_TOML + 'list_from = "p"\nlist_order = "size"\n',
+            {"en.md": GOOD_MD},
+            "statement.toml:4: list_order must be one of signed, alpha, country, got 'size'",
+        ),
+        (
+            GOOD_TOML + 'ask = "no"\n',
+            {"en.md": GOOD_MD},
+            "statement.toml:3: ask must be true or false",
+        ),
+        (
+            GOOD_TOML + "list_from = 7\n",
+            {"en.md": GOOD_MD},
+            'statement.toml:3: list_from must be text in quotes, e.g. list_from = "peace"',
+        ),
+        (
+            GOOD_TOML + "list_with_country = true\n",
+            {"en.md": GOOD_MD},
+            "statement.toml:1: list_order, list_with_country and list_first need list_from",
+        ),
         ('title = "T\n', {"en.md": GOOD_MD}, "statement.toml: not valid TOML"),
         ('title = "T"\ndefault_language = "fr"\n', {"en.md": GOOD_MD}, "has no file fr.md"),
         (GOOD_TOML, {}, "no language file"),
