@@ -250,25 +250,97 @@ def open_db(path: Path, *, create: bool = True) -> Database:
             f"no database at {path}",
             hint="Run `mailer init` first, or pass --db to name the database file.",
         )
-    private_folder(path.parent)
+    try:
+        private_folder(path.parent)
+    except OSError as e:
+        raise MailerError(
+            f"{path}: the folder for the database cannot be created ({why_unwritable(path.parent) or e.strerror})"
+        ) from None
     old_umask = os.umask(0o077)
     try:
         try:
-            conn = sqlite3.connect(str(path), isolation_level=None)
-            db = MailerDatabase(conn)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA foreign_keys=ON")
-            db.execute("PRAGMA synchronous=FULL")
-            db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-            _check_ours(db, path)
-            MIGRATIONS.apply(db)
+            if path.exists() and why_unwritable(path):
+                return _open_read_only(path)
+            return _open_read_write(path)
         except sqlite3.DatabaseError as e:
+            if path.exists() and why_unwritable(path):  # a disk that filled: read what is there
+                with contextlib.suppress(sqlite3.DatabaseError):
+                    return _open_read_only(path)
             raise database_error(e, path) or MailerError(
                 f"{path}: not a usable SQLite database ({e})"
             ) from None
     finally:
         os.umask(old_umask)
+
+
+def _open_read_write(path: Path) -> Database:
+    db = MailerDatabase(sqlite3.connect(str(path), isolation_level=None))
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA foreign_keys=ON")
+        db.execute("PRAGMA synchronous=FULL")
+        db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        _check_ours(db, path)
+        MIGRATIONS.apply(db)
+    except BaseException:
+        db.close()
+        raise
     return db
+
+
+def _open_read_only(path: Path) -> Database:
+    """A database mailer may read but not write (a read-only disk, another user's
+    folder): commands that only read work; one that writes gets SQLite's read-only
+    error, which :func:`database_error` explains.
+
+    A WAL database needs its -shm file, which a read-only or full disk cannot hold;
+    there no writer can change the file while it is read (nothing can be written,
+    and a write goes to the -wal first), so it is opened immutable, unless a crash
+    left changes in its -wal file that only the -shm can make readable."""
+    wal = path.with_name(path.name + "-wal")
+    stuck = why_unwritable(path) in ("it is on a read-only file system", "the disk is full")
+    immutable = stuck and not (wal.exists() and wal.stat().st_size)
+    uri = f"{path.absolute().as_uri()}?mode=ro{'&immutable=1' if immutable else ''}"
+    db = MailerDatabase(sqlite3.connect(uri, uri=True, isolation_level=None))
+    db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    _check_ours(db, path)
+    if MIGRATIONS.pending(db):
+        db.close()
+        raise MailerError(
+            f"{path}: this database needs upgrading to this version of mailer, but it cannot "
+            f"be written ({why_unwritable(path)})"
+        )
+    return db
+
+
+def _read_only_disk(path: Path) -> bool:
+    try:
+        return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
+def why_unwritable(path: Path) -> str | None:
+    """Why ``path`` (a file or folder that exists) cannot be written, in words; None
+    when nothing stops it. Said in messages instead of guessing at a cause."""
+    if _read_only_disk(path):
+        return "it is on a read-only file system"
+    try:
+        disk = os.statvfs(path)
+    except OSError:
+        return None
+    if (disk.f_bfree if os.geteuid() == 0 else disk.f_bavail) == 0:  # root may use all
+        return "the disk is full"
+    if not os.access(path, os.W_OK):
+        return "you may not write to it"
+    if path.is_file() and not os.access(path.parent, os.W_OK):
+        return f"you may not write to its folder {path.parent}"
+    return None
+
+
+def _why_not(path: Path) -> str | None:
+    """Why the database file (or, when it is missing, its folder) cannot be written."""
+    return why_unwritable(path if path.exists() else path.parent) if path.parent.exists() else None
 
 
 def open_to_others(path: Path) -> list[Path]:
@@ -295,15 +367,27 @@ def database_error(error: sqlite3.DatabaseError, path: Path | str) -> MailerErro
             f"{path}: the database is busy ({text})",
             hint="Another mailer command is using it; try again when it has finished.",
         )
+    where = Path(path)
     if kind == "READONLY":
-        return MailerError(f"{path}: the database cannot be written ({text})")
-    if kind == "CANTOPEN":
+        why = _why_not(where) or text
         return MailerError(
-            f"{path}: the database cannot be opened or created there ({text})",
-            hint="Is it a folder, or in a folder you may not write to? [db] path names the file.",
+            f"{where}: the database can be read but not written ({why})",
+            hint="Commands that only read it, such as `mailer status`, still work.",
+        )
+    if kind == "CANTOPEN":
+        if where.is_dir():
+            return MailerError(
+                f"{where}: this is a folder, not a database file",
+                hint="[db] path (or --db) names the database file itself.",
+            )
+        return MailerError(
+            f"{where}: the database cannot be opened or created there ({_why_not(where) or text})"
         )
     if kind in ("FULL", "IOERR"):
-        return MailerError(f"{path}: the database could not be written to disk ({text})")
+        cause = _why_not(where)
+        return MailerError(
+            f"{where}: the database could not be written to disk ({cause + ': ' if cause else ''}{text})"
+        )
     if kind in ("NOTADB", "CORRUPT"):
         return MailerError(f"{path}: not a usable SQLite database ({text})")
     return None

@@ -78,7 +78,7 @@ def test_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_a_folder_as_the_database_is_named_as_such(tmp_path: Path) -> None:
-    with pytest.raises(MailerError, match="cannot be opened or created there") as info:
+    with pytest.raises(MailerError, match="this is a folder, not a database file") as info:
         open_db(tmp_path)
     assert info.value.hint and "[db] path" in info.value.hint
 
