@@ -24,6 +24,7 @@ PURE = {
     "inbox.parse",
     "inbox.phrases",
     "inbox.quotes",
+    "inbox.trust",
     "lang",
     "mime",
     "models",
