@@ -457,7 +457,7 @@ def copies_due(db: Database, campaign_id: int) -> list[tuple[Row, int, str]]:
         (Row(*r[:-2]), r[-2], r[-1])
         for r in db.execute(
             f"SELECT {_ROW_COLUMNS}, wave, sent_at FROM message WHERE campaign_id = ?"
-            " AND state = 'sent' AND sent_copy = 'wanted' AND is_test = 0 ORDER BY id",
+            f" AND state = '{MessageState.SENT}' AND sent_copy = 'wanted' AND is_test = 0 ORDER BY id",
             [campaign_id],
         )
     ]
