@@ -15,7 +15,8 @@ import io
 import json
 import re
 from collections import Counter, defaultdict
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from rapidfuzz import fuzz
@@ -62,6 +63,7 @@ class _OrgFacts:
     replies: list[dict[str, Any]]
     response: dict[str, Any] | None
     address_states: list[str]
+    emails: list[str] = field(default_factory=list)  # its addresses that still take mail
 
     def state(self) -> str:
         if self.response is not None:
@@ -108,9 +110,11 @@ def _facts(db: Database, campaign: dict[str, Any]) -> dict[int, _OrgFacts]:
         "SELECT * FROM response WHERE campaign_id = ? AND withdrawn_at IS NULL", [cid]
     ):
         of(r["org_id"]).response = r
-    for a in db.query("SELECT org_id, status FROM address"):
+    for a in db.query("SELECT org_id, email, status FROM address ORDER BY id"):
         if a["org_id"] in facts:
             facts[a["org_id"]].address_states.append(a["status"])
+            if a["status"] == "active":
+                facts[a["org_id"]].emails.append(a["email"])
     return facts
 
 
@@ -170,6 +174,64 @@ def _timeline(facts: dict[int, _OrgFacts]) -> list[dict[str, Any]]:
     ]
 
 
+# The chart's time unit: hours for a campaign of a day or two, days up to four months,
+# weeks beyond, so that its bars and lines have room to read.
+_UNITS = ((timedelta(days=2), "hour"), (timedelta(days=120), "day"))
+
+
+def _activity(facts: dict[int, _OrgFacts]) -> dict[str, Any]:
+    """Messages sent and answers received (current ones) per hour, day or week, every
+    one from the first to the last (empty ones too, so that time reads evenly)."""
+    events: list[tuple[datetime, str]] = []
+    for f in facts.values():
+        events += [(_utc(m["sent_at"]), "sent") for m in f.messages if m["sent_at"]]
+        if f.response is not None:
+            events.append((_utc(f.response["at"]), f.response["kind"]))
+    if not events:
+        return {"unit": "day", "buckets": []}
+    first, last = min(t for t, _ in events), max(t for t, _ in events)
+    unit = next((u for limit, u in _UNITS if last - first <= limit), "week")
+    counts: dict[datetime, Counter[str]] = defaultdict(Counter)
+    for when, what in events:
+        counts[_bucket(when, unit)][what] += 1
+    step = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(weeks=1)}
+    start, buckets = _bucket(first, unit), []
+    while start <= last:
+        buckets.append(
+            {"start": start.isoformat(), "sent": counts[start]["sent"]}
+            | {k: counts[start][k] for k in KINDS}
+        )
+        start += step[unit]
+    return {"unit": unit, "buckets": buckets}
+
+
+def _utc(text: str) -> datetime:
+    when = datetime.fromisoformat(text)
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def _bucket(when: datetime, unit: str) -> datetime:
+    hour = when.replace(minute=0, second=0, microsecond=0)
+    if unit == "hour":
+        return hour
+    day = hour.replace(hour=0)
+    return day if unit == "day" else day - timedelta(days=day.weekday())
+
+
+def _not_answered(
+    by_org: list[dict[str, Any]], facts: dict[int, _OrgFacts]
+) -> list[dict[str, Any]]:
+    """The first question: who was sent the campaign and has not answered (nothing, or
+    only an automatic reply)? By country, those without one last, then by name."""
+    waiting = [o for o in by_org if o["state"] in ("no_answer", "auto_replied")]
+    waiting.sort(key=lambda o: (o["country"] is None, o["country"] or "", sort_key(o["name"])))
+    return [
+        {k: o[k] for k in ("org_id", "name", "country", "state", "waves", "last_contact")}
+        | {"emails": facts[o["org_id"]].emails}
+        for o in waiting
+    ]
+
+
 def _last_contact(f: _OrgFacts) -> str | None:
     times = [m["sent_at"] for m in f.messages if m["sent_at"]] + [
         r["at"] for r in f.replies if r["at"]
@@ -217,12 +279,14 @@ def campaign_status(db: Database, campaign: dict[str, Any]) -> dict[str, Any]:
         "not_sent": states["not_sent"],
         "states": {s: states[s] for s in STATES},
         "by_wave": _by_wave(facts),
+        "not_answered": _not_answered(by_org, facts),
         "by_country": [
             {"country": c or None, "organizations": sum(n.values()), **{s: n[s] for s in STATES}}
-            for c, n in sorted(countries.items())
+            for c, n in sorted(countries.items(), key=lambda item: (not item[0], item[0]))
         ],
         "by_org": by_org,
         "timeline": _timeline(facts),
+        "activity": _activity(facts),
         "unsubscribe_requests": unsubscribe_requests(db, campaign),
     }
 

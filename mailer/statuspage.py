@@ -6,7 +6,7 @@ URL) so it opens offline and can be mailed to comrades as one file.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,7 @@ td.n, th.n { text-align: right; }
 .signed { background: #c8e6c9; } .declined { background: #ffcdd2; } .acted { background: #bbdefb; }
 .bounced, .unsubscribed { background: #d7ccc8; } .replied { background: #fff9c4; }
 svg text { font-size: 11px; fill: #444; }
+table.waiting td { vertical-align: top; }
 </style>
 </head>
 <body>
@@ -56,6 +57,15 @@ svg text { font-size: 11px; fill: #444; }
 <div class="card"><b>{{ s.no_answer }}</b>no answer</div>
 <div class="card"><b>{{ s.not_sent }}</b>not sent</div>
 </div>
+<h2>Not answered yet ({{ s.not_answered|length }})</h2>
+{% if s.not_answered %}
+<table class="waiting">
+<tr><th>organization</th><th>country</th><th>addresses</th><th>so far</th><th>last contact</th><th class="n">waves</th></tr>
+{% for o in s.not_answered %}<tr><td>{{ o.name }}</td><td>{{ o.country or "—" }}</td><td>{{ o.emails|join(", ") }}</td><td>{{ "an automatic reply" if o.state == "auto_replied" else "nothing" }}</td><td>{{ (o.last_contact or "")[:16].replace("T", " ") }}</td><td class="n">{{ o.waves|length }}</td></tr>
+{% endfor %}</table>
+{% else %}
+<p>{{ "Every organization that was sent the campaign has answered." if s.messages.sent else "Nothing was sent yet." }}</p>
+{% endif %}
 <h2>Answers over time</h2>
 {{ chart }}
 <h2>Waves</h2>
@@ -81,66 +91,96 @@ svg text { font-size: 11px; fill: #444; }
 """
 
 
-def _chart(timeline: list[dict[str, Any]], width: int = 720, height: int = 220) -> str:
-    """Cumulative answers per kind as lines, messages sent per day as bars."""
-    if not timeline:
+def _chart(activity: dict[str, Any], width: int = 720, height: int = 260) -> str:
+    """Answers so far (cumulative lines, one per kind) and messages sent (bars) per
+    hour, day or week, with a legend of coloured swatches above."""
+    buckets = activity["buckets"]
+    if not buckets:
         return "<p>Nothing sent or answered yet.</p>"
-    left, bottom, top = 40, 30, 10
-    days = [date.fromisoformat(t["date"]) for t in timeline]
-    span = max((days[-1] - days[0]).days, 1)
-    totals = dict.fromkeys(KINDS, 0)
-    series: dict[str, list[tuple[float, int]]] = {k: [] for k in KINDS}
-    peak_sent = max(t["sent"] for t in timeline) or 1
+    left, right, top, bottom = 44, 12, 34, 40
+    plot_w, plot_h = width - left - right, height - top - bottom
+    slot = plot_w / len(buckets)
+    totals = {k: sum(b[k] for b in buckets) for k in (*KINDS, "sent")}
+    peak = max(max(totals[k] for k in KINDS), 1)
+    peak_sent = max(b["sent"] for b in buckets) or 1
 
-    def x(day: date) -> float:
-        return left + (day - days[0]).days / span * (width - left - 10)
+    def x(i: int) -> float:
+        return left + (i + 0.5) * slot
 
-    bars = []
-    for day, t in zip(days, timeline, strict=True):
-        if t["sent"]:
-            h = t["sent"] / peak_sent * (height - bottom - top) * 0.5
-            bars.append(
-                f'<rect x="{x(day) - 3:.1f}" y="{height - bottom - h:.1f}" width="6" '
-                f'height="{h:.1f}" fill="{COLORS["sent"]}"><title>{t["date"]}: {t["sent"]} sent'
-                "</title></rect>"
+    def y(v: float) -> float:
+        return top + plot_h - v / peak * plot_h
+
+    parts = [
+        f'<line x1="{left}" y1="{top + plot_h}" x2="{width - right}" y2="{top + plot_h}"'
+        ' stroke="#999"/>',
+        f'<text x="{left - 6}" y="{top + 4}" text-anchor="end">{peak}</text>',
+        f'<text x="{left - 6}" y="{top + plot_h}" text-anchor="end">0</text>',
+    ]
+    bar = max(min(slot * 0.6, 24), 1)
+    for i, b in enumerate(buckets):
+        if b["sent"]:
+            h = b["sent"] / peak_sent * plot_h * 0.5  # bars on their own scale, half height
+            parts.append(
+                f'<rect x="{x(i) - bar / 2:.1f}" y="{top + plot_h - h:.1f}" width="{bar:.1f}"'
+                f' height="{h:.1f}" fill="{COLORS["sent"]}"><title>{_label(b["start"], activity["unit"], True)}:'
+                f" {b['sent']} sent</title></rect>"
             )
-        for k in KINDS:
-            totals[k] += t[k]
-            series[k].append((x(day), totals[k]))
-    peak = max(max(totals.values()), 1)
-
-    def y(v: int) -> float:
-        return height - bottom - v / peak * (height - bottom - top)
-
-    lines = [
-        f'<polyline fill="none" stroke="{COLORS[k]}" stroke-width="2" points="'
-        + " ".join(f"{px:.1f},{y(v):.1f}" for px, v in points)
-        + f'"><title>{k}: {totals[k]}</title></polyline>'
-        for k, points in series.items()
-        if totals[k]
+    for k in KINDS:
+        if not totals[k]:
+            continue
+        so_far, points = 0, []
+        for i, b in enumerate(buckets):
+            so_far += b[k]
+            points.append((x(i), y(so_far)))
+        parts.append(
+            f'<polyline fill="none" stroke="{COLORS[k]}" stroke-width="2" points="'
+            + " ".join(f"{px:.1f},{py:.1f}" for px, py in points)
+            + f'"><title>{k}: {totals[k]}</title></polyline>'
+        )
+        parts += [
+            f'<circle cx="{px:.1f}" cy="{py:.1f}" r="3" fill="{COLORS[k]}"/>' for px, py in points
+        ]
+    every = -(-len(buckets) // 8)  # at most eight labels under the axis
+    parts += [
+        f'<text x="{x(i):.1f}" y="{top + plot_h + 14}" text-anchor="middle">'
+        f"{_label(b['start'], activity['unit'], i == 0)}</text>"
+        for i, b in enumerate(buckets)
+        if i % every == 0
     ]
-    totals["sent"] = sum(t["sent"] for t in timeline)
-    shown = [k for k in (*KINDS, "sent") if totals[k]]
-    legend = [
-        f'<text x="{left + 110 * i}" y="{height - 5}" fill="{COLORS[k]}">■ {k} ({totals[k]})</text>'
-        for i, k in enumerate(shown)
-    ]
-    axis = (
-        f'<line x1="{left}" y1="{height - bottom}" x2="{width - 10}" y2="{height - bottom}" '
-        f'stroke="#999"/><text x="{left - 5}" y="{top + 8}" text-anchor="end">{peak}</text>'
-        f'<text x="{left - 5}" y="{height - bottom}" text-anchor="end">0</text>'
-        f'<text x="{left}" y="{height - bottom + 13}">{days[0]}</text>'
-        f'<text x="{width - 10}" y="{height - bottom + 13}" text-anchor="end">{days[-1]}</text>'
+    parts.append(
+        f'<text x="{width - right}" y="{height - 6}" text-anchor="end">{UNIT_WORDS[activity["unit"]]}'
+        "</text>"
     )
+    shown = [k for k in (*KINDS, "sent") if totals[k]]
+    for n, k in enumerate(shown):  # the legend: a swatch of each colour, and what it is
+        at = left + 130 * n
+        parts.append(
+            f'<g class="legend"><rect x="{at}" y="6" width="14" height="14" fill="{COLORS[k]}"/>'
+            f'<text x="{at + 20}" y="18">{k} ({totals[k]})</text></g>'
+        )
     return (
-        f'<svg viewBox="0 0 {width} {height}" '
-        f'width="100%" role="img" aria-label="answers over time">'
-        + axis
-        + "".join(bars)
-        + "".join(lines)
-        + "".join(legend)
+        f'<svg viewBox="0 0 {width} {height}" width="100%" role="img"'
+        f' aria-label="answers and messages sent by {activity["unit"]}">'
+        + "".join(parts)
         + "</svg>"
     )
+
+
+UNIT_WORDS = {
+    "hour": "by hour (UTC); bars: messages sent, lines: answers so far",
+    "day": "by day (UTC); bars: messages sent, lines: answers so far",
+    "week": "by week (UTC, from Monday); bars: messages sent, lines: answers so far",
+}
+
+
+def _label(start: str, unit: str, first: bool) -> str:
+    """A bucket under the axis: 09:00 (the date too on the first and at midnight), 03-01."""
+    when = datetime.fromisoformat(start)
+    if unit == "hour" and not first and when.hour:
+        return when.strftime("%H:%M")
+    if unit == "hour":
+        return when.strftime("%m-%d %H:%M")
+    return when.strftime("%Y-%m-%d" if first else "%m-%d")
 
 
 def status_page(status: dict[str, Any], *, today: date) -> str:
@@ -155,7 +195,7 @@ def status_page(status: dict[str, Any], *, today: date) -> str:
         kinds=KINDS,
         states=STATES,
         today=today.isoformat(),
-        chart=Markup(_chart(status["timeline"])),
+        chart=Markup(_chart(status["activity"])),
     )
 
 

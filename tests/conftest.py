@@ -21,6 +21,7 @@ pytest_plugins = [
     "tests.fixtures.imap",
     "tests.fixtures.disk",
     "tests.fixtures.oauth",
+    "tests.fixtures.browser",
 ]
 
 settings.register_profile(

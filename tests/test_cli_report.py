@@ -532,3 +532,49 @@ def test_signatories_first_puts_the_initiating_organization_first(campaign: Path
     )
     unknown = run("signatories", SLUG, "--first", "Nobody")
     assert unknown.exit_code == 1 and "no organization matches 'Nobody'" in unknown.stderr
+
+
+def test_status_says_first_who_has_not_answered(campaign: Path, run: Run) -> None:
+    w = world(campaign)
+    ids = dict(w.db.execute("SELECT short_name, id FROM organization").fetchall())
+    for short in (
+        "WLP",
+        "HDU",
+        "NWPA",
+        "FPS",
+        "MOR",
+        "USC",
+        "PTL",
+        "ABF",
+        "SKB",
+        "LOL",
+        "PTV",
+        "YUL",
+    ):
+        w.send(ids[short])
+    w.answer(ids["WLP"])
+    w.reply(ids["HDU"], "auto_reply")
+    w.db.execute("UPDATE organization SET country = NULL WHERE short_name = 'YUL'")
+    w.db.close()
+    lines = run("status", SLUG).stdout.splitlines()
+    contact = "last contact 2026-03-01 09:00"
+    assert lines[1:15] == [  # right after the totals; by country, the one without one last
+        "  signed 1, auto replied 1, no answer 10, not sent 18",
+        "  Not answered yet (11):",
+        f"    Movimiento Obrero del Río (AR), {contact}",
+        f"    Solidaritätskomitee Bergland (AT), {contact}",
+        f"    Arbeiterbund am Fluss (DE), {contact}",
+        f"    Partido de los Trabajadores del Valle (ES), {contact}",
+        f"    Union syndicale des Collines (FR), {contact}",
+        f"    Harbour Dockers' Union (GB), an automatic reply only, {contact}",
+        f"    New Workers' Party of Atlantis (GR), {contact}",
+        f"    Lega Operaia del Lago (IT), {contact}",
+        f"    Frente Popular de la Sierra (MX), {contact}",
+        f"    Parti des Travailleurs du Littoral (SN), {contact}",
+        "    … and 1 more (all of them: the table below, or --html)",
+        "Messages",
+    ]
+    data = status(run)
+    assert data["not_answered"][-1]["name"] == "Youth Union of the Lakes"  # no country: last
+    assert data["not_answered"][-1]["emails"] == ["yul@yul-lakes.example.org"]
+    assert data["by_country"][-1]["country"] is None

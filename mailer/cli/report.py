@@ -31,7 +31,9 @@ def _states_line(status: dict[str, Any]) -> str:
 def status(app: AppContext, slug: str, as_json: bool, html_file: Path | None) -> None:
     """Who was sent what, who answered, who has not.
 
-    Shows messages and answers by wave, by country and by organization. Each
+    First, after the totals, the organizations that have not answered yet
+    (the ten first; --json and --html list them all, with their addresses).
+    Then messages and answers by wave, by country and by organization. Each
     organization has one state, the first that applies: signed, declined,
     acted or unsubscribed (its current answer); bounced (every address
     bounced); replied (a reply a person wrote, not yet an answer);
@@ -58,6 +60,25 @@ def status(app: AppContext, slug: str, as_json: bool, html_file: Path | None) ->
         click.echo(f"Wrote {html_file}.")
 
 
+SHORT_LIST = 10
+
+
+def _print_not_answered(s: dict[str, Any]) -> None:
+    """The first question after the totals: who has not answered yet?"""
+    waiting = s["not_answered"]
+    if not waiting:
+        return
+    click.echo(f"  Not answered yet ({len(waiting)}):")
+    for o in waiting[:SHORT_LIST]:
+        auto = ", an automatic reply only" if o["state"] == "auto_replied" else ""
+        last = (o["last_contact"] or "")[:16].replace("T", " ")
+        click.echo(f"    {o['name']} ({o['country'] or 'no country'}){auto}, last contact {last}")
+    if len(waiting) > SHORT_LIST:
+        click.echo(
+            f"    … and {len(waiting) - SHORT_LIST} more (all of them: the table below, or --html)"
+        )
+
+
 def _print_unsubscribe_requests(s: dict[str, Any]) -> None:
     """First thing after the totals: requests nobody may sit on (RFC 8058's spirit)."""
     requests = s["unsubscribe_requests"]
@@ -81,6 +102,7 @@ def _print_status(s: dict[str, Any]) -> None:
         f"{s['waves']} wave{'s' if s['waves'] != 1 else ''}"
     )
     click.echo(f"  {_states_line(s)}")
+    _print_not_answered(s)
     _print_unsubscribe_requests(s)
     wave_name = lambda w: "first send" if w == 0 else f"reminder {w}"  # noqa: E731
     if s["by_wave"]:
