@@ -21,7 +21,7 @@ from mailer.config import Settings
 from mailer.contacts import resolve_org
 from mailer.errors import MailerError, NotFound
 from mailer.inbox.parse import decode_header_value
-from mailer.inbox.phrases import has_phrases
+from mailer.inbox.phrases import check_all, has_phrases
 from mailer.lang import best_match, normalize_language
 from mailer.models import Org, Recipient
 from mailer.people import org_models
@@ -165,6 +165,7 @@ def _settings_findings(settings: Settings) -> list[Finding]:
 def _reading_findings(languages: list[str]) -> list[Finding]:
     """Statement languages whose replies mailer cannot read: their answers all wait for review."""
     try:
+        check_all()
         unread = [lang for lang in languages if not has_phrases(lang)]
     except MailerError as e:  # a broken phrase file would stop `inbox import` too
         return [Finding(True, "phrase files", str(e))]

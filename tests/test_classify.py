@@ -10,6 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mailer.inbox.classify import CONFIDENT, classify
 from mailer.inbox.parse import parse_message
@@ -176,3 +178,174 @@ def test_every_language_list_works() -> None:
     for languages in [(), ("sr-Latn", "sr-Cyrl", "sr"), ("en", "EN", "xx-Unknown"), LANGUAGES]:
         result = classify(parse_message(raw), languages=languages)
         assert result.cls == ReplyClass.SIGNON and result.confidence >= CONFIDENT
+
+
+# --- what issue 12 asked for: third person, asked phrases, actions, machine mail -------------
+
+MACHINE = Path(__file__).parent / "data" / "machine"
+
+
+def _reply(body: str, subject: str = "Re: Joint statement", headers: str = "", **kwargs):
+    return classify(parse_message(_text(body, subject, headers)), **kwargs)
+
+
+def _applied(result) -> str:
+    return str(result.cls) if result.confidence >= CONFIDENT else "review"
+
+
+@pytest.mark.parametrize(
+    ("body", "subject", "org_names", "expected"),
+    [
+        ("KKE signs the joint statement.", "Re: x", (), "signon"),  # an acronym names itself
+        (
+            "Atlantis endorses the statement.",
+            "Re: x",
+            ("Atlantis Workers' Party", "Atlantis"),
+            "signon",
+        ),
+        ("Atlantis endorses the statement.", "Re: x", (), "review"),  # not known as a name
+        ("Comradely greetings.", "PCTE se adhiere", ("Partido Comunista – PCTE",), "signon"),
+        (
+            "Predsedništvo je na sednici od 12. marta odlučilo da se pridruži izjavi.",
+            "Re: x",
+            (),
+            "signon",
+        ),
+        ("The Central Committee decided not to join the statement.", "Re: x", (), "decline"),
+        ("Το ΚΚΕ δεν υπογράφει τη δήλωση.", "Re: x", (), "decline"),
+        ("Our union signs a new collective agreement today.", "Re: x", (), "review"),
+    ],
+)
+def test_an_organization_writing_about_itself(
+    body: str, subject: str, org_names: tuple[str, ...], expected: str
+) -> None:
+    assert _applied(_reply(body, subject, org_names=org_names)) == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "asked", "expected"),
+    [
+        ("we sing", ("We sign",), "signon"),  # two letters swapped
+        ("WE ALSO SIGN IT", ("We sign",), "signon"),
+        ("Potpisujem.", ("Potpisujemo",), "signon"),
+        ("Tunasaini tamko hili.", ("Tunasaini",), "signon"),  # a language without a phrase file
+        ("Hatusaini.", ("Tunasaini",), "review"),
+        ("Formamos parte de la coordinadora.", ("Firmamos",), "review"),  # a changed letter
+        ("We signal our interest.", ("We sign",), "review"),
+        ("We do not sign.", ("We sign",), "decline"),
+        ("We would sign if the text changed.", ("We sign",), "review"),
+    ],
+)
+def test_the_phrase_the_statement_asked_for(
+    body: str, asked: tuple[str, ...], expected: str
+) -> None:
+    assert _applied(_reply(body, asked=asked)) == expected
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "We held a rally in front of the embassy, photos attached.",
+        "U subotu smo održali protest ispred ambasade.",
+        "В субботу мы провели пикет у посольства.",
+        "El sábado realizamos una concentración frente a la embajada.",
+        "Ieri si è svolto un presidio davanti al porto, al quale abbiamo partecipato.",
+        "Cumartesi günü büyükelçilik önünde bir eylem yaptık.",
+    ],
+)
+def test_reported_actions_are_confident_in_call_campaigns(body: str) -> None:
+    assert _applied(_reply(body, kind="call")) == "acted"
+    assert _applied(_reply(body, kind="signon")) == "review"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "We will hold a rally on 15 March and send photos afterwards.",
+        "We could not hold the rally: the police banned it.",
+        "Did you hold a rally too?",
+    ],
+)
+def test_plans_and_failed_actions_are_not_acted(body: str) -> None:
+    assert _applied(_reply(body, kind="call")) == "review"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Ми не підписуватимемо цю заяву.",
+        "Bildiriyi imzalamayacağız.",
+        "Nie podpiszemy tego oświadczenia.",
+        "Toto prohlášení nepodepíšeme.",
+        "Ezt a nyilatkozatot nem írjuk alá.",
+        "Nu vom semna această declarație.",
+        "Няма да подпишем тази декларация.",
+    ],
+)
+def test_negations_in_the_other_languages_are_declines(body: str) -> None:
+    assert _applied(_reply(body)) == "decline"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "No objections, we sign.",
+        "Nemamo primedbi, potpisujemo.",
+        "Замечаний по тексту нет, подписываем.",
+        "Ne condividiamo il contenuto e firmiamo.",  # Italian "ne" is no negation
+        "Ne alăturăm apelului.",  # Romanian "ne" is "us"
+        "Sí, firmamos.",  # "sí" is yes, not "if"
+    ],
+)
+def test_words_that_only_look_negative(body: str) -> None:
+    assert _applied(_reply(body)) == "signon"
+
+
+def test_a_clear_answer_wins_over_out_of_office_wording() -> None:
+    body = "Sorry for the late answer, I was on holiday. We sign."
+    assert _applied(_reply(body)) == "signon"
+    absent = _reply("I am on holiday until Monday.", headers="Precedence: bulk\n")
+    assert absent.cls == ReplyClass.AUTO_REPLY
+
+
+@pytest.mark.parametrize("path", sorted(MACHINE.glob("*.eml")), ids=lambda p: p.stem)
+def test_machine_mail(path: Path) -> None:
+    """Challenges and list holds are auto-replies, never bounces; failure notices sent as
+    auto-replies and lists refusing non-members are bounces; out-of-office mail marked
+    only by Precedence or an empty Return-Path is an auto-reply, in any language."""
+    result = _classify(path)
+    assert (result.cls, result.confidence >= CONFIDENT) == (path.stem.split("__")[0], True)
+
+
+def test_a_bounced_hold_notice_is_a_bounce() -> None:
+    raw = _text(
+        "--- Non-Delivery Report ---\nThe email below could not be delivered to the following"
+        " user:\n\n<gone@list.example.org>\n\nOld message:\n\nYour mail to 'Peace' is being held"
+        " until the list moderator can review it for approval.\n",
+        subject="Non-Delivery: Your message to Peace awaits moderator approval",
+    )
+    assert classify(parse_message(raw)).cls == ReplyClass.BOUNCE
+
+
+@given(st.text(max_size=300))
+def test_a_refusal_anywhere_is_never_a_confident_signon(noise: str) -> None:
+    for refusal in ("We cannot sign.", "Ne potpisujemo.", "No firmaremos."):
+        result = _reply(f"We sign. {noise}\n{refusal}", asked=("We sign",))
+        assert not (result.cls == ReplyClass.SIGNON and result.confidence >= CONFIDENT)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Please confirm your participation in our congress by 1 October.",
+        "You are not a member of our coordination list yet: write to the secretariat.",
+        "Your message was held by our spam filter, we only saw it today. We sign.",
+        "I was travelling last week, sorry for the delay. We sign.",
+    ],
+)
+def test_people_are_not_taken_for_machines(body: str) -> None:
+    result = _reply(body)
+    assert (
+        result.cls not in (ReplyClass.BOUNCE, ReplyClass.AUTO_REPLY)
+        or result.confidence < CONFIDENT
+    )

@@ -130,6 +130,16 @@ def test_confident_signon_becomes_the_organizations_response(
     assert "we sign" in row["text"]
 
 
+def test_an_organization_signing_under_its_short_name_is_read(
+    db: Database, settings: Settings, world: World
+) -> None:
+    """judge() gives the classifier the organization's names: "Atlantis endorses…"."""
+    mail = world.mails[AWP]
+    raw = reply_mail(AWP, mail.reply_to, "Atlantis endorses the statement.\n")
+    (reply_id,) = feed(db, settings, raw).ids
+    assert response(db, world, "Atlantis") == ("signed", "reply", reply_id)
+
+
 def test_hard_bounce_marks_the_address_bounced(
     db: Database, settings: Settings, world: World
 ) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from email.message import EmailMessage
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -207,3 +208,27 @@ _LINES = st.sampled_from(
 def test_quote_stripping_is_idempotent(text: str) -> None:
     once = strip_reply(text)
     assert strip_reply(once) == once
+
+
+@pytest.mark.parametrize(
+    "history",
+    [
+        '07.03.2025, 12:30, "International Department" <intl@party.example.org>:\n> Ответьте: Мы подписываем',
+        "Пятница, 7 марта 2025, 12:30 +03:00 от International Department <intl@party.example.org>:\n\n>Ответьте",
+        "04.03.2025 09:12, International Department пишет:\n> Просим ответить",
+        "W dniu 7.03.2025 o 12:30, International Department pisze:\n> Podpisujemy",
+        "Dne 07. 03. 25 v 12:30 International Department napsal(a):\n> Podepisujeme",
+        "International Department <intl@party.example.org> ezt írta (időpont: 2025. márc. 7., P, 12:30):\n> Aláírjuk",
+        "Pe 04.03.2025 09:12, International Department a scris:\n> Semnăm",
+        "На 04.03.2025 в 09:12, International Department написа:\n> Подписваме",
+        "Feladó: International Department <intl@party.example.org>\nElküldve: 2025. március 7.\nCímzett: tamas@example.hu\nTárgy: Közös nyilatkozat\n\nAláírjuk",
+        "De la: International Department <intl@party.example.org>\nTrimis: vineri, 7 martie 2025\nCătre: mihai@example.ro\nSubiect: Declarație\n\nSemnăm",
+        "Kimden: International Department <intl@party.example.org>\nGönderildi: 7 Mart 2025 Cuma\nKime: can@example.org.tr\nKonu: Ortak bildiri\n\nİmzalıyoruz",
+        "Від: International Department <intl@party.example.org>\nНадіслано: 7 березня 2025 р.\nКому: taras@example.ua\nТема: Спільна заява\n\nПідписуємо",
+        "-----Wiadomość oryginalna-----\nOd: International Department\nPodpisujemy",
+    ],
+)
+def test_attributions_of_more_mail_clients_and_languages(history: str) -> None:
+    """Yandex and mail.ru (no verb), Thunderbird and Gmail in Polish, Czech, Hungarian,
+    Romanian, Bulgarian, Outlook's headers in Hungarian, Romanian, Turkish, Ukrainian."""
+    assert strip_reply(f"Thank you, received.\n\n{history}\n") == "Thank you, received."

@@ -8,12 +8,14 @@ from pathlib import Path
 import pytest
 
 from mailer.errors import MailerError
+from mailer.inbox import classify as classifier
 from mailer.inbox import phrases
 from mailer.inbox.classify import classify
 from mailer.inbox.parse import parse_message
 from mailer.inbox.phrases import (
     PHRASE_DIR,
     SCHEMA,
+    check_file,
     fold,
     has_phrases,
     phrase_languages,
@@ -25,6 +27,7 @@ FILES = sorted(PHRASE_DIR.glob("*.toml"))
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
 def test_every_phrase_file_is_valid(path: Path) -> None:
+    check_file(path)
     data = read_phrase_file(path)
     assert data and set(data) <= set(SCHEMA)
     text = path.read_text(encoding="utf-8")
@@ -48,8 +51,9 @@ def test_the_languages_replies_are_read_in() -> None:
         ("sign_on = 'we sign'\n", "xx.toml: [sign_on] must be a section"),
         ("[sign_on]\nphrase = ['we sign']\n", "xx.toml: [sign_on] phrase is not known"),
         ("[sign_on]\nphrases = 'we sign'\n", "xx.toml: [sign_on] phrases must be a list"),
-        ("[sign_on]\nphrases = ['we (sign']\n", "'we (sign' is not a valid pattern"),
+        ("[sign_on]\nphrases = ['we (sign']\n", "[sign_on] phrases: 'we (sign' is not a valid"),
         ("[decline]\nphrases = [' ']\n", "xx.toml: [decline] phrases: an empty phrase"),
+        ("[decline]\nphrases = ['not {statement}']\n", "uses {statement}, but [words] statement"),
     ],
 )
 def test_a_broken_file_is_one_sentence_naming_file_and_key(
@@ -58,7 +62,7 @@ def test_a_broken_file_is_one_sentence_naming_file_and_key(
     path = tmp_path / "xx.toml"
     path.write_text(content, encoding="utf-8")
     with pytest.raises(MailerError) as caught:
-        read_phrase_file(path)
+        check_file(path)
     assert error in str(caught.value)
     assert "\n" not in str(caught.value).strip()
 
@@ -74,10 +78,13 @@ def test_fold_joins_serbian_scripts() -> None:
 @pytest.fixture
 def phrase_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A private phrase folder in place of the package's (the files are read once: reset)."""
+    caches = (phrases.load_all, phrases.pattern, classifier._wording, classifier._hinted)
     monkeypatch.setattr(phrases, "PHRASE_DIR", tmp_path)
-    phrases.load_all.cache_clear()
+    for cached in caches:
+        cached.cache_clear()
     yield tmp_path
-    phrases.load_all.cache_clear()
+    for cached in caches:
+        cached.cache_clear()
 
 
 def test_a_new_file_is_a_new_language(phrase_dir: Path) -> None:
@@ -90,6 +97,6 @@ def test_a_new_file_is_a_new_language(phrase_dir: Path) -> None:
 def test_a_broken_file_stops_reading_replies(phrase_dir: Path) -> None:
     (phrase_dir / "fi.toml").write_text("[sign_on]\nphrases = ['(']\n", encoding="utf-8")
     with pytest.raises(MailerError, match=r"fi\.toml: \[sign_on\] phrases"):
-        has_phrases("fi")
+        phrases.check_all()
     with pytest.raises(MailerError, match=r"fi\.toml"):
         classify(parse_message(b"From: a@b.example\nSubject: x\n\nWe sign.\n"))

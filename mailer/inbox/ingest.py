@@ -241,7 +241,11 @@ def judge(parsed: ParsedMessage, found: Match | None, index: Index) -> Classific
     campaign_id = found.campaign_id if found else None
     org_id = found.org_id if found else None
     kind = index.campaigns.get(campaign_id or 0, {}).get("kind", "signon")
-    result = classify(parsed, languages=index.languages(campaign_id, org_id), kind=kind)
+    org = index.orgs.get(org_id or 0, {})
+    names = [name for name in (org.get("name"), org.get("short_name")) if name]
+    result = classify(
+        parsed, languages=index.languages(campaign_id, org_id), kind=kind, org_names=names
+    )
     if result.cls in (ReplyClass.BOUNCE, ReplyClass.AUTO_REPLY) or not found:
         return result
     if found.unsubscribe:

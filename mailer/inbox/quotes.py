@@ -3,8 +3,9 @@
 Each line is labelled (empty, delimiter, mobile signature, "On … wrote:" marker,
 embedded header, quote, text) and cuts are decided on that label string, in the
 spirit of discourse's email_reply_trimmer. Every rule is a linear scan: the text
-comes from outsiders. Wording is known in en, sr (both scripts), ru, es, fr, de,
-pt, it, el, ar and a few more languages seen in real mail.
+comes from outsiders. Wording is known in en, sr (both scripts), ru, uk, es, fr, de,
+pt, it, el, ar, pl, cs, hu, ro, bg, tr and a few more languages seen in real mail; the
+Yandex and mail.ru attributions ("07.03.2025, 12:30, "Desk" <desk@x.org>:") name no verb.
 """
 
 from __future__ import annotations
@@ -16,13 +17,18 @@ MAX_MARKER_CHARS = 400  # an "On … wrote:" attribution longer than this is tex
 
 _WROTE = (
     r"wrote|writes|said|a\s+[ée]crit|schrieb|escribi[óo]|escreveu|ha\s+scritto|scrive|schreef"
-    r"|geschreven|napisa[oł]a?|napisal[ao]?|je\s+napisa[ol]a?|написа[ол]а?|написал\(а\)"
-    r"|пише|έγραψε|έγραψαν|كتب|skrev|kirjoitti|yazd[ıi]"
+    r"|geschreven|napisa[oł]a?|napisal[ao]?|je\s+napisa[ol]a?|написа(?:л|о|ла)?|написал\(а\)"
+    r"|пише|пишет|написав|napsal(?:\(a\)|a)?|pisze|írta|a\s+scris|έγραψε|έγραψαν|كتب|skrev"
+    r"|kirjoitti|yazd[ıi]"
 )
 _MARKER = re.compile(rf"^.{{0,{MAX_MARKER_CHARS}}}\b(?:{_WROTE})\b.{{0,120}}[:：]\s*$", re.I)
 # The first line of a wrapped attribution carries a date, an address or an opening word.
 _ATTRIBUTION_START = re.compile(r"\d|@|^\s*(?:on|le|am|el|em|il|op|в|στις|في)\s", re.I)
 _DATE_MARKER = re.compile(r"^\d{4}-\d\d-\d\d \d{1,2}:\d\d GMT[+-]\d{1,2}:?\d\d\b")
+# Yandex and mail.ru name no verb: "07.03.2025, 12:30, "Desk" <desk@x.org>:" (a time,
+# then an address in brackets ending the line).
+_ADDRESS_MARKER = re.compile(r"^([^<>]{0,300})<[^<>\s@]{1,64}@[^<>\s]{1,255}>\s*[:：]$")
+_TIME = re.compile(r"\b\d{1,2}:\d\d\b")
 _MARKER_NO_COLON = re.compile(
     r"^(?:on|le|am|el|em|il|op|в|στις|في)\s.{5,300}\b(?:" + _WROTE + r")\s*$", re.I
 )
@@ -32,7 +38,9 @@ _ORIGINAL = re.compile(
     r"|оригинална\s+порука|originalna\s+poruka|izvorna\s+poruka|αρχικό\s+μήνυμα|الرسالة\s+الأصلية"
     r"|oorspronkelijk\s+bericht|forwarded\s+message|weitergeleitete\s+nachricht"
     r"|message\s+transféré|mensaje\s+reenviado|пересылаемое\s+сообщение|прослеђена\s+порука"
-    r"|prosleđena\s+poruka)\s*-*[\s*]*$"
+    r"|prosleđena\s+poruka|wiadomość\s+oryginalna|původní\s+zpráva|eredeti\s+üzenet"
+    r"|mesaj\s+original|orijinal\s+mesaj|özgün\s+ileti|оригинално\s+съобщение"
+    r"|початкове\s+повідомлення)\s*-*[\s*]*$"
     r"|^[\s>]*(?:begin\s+forwarded\s+message|début\s+du\s+message\s+réexpédié|anfang\s+der"
     r"\s+weitergeleiteten\s+nachricht)\s*:\s*$",
     re.I,
@@ -52,7 +60,9 @@ _HEADER = re.compile(
     r"|envoyé|à|von|gesendet|an|betreff|datum|da|inviato|oggetto|a|data|assunto|od|poslato|šalje"
     r"|za|predmet|kome|от|отправлено|кому|тема|дата|од|послато|шаље|за|предмет|από|προς|θέμα"
     r"|ημερομηνία|στάλθηκε|κοιν|من|إلى|الموضوع|التاريخ|تاريخ|أرسل|van|verzonden|aan|onderwerp"
-    r"|skickat|till|ämne|från)\s*\*?\s*:",
+    r"|skickat|till|ämne|från|de\s+la|trimis|către|subiect|feladó|elküldve|címzett|tárgy|kimden"
+    r"|gönderildi|kime|konu|tarih|від|надіслано|изпратено|до|wysłane|wysłano|temat|odesláno"
+    r"|komu|předmět|تم\s+الإرسال)\s*\*?\s*:",
     re.I,
 )
 _QUOTE = re.compile(r"^\s*(?:>|\w{1,20}>)")
@@ -122,13 +132,23 @@ def _line_label(line: str) -> str:
         return "d"
     if _QUOTE.match(line):
         return "q"
-    if _MARKER.match(stripped) or _MARKER_NO_COLON.match(stripped) or _DATE_MARKER.match(stripped):
+    if (
+        _MARKER.match(stripped)
+        or _MARKER_NO_COLON.match(stripped)
+        or _DATE_MARKER.match(stripped)
+        or _is_address_marker(stripped)
+    ):
         return "b"
     if _MOBILE.match(stripped):
         return "s"
     if _HEADER.match(stripped):
         return "h"
     return "t"
+
+
+def _is_address_marker(line: str) -> bool:
+    found = _ADDRESS_MARKER.match(line)
+    return bool(found and _TIME.search(found.group(1)))
 
 
 Rule = tuple[str, list[str]]
