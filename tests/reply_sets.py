@@ -1,0 +1,166 @@
+"""The labelled reply sets: loading, classifying as ingest would, and scoring.
+
+``tests/data/replies_dev/`` is ours to tune the phrase files on; a held-out set
+in the same format (``tests/data/replies_holdout/``, written separately) gives the
+honest figure. Shared by tests/test_replies_dev.py, which asserts the targets on
+the dev set, and bench/bench_classify.py, which prints the figures for both.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections import Counter
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+from mailer.inbox.classify import CONFIDENT, Classification, classify
+from mailer.inbox.parse import parse_message
+
+DATA = Path(__file__).resolve().parent / "data"
+DEV = DATA / "replies_dev"
+HOLDOUT = DATA / "replies_holdout"
+LABELS = ("signon", "decline", "acted", "other")
+KINDS = ("signon", "call")
+FIELDS = {"label", "kind", "org", "subject", "text", "note", "asked", "attachments"}
+
+
+@dataclass(frozen=True)
+class Reply:
+    lang: str  # the file's language tag
+    where: str  # file:entry, for messages
+    label: str
+    kind: str
+    text: str
+    subject: str = "Re: Joint statement"
+    org: str | None = None
+    note: str = ""
+    asked: tuple[str, ...] = ()  # phrases the statement asked for (default: the layout's)
+    attachments: tuple[str, ...] = ()  # content types of attached files
+
+
+def load_set(folder: Path) -> list[Reply]:
+    """Every reply of every ``<lang>.toml`` in ``folder``; ValueError names a bad entry."""
+    replies = []
+    for path in sorted(folder.glob("*.toml")):
+        with path.open("rb") as f:
+            entries = tomllib.load(f).get("reply", [])
+        for number, entry in enumerate(entries, 1):
+            replies.append(_reply(path.stem, f"{path.name}#{number}", entry))
+    return replies
+
+
+def _reply(lang: str, where: str, entry: dict) -> Reply:
+    unknown = set(entry) - FIELDS
+    if unknown:
+        raise ValueError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
+    if entry.get("label") not in LABELS:
+        raise ValueError(f"{where}: label must be one of {', '.join(LABELS)}")
+    if entry.get("kind", "signon") not in KINDS:
+        raise ValueError(f"{where}: kind must be one of {', '.join(KINDS)}")
+    if not isinstance(entry.get("text"), str) or not entry["text"].strip():
+        raise ValueError(f"{where}: text is missing")
+    return Reply(
+        lang=lang,
+        where=where,
+        label=entry["label"],
+        kind=entry.get("kind", "signon"),
+        text=entry["text"],
+        subject=entry.get("subject", "Re: Joint statement"),
+        org=entry.get("org"),
+        note=entry.get("note", ""),
+        asked=tuple(entry.get("asked", ())),
+        attachments=tuple(entry.get("attachments", ())),
+    )
+
+
+def raw_message(reply: Reply) -> bytes:
+    """The reply as the mail it would be: UTF-8 text, attachments as small files."""
+    msg = EmailMessage()
+    msg["From"] = "Secretary <secretary@org.example.net>"
+    msg["To"] = "intl+abcdefghijkm@party.example.org"
+    msg["Subject"] = reply.subject
+    msg["Message-ID"] = f"<{reply.where.replace('#', '.')}@org.example.net>"
+    msg.set_content(reply.text, charset="utf-8", cte="8bit")
+    for number, content_type in enumerate(reply.attachments, 1):
+        maintype, subtype = content_type.split("/", 1)
+        msg.add_attachment(
+            b"\x00" * 64, maintype=maintype, subtype=subtype, filename=f"file{number}.{subtype}"
+        )
+    return bytes(msg)
+
+
+@cache
+def asked_phrases(lang: str) -> tuple[str, ...]:
+    """The sign phrase the layout strings of ``lang`` ask for (``sign_phrase``), if any."""
+    folder = resources.files("mailer") / "skeleton" / "templates" / "layout" / "strings"
+    for tag in (lang, lang.split("-")[0]):
+        path = Path(str(folder / f"{tag}.toml"))
+        if path.is_file():
+            phrase = tomllib.loads(path.read_text(encoding="utf-8")).get("sign_phrase")
+            return (phrase,) if phrase else ()
+    return ()
+
+
+def judge(reply: Reply) -> Classification:
+    """Classify as ingest does: the language of the organization, its name, the asked phrase."""
+    return classify(
+        parse_message(raw_message(reply)),
+        languages=(reply.lang,),
+        kind=reply.kind,
+        org_names=(reply.org,) if reply.org else (),
+        asked=reply.asked or asked_phrases(reply.lang),
+    )
+
+
+def applied(result: Classification) -> str:
+    """What takes effect without a person: the class when confident, else ``other``."""
+    return str(result.cls) if result.confidence >= CONFIDENT else "other"
+
+
+@dataclass
+class Scores:
+    """Precision and recall per label, accuracy per language, the false sign-ons."""
+
+    total: int = 0
+    right: int = 0
+    truth: Counter[str] = field(default_factory=Counter)
+    predicted: Counter[str] = field(default_factory=Counter)
+    hits: Counter[str] = field(default_factory=Counter)
+    per_lang: Counter[str] = field(default_factory=Counter)
+    right_lang: Counter[str] = field(default_factory=Counter)
+    false_signons: list[str] = field(default_factory=list)
+    misses: list[tuple[Reply, Classification]] = field(default_factory=list)
+
+    def precision(self, label: str) -> float:
+        return self.hits[label] / self.predicted[label] if self.predicted[label] else 1.0
+
+    def recall(self, label: str) -> float:
+        return self.hits[label] / self.truth[label] if self.truth[label] else 1.0
+
+    def accuracy(self, lang: str | None = None) -> float:
+        if lang is None:
+            return self.right / self.total if self.total else 1.0
+        return self.right_lang[lang] / self.per_lang[lang]
+
+
+def score(replies: list[Reply]) -> Scores:
+    scores = Scores()
+    for reply in replies:
+        result = judge(reply)
+        got = applied(result)
+        scores.total += 1
+        scores.truth[reply.label] += 1
+        scores.predicted[got] += 1
+        scores.per_lang[reply.lang] += 1
+        if got == reply.label:
+            scores.right += 1
+            scores.hits[got] += 1
+            scores.right_lang[reply.lang] += 1
+        else:
+            scores.misses.append((reply, result))
+            if got == "signon":
+                scores.false_signons.append(reply.where)
+    return scores
