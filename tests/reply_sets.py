@@ -11,7 +11,7 @@ from __future__ import annotations
 import tomllib
 from collections import Counter
 from dataclasses import dataclass, field
-from email.message import EmailMessage
+from email.header import Header
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -78,18 +78,24 @@ def _reply(lang: str, where: str, entry: dict) -> Reply:
 
 def raw_message(reply: Reply) -> bytes:
     """The reply as the mail it would be: UTF-8 text, attachments as small files."""
-    msg = EmailMessage()
-    msg["From"] = "Secretary <secretary@org.example.net>"
-    msg["To"] = "intl+abcdefghijkm@party.example.org"
-    msg["Subject"] = reply.subject
-    msg["Message-ID"] = f"<{reply.where.replace('#', '.')}@org.example.net>"
-    msg.set_content(reply.text, charset="utf-8", cte="8bit")
-    for number, content_type in enumerate(reply.attachments, 1):
-        maintype, subtype = content_type.split("/", 1)
-        msg.add_attachment(
-            b"\x00" * 64, maintype=maintype, subtype=subtype, filename=f"file{number}.{subtype}"
-        )
-    return bytes(msg)
+    head = (
+        "From: Secretary <secretary@org.example.net>\n"
+        "To: intl+abcdefghijkm@party.example.org\n"
+        f"Subject: {Header(reply.subject, 'utf-8').encode()}\n"
+        f"Message-ID: <{reply.where.replace('#', '.')}@org.example.net>\n"
+        "MIME-Version: 1.0\n"
+    )
+    text = "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n"
+    text += reply.text + "\n"
+    if not reply.attachments:
+        return (head + text).encode()
+    parts = [text] + [
+        f"Content-Type: {kind}\nContent-Disposition: attachment; filename=file{n}\n"
+        f"Content-Transfer-Encoding: base64\n\nAAAAAAAAAAAA\n"
+        for n, kind in enumerate(reply.attachments, 1)
+    ]
+    body = "".join(f"--BOUNDARY\n{part}" for part in parts) + "--BOUNDARY--\n"
+    return (head + 'Content-Type: multipart/mixed; boundary="BOUNDARY"\n\n' + body).encode()
 
 
 @cache

@@ -349,3 +349,24 @@ def test_people_are_not_taken_for_machines(body: str) -> None:
         result.cls not in (ReplyClass.BOUNCE, ReplyClass.AUTO_REPLY)
         or result.confidence < CONFIDENT
     )
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("Yes, we'll sign.", "signon"),
+        ("We're happy to sign this statement.", "signon"),
+        ("We'd sign it with one small amendment.", "review"),
+        ("We sign. But only if the paragraph on the EU goes.", "review"),  # the next sentence
+        ("Firmamos. Eso sí, solo si se quita la referencia a la OTAN.", "review"),
+        ("They asked us to write “We sign”. We will discuss it.", "review"),  # mentioned
+        ("We do not wish to sign this statement.", "decline"),
+        ("ما این بیانیه را امضا می‌کنیم.", "signon"),
+        ("ما نمی‌توانیم این بیانیه را امضا کنیم.", "decline"),
+        ("हम इस बयान पर हस्ताक्षर करते हैं।", "signon"),
+        ("हम हस्ताक्षर नहीं करेंगे।", "decline"),
+        ("हमारा संगठन इस पर विचार करेगा।", "review"),  # "हम" inside "हमारा" is no word
+    ],
+)
+def test_more_ways_of_saying_it(body: str, expected: str) -> None:
+    assert _applied(_reply(body, asked=("We sign",))) == expected

@@ -226,9 +226,15 @@ def test_quote_stripping_is_idempotent(text: str) -> None:
         "Kimden: International Department <intl@party.example.org>\nGönderildi: 7 Mart 2025 Cuma\nKime: can@example.org.tr\nKonu: Ortak bildiri\n\nİmzalıyoruz",
         "Від: International Department <intl@party.example.org>\nНадіслано: 7 березня 2025 р.\nКому: taras@example.ua\nТема: Спільна заява\n\nПідписуємо",
         "-----Wiadomość oryginalna-----\nOd: International Department\nPodpisujemy",
+        "در تاریخ جمعه ۷ مارس ۲۰۲۵، International Department <intl@party.example.org> نوشت:\n> بیانیه",
+        "शुक्र, 7 मार्च 2025 को 12:30 pm बजे International Department <intl@party.example.org>"
+        " ने लिखा:\n> हस्ताक्षर",
+        "प्रेषक: International Department <intl@party.example.org>\nभेजा गया: शुक्रवार\nप्रति:"
+        " a@b.example\nविषय: बयान\n\nहस्ताक्षर",
     ],
 )
 def test_attributions_of_more_mail_clients_and_languages(history: str) -> None:
     """Yandex and mail.ru (no verb), Thunderbird and Gmail in Polish, Czech, Hungarian,
-    Romanian, Bulgarian, Outlook's headers in Hungarian, Romanian, Turkish, Ukrainian."""
+    Romanian, Bulgarian, Persian, Hindi, Outlook's headers in Hungarian, Romanian, Turkish,
+    Ukrainian, Hindi."""
     assert strip_reply(f"Thank you, received.\n\n{history}\n") == "Thank you, received."

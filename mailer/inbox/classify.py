@@ -375,6 +375,8 @@ _REPLY_PREFIX = re.compile(
 )
 _WORD = re.compile(r"\w+")
 _CLAUSE_END = re.compile(r"[;:]")
+_QUOTES = ('"', "'")  # fold() makes every quotation mark one of these: a quoted sign-on
+# phrase is mentioned ("they asked us to write “We sign”"), not said
 # A sentence ends at . ! ? or ; (a Greek question) before a space, but not a period after a
 # digit: "12. marta", "am 12. März" are dates.
 _SENTENCE_END = re.compile(r"(?:(?<=[!?;])|(?<=[^\d\W]\.)|(?<=[)\]\"'»”]\.))\s+")
@@ -410,6 +412,7 @@ class _Wording:
     decline: re.Pattern[str]
     unsubscribe: re.Pattern[str]
     deferrals: re.Pattern[str]
+    reservations: re.Pattern[str]
     reports: re.Pattern[str]
     photos: re.Pattern[str]
 
@@ -439,6 +442,7 @@ def _wording() -> _Wording:
         decline=P.pattern("decline", "phrases"),
         unsubscribe=P.pattern("unsubscribe", "phrases"),
         deferrals=P.pattern("hedge", "deferrals"),
+        reservations=P.pattern("hedge", "reservations"),
         reports=P.pattern("acted", "phrases"),
         photos=P.pattern("acted", "photos"),
     )
@@ -498,7 +502,7 @@ def _human(msg: ParsedMessage, context: Context) -> Classification:
     if refusals or negated:
         return _declined(refusals + negated, signs, words)
     if signs:
-        deferred = wording.deferrals.search(text)
+        deferred = wording.deferrals.search(text) or wording.reservations.search(text)
         return _signon(signs, words, deferred.group(0) if deferred else None)
     if context.kind == "call":
         return _action(msg, sentences, wording, hinted) or _NOTHING
@@ -606,7 +610,7 @@ def _has_subject(
 
 def _state(sentence: str, start: int, end: int, tags: tuple[str, ...]) -> _Find:
     """Negated (a negation just before or after), doubtful (a question, a condition or
-    hesitation in the sentence) or clean."""
+    hesitation in the sentence, or the phrase in quotation marks) or clean."""
     phrase = sentence[start:end]
     exceptions = P.pattern("negation", "exceptions", tags)
     negation = P.pattern("negation", "words", tags)
@@ -615,8 +619,11 @@ def _state(sentence: str, start: int, end: int, tags: tuple[str, ...]) -> _Find:
     if any(negation.search(part) for part in (before, phrase, after)):
         return _Find(phrase, "negated")
     asks = "?" in sentence or sentence.rstrip().endswith(";")
-    if asks or any(
-        P.pattern("hedge", key, tags).search(sentence) for key in ("conditions", "doubts")
+    quoted = sentence[:start].rstrip()[-1:] in _QUOTES and sentence[end:].lstrip()[:1] in _QUOTES
+    if (
+        asks
+        or quoted
+        or any(P.pattern("hedge", key, tags).search(sentence) for key in ("conditions", "doubts"))
     ):
         return _Find(phrase, "doubtful")
     return _Find(phrase, "clean")
@@ -624,8 +631,8 @@ def _state(sentence: str, start: int, end: int, tags: tuple[str, ...]) -> _Find:
 
 def _asked_in(sentence: str, asked: Sequence[str]) -> list[tuple[int, int]]:
     """Where the sentence says an asked-for phrase with a small change: its words in order,
-    at most two words between them, each the same or off by a letter ("We sign it", "we sing",
-    "Potpisujem"). Spans in the sentence."""
+    each the same or off by a letter ("WE SIGN IT", "we sing", "Potpisujem"). Spans in the
+    sentence."""
     tokens = [(m.group(0), m.start(), m.end()) for m in _WORD.finditer(sentence)]
     spans = []
     for phrase in asked:
@@ -640,12 +647,12 @@ def _asked_in(sentence: str, asked: Sequence[str]) -> list[tuple[int, int]]:
 
 
 def _rest_in_order(tokens: list[tuple[str, int, int]], start: int, wanted: list[str]) -> int | None:
-    """Index of the token matching the last wanted word, each within two words of the one before."""
+    """Index of the token matching the last wanted word, each right after the one before
+    ("we'd sign", "we hope to sign" are not "we sign": other words change what it says)."""
     last = start - 1
     for word in wanted:
-        window = range(last + 1, min(len(tokens), last + 4))
-        last = next((i for i in window if _same_word(tokens[i][0], word)), -1)
-        if last < 0:
+        last += 1
+        if last >= len(tokens) or not _same_word(tokens[last][0], word):
             return None
     return last
 
@@ -682,7 +689,9 @@ def _signon(signs: list[_Find], words: int, deferred: str | None) -> Classificat
     phrase = signs[0].phrase
     if deferred:
         return Classification(
-            ReplyClass.SIGNON, 0.6, f"sign-on wording, but the reply defers: {deferred!r}"
+            ReplyClass.SIGNON,
+            0.6,
+            f"sign-on wording, but the reply defers or reserves: {deferred!r}",
         )
     if words > MAX_WORDS_CONFIDENT:
         return Classification(ReplyClass.SIGNON, 0.6, f"sign-on wording in a long text: {phrase!r}")

@@ -33,7 +33,7 @@ SCHEMA: dict[str, tuple[str, ...]] = {
     "third_person": ("subjects", "verbs"),
     "decline": ("phrases",),
     "negation": ("words", "exceptions"),
-    "hedge": ("conditions", "doubts", "deferrals"),
+    "hedge": ("conditions", "doubts", "deferrals", "reservations"),
     "acted": ("verbs", "actions", "phrases", "photos"),
     "unsubscribe": ("phrases",),
     "out_of_office": ("phrases",),
@@ -77,6 +77,10 @@ _FOLD_MAP = str.maketrans(
         "ئ": "ي",
         "ـ": "",
         "؟": "?",
+        "\u06cc": "ي",  # Persian yeh and kaf: Persian and Arabic keyboards give either
+        "\u06a9": "ك",
+        "\u200c": "",  # the zero-width non-joiner of Persian "می‌کنیم"
+        "।": ".",  # the Devanagari full stop
         "\u037e": "?",  # Greek question mark
         "\u00a0": " ",
     }
@@ -106,20 +110,34 @@ _FOLD_MAP.update(str.maketrans(_serbian_cyrillic()))
 
 def compile_phrases(phrases: Iterable[str]) -> re.Pattern[str]:
     """One alternation of folded phrases, found as whole words (at the end only where the
-    phrase ends with a letter). Arabic glues prefixes on, so its phrases get no boundaries.
+    phrase ends with a letter). Arabic and Persian glue prefixes on, so their phrases get no
+    boundaries; Indic scripts write vowels as marks that are no word characters to the
+    regex engine, so theirs get boundaries that count those marks in the word.
 
-    One leading \\b for all phrases rather than one each: the regex engine then skips
-    every position inside a word, which makes a long list several times faster.
+    One leading \\b for all other phrases rather than one each: the regex engine then
+    skips every position inside a word, which makes a long list several times faster.
     """
     bounded: list[str] = []
-    glued: list[str] = []
+    others: list[str] = []
     for phrase in phrases:
         body = fold(phrase)
-        arabic = any(_is_arabic(c) for c in body)
-        right = r"\b" if body[-1:].isalnum() and not arabic else ""
-        (glued if arabic else bounded).append(f"(?:{body}){right}")
-    parts = ([r"\b(?:" + "|".join(bounded) + ")"] if bounded else []) + glued
+        if any(_is_arabic(c) for c in body):
+            others.append(f"(?:{body})")
+        elif any(_is_indic(c) for c in body):
+            others.append(f"{_NOT_INDIC_BEFORE}(?:{body}){_NOT_INDIC_AFTER}")
+        else:
+            bounded.append(f"(?:{body})" + (r"\b" if body[-1:].isalnum() else ""))
+    parts = ([r"\b(?:" + "|".join(bounded) + ")"] if bounded else []) + others
     return re.compile("|".join(parts))
+
+
+_INDIC = "\u0900-\u0dff"  # Devanagari to Sinhala
+_NOT_INDIC_BEFORE = rf"(?<![\w{_INDIC}])"
+_NOT_INDIC_AFTER = rf"(?![\w{_INDIC}])"
+
+
+def _is_indic(char: str) -> bool:
+    return "\u0900" <= char <= "\u0dff"
 
 
 def _is_arabic(char: str) -> bool:

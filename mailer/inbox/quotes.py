@@ -4,7 +4,7 @@ Each line is labelled (empty, delimiter, mobile signature, "On … wrote:" marke
 embedded header, quote, text) and cuts are decided on that label string, in the
 spirit of discourse's email_reply_trimmer. Every rule is a linear scan: the text
 comes from outsiders. Wording is known in en, sr (both scripts), ru, uk, es, fr, de,
-pt, it, el, ar, pl, cs, hu, ro, bg, tr and a few more languages seen in real mail; the
+pt, it, el, ar, fa, hi, pl, cs, hu, ro, bg, tr and a few more languages seen in real mail; the
 Yandex and mail.ru attributions ("07.03.2025, 12:30, "Desk" <desk@x.org>:") name no verb.
 """
 
@@ -19,9 +19,12 @@ _WROTE = (
     r"wrote|writes|said|a\s+[ée]crit|schrieb|escribi[óo]|escreveu|ha\s+scritto|scrive|schreef"
     r"|geschreven|napisa[oł]a?|napisal[ao]?|je\s+napisa[ol]a?|написа(?:л|о|ла)?|написал\(а\)"
     r"|пише|пишет|написав|napsal(?:\(a\)|a)?|pisze|írta|a\s+scris|έγραψε|έγραψαν|كتب|skrev"
-    r"|kirjoitti|yazd[ıi]"
+    r"|kirjoitti|yazd[ıi]|نوشت"
 )
-_MARKER = re.compile(rf"^.{{0,{MAX_MARKER_CHARS}}}\b(?:{_WROTE})\b.{{0,120}}[:：]\s*$", re.I)
+# Hindi "… ने लिखा:" ends in a vowel sign, which is no word character: no \b after it.
+_MARKER = re.compile(
+    rf"^.{{0,{MAX_MARKER_CHARS}}}(?:\b(?:{_WROTE})\b|ने\s+लिखा).{{0,120}}[:：]\s*$", re.I
+)
 # The first line of a wrapped attribution carries a date, an address or an opening word.
 _ATTRIBUTION_START = re.compile(r"\d|@|^\s*(?:on|le|am|el|em|il|op|в|στις|في)\s", re.I)
 _DATE_MARKER = re.compile(r"^\d{4}-\d\d-\d\d \d{1,2}:\d\d GMT[+-]\d{1,2}:?\d\d\b")
@@ -62,7 +65,8 @@ _HEADER = re.compile(
     r"|ημερομηνία|στάλθηκε|κοιν|من|إلى|الموضوع|التاريخ|تاريخ|أرسل|van|verzonden|aan|onderwerp"
     r"|skickat|till|ämne|från|de\s+la|trimis|către|subiect|feladó|elküldve|címzett|tárgy|kimden"
     r"|gönderildi|kime|konu|tarih|від|надіслано|изпратено|до|wysłane|wysłano|temat|odesláno"
-    r"|komu|předmět|تم\s+الإرسال)\s*\*?\s*:",
+    r"|komu|předmět|تم\s+الإرسال|ارسال\s+شده|فرستاده\s+شده|از|به|موضوع|प्रेषक|भेजा\s+गया|प्रति"
+    r"|विषय)\s*\*?\s*:",
     re.I,
 )
 _QUOTE = re.compile(r"^\s*(?:>|\w{1,20}>)")
