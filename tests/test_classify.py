@@ -327,8 +327,10 @@ def test_a_bounced_hold_notice_is_a_bounce() -> None:
     assert classify(parse_message(raw)).cls == ReplyClass.BOUNCE
 
 
-@given(st.text(max_size=300))
+@given(st.text(st.characters(blacklist_categories=("Cc", "Cs")), max_size=300))
 def test_a_refusal_anywhere_is_never_a_confident_signon(noise: str) -> None:
+    """Whatever else a line says (no line breaks: a line of "=" would end the text as a
+    signature delimiter does), a refusal in the reply keeps a sign-on from being applied."""
     for refusal in ("We cannot sign.", "Ne potpisujemo.", "No firmaremos."):
         result = _reply(f"We sign. {noise}\n{refusal}", asked=("We sign",))
         assert not (result.cls == ReplyClass.SIGNON and result.confidence >= CONFIDENT)
