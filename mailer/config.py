@@ -195,6 +195,12 @@ KEYS: dict[str, Key] = {
             "Seconds one message is retried within a run.",
         ),
         Key(
+            "smtp.grace",
+            _seconds,
+            10.0,
+            "Seconds messages in flight may still finish after Ctrl-C or SIGTERM.",
+        ),
+        Key(
             "smtp.defer_days",
             days,
             5.0,

@@ -41,7 +41,6 @@ if TYPE_CHECKING:  # render is imported when a run needs it (tests pass their ow
     from mailer.render import MessageFactory
     from mailer.sentfolder import CopyReport, SentCopies
 
-GRACE_SECONDS = 10.0  # after Ctrl-C, how long messages in flight may still finish
 # Claims share their fsync (group commit): a claim waits up to this long for the
 # claims of half the connections. Half, not all: connections that commit together
 # then talk to the server together, so with every connection in one group the
@@ -131,20 +130,25 @@ class SendSummary:
 
 
 class Stop:
-    """Ctrl-C / SIGTERM: no new claims; after a grace period, in-flight work is cut."""
+    """Ctrl-C / SIGTERM: no new claims; after ``grace`` seconds ([smtp] grace), or at a
+    second Ctrl-C, the messages still in flight are cut off (left uncertain).
 
-    def __init__(self) -> None:
+    The run also sets ``event`` itself when it must stop (a fatal reply, a database
+    that refuses): no signal then, and a Ctrl-C after it is still a first one."""
+
+    def __init__(self, grace: float = 10.0) -> None:
         self.event = asyncio.Event()
+        self.grace = grace
         self.signal: str | None = None
         self.cut: Callable[[], object] | None = None
 
     def request(self, name: str = "SIGINT") -> None:
-        if self.event.is_set():  # a second Ctrl-C: do not wait for the grace period
+        if self.signal is not None:  # a second Ctrl-C: do not wait for the grace period
             self._cut()
             return
         self.signal = name
         self.event.set()
-        asyncio.get_running_loop().call_later(GRACE_SECONDS, self._cut)
+        asyncio.get_running_loop().call_later(self.grace, self._cut)
 
     def _cut(self) -> None:
         if self.cut:
@@ -197,7 +201,7 @@ def send_wave(
     into a clean stop; what ``send`` and ``remind`` both run."""
 
     async def main() -> SendSummary:
-        stop = Stop()
+        stop = Stop(grace=settings["smtp.grace"])
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.request, sig.name)
@@ -255,7 +259,7 @@ async def run_wave(
         wave=wave,
         options=options,
         on_event=on_event or (lambda e: None),
-        stop=stop or Stop(),
+        stop=stop or Stop(grace=settings["smtp.grace"]),
     )
     test_email = check_test_address(options.test_email) if options.test_email else None
     if transport is None:

@@ -1,7 +1,10 @@
-"""The exactly-once proof: kill `mailer send` with SIGKILL mid-run, run it again.
+"""The exactly-once proof, through a real `mailer send` process: kill it with SIGKILL
+mid-run, stop it with Ctrl-C (the grace period running out, or a second Ctrl-C),
+take its server away and bring it back, fill its disk or hold its database; then
+run it again: no address gets a message twice, and none is lost.
 
-The server (in this process) holds the final dot of every message from the 8th
-on, so each connection of the sender has one message in flight when it dies.
+The server (in this process) can hold the final dot of every message from the
+N-th on, so each connection of the sender has one message in flight when it stops.
 """
 
 from __future__ import annotations
@@ -176,3 +179,74 @@ def test_a_full_disk_stops_the_run_then_the_rerun_finishes(
     again = rerun_finishes_with_nothing_twice(run, smtpd)
     assert again["found_uncertain"] <= 2  # at most one in flight per connection
     assert again["previously_sent"] + again["sent"] + again["found_uncertain"] == summary["total"]
+
+
+def stopped_with_one_in_flight(sender: subprocess.Popen, smtpd, signals: list[int]) -> None:
+    """Signals sent once the 3rd message's final dot is held (one connection): the
+    run exits 130 saying how to continue, with that message uncertain."""
+    wait_for(lambda: smtpd.held == 1, "the 3rd message to be in flight")
+    for number in signals:
+        sender.send_signal(number)
+        time.sleep(0.2)
+    stdout, stderr = sender.communicate(timeout=60)
+    assert sender.returncode == 130, stderr.decode()
+    assert b"run `mailer send call` again to continue" in stderr
+    assert b"Traceback" not in stderr
+    summary = json.loads(stdout)
+    assert (summary["sent"], summary["uncertain"], summary["interrupted"]) == (2, 1, "SIGINT")
+    left = list(states().values())
+    assert (left.count("sent"), left.count("uncertain"), left.count("sending")) == (2, 1, 0)
+    smtpd.release()
+
+
+def rerun_leaves_the_uncertain_one_alone(run, smtpd) -> None:
+    again = rerun_finishes_with_nothing_twice(run, smtpd)
+    assert again["previously_sent"] == 2 and again["found_uncertain"] == 0
+    assert list(states().values()).count("uncertain") == 1
+
+
+@pytest.mark.slow
+def test_ctrl_c_then_the_grace_period_ends_with_a_message_in_flight(
+    campaign, run, smtpd, monkeypatch
+):
+    monkeypatch.setenv("MAILER_SMTP_GRACE", "0.5")
+    smtpd.hold_from(3)
+    sender = start_sender("--json", "--rate", "unlimited", "--concurrency", "1")
+    stopped_with_one_in_flight(sender, smtpd, [signal.SIGINT])
+    rerun_leaves_the_uncertain_one_alone(run, smtpd)
+
+
+@pytest.mark.slow
+def test_a_second_ctrl_c_stops_at_once(campaign, run, smtpd, monkeypatch):
+    """With ten minutes of grace, only the second Ctrl-C can end the run in time."""
+    monkeypatch.setenv("MAILER_SMTP_GRACE", "600")
+    smtpd.hold_from(3)
+    sender = start_sender("--json", "--rate", "unlimited", "--concurrency", "1")
+    stopped_with_one_in_flight(sender, smtpd, [signal.SIGINT, signal.SIGINT])
+    rerun_leaves_the_uncertain_one_alone(run, smtpd)
+
+
+@pytest.mark.slow
+def test_a_server_that_goes_away_mid_run_and_comes_back(campaign, run, smtpd, monkeypatch):
+    monkeypatch.setenv("MAILER_SMTP_RETRY_FOR", "30")
+    audience = audience_emails()
+    smtpd.outage(audience[4], 1.0)
+    sender = start_sender("--json", "--rate", "unlimited", "--concurrency", "1")
+    stdout, stderr = sender.communicate(timeout=120)
+    assert sender.returncode == 0, stderr.decode()
+    summary = json.loads(stdout)
+    assert (summary["sent"], summary["error"]) == (len(audience), None)
+    assert smtpd.received() == dict.fromkeys(audience, 1)  # each once, none lost
+    assert set(states().values()) == {"sent"}
+    assert len(smtpd.recorder.outages) == 1
+
+
+def audience_emails() -> list[str]:
+    """The campaign's addresses, in the order a run sends them."""
+    from mailer.campaigns import audience, get_campaign
+
+    db = open_db(load_settings().path("db.path"))
+    try:
+        return [r.email for r in audience(db, get_campaign(db, "call"))]
+    finally:
+        db.close()

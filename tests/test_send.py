@@ -403,3 +403,92 @@ async def test_dkim_signature_verifies(with_orgs, smtpd, monkeypatch, tmp_path):
     assert not dkim.verify(
         message.data.replace(b"List-Unsubscribe: <", b"List-Unsubscribe: <x"), dnsfunc=dns
     )
+
+
+# ----------------------------------------- the exactly-once branches of a stop and an outage
+
+
+async def stop_when_held(env: Env, stop: Stop, *signals: str) -> None:
+    """Ctrl-C (each of ``signals``) once the server holds a message's final dot."""
+    while env.server.held < 1:
+        await asyncio.sleep(0.01)
+    for name in signals:
+        stop.request(name)
+
+
+async def send_and_stop(env: Env, stop: Stop, *signals: str) -> SendSummary:
+    """One connection; the 3rd message's final dot is held when the signals come.
+    The guard only keeps a broken stop from hanging the suite."""
+    env.server.hold_from(3)
+    summary, _ = await asyncio.wait_for(
+        asyncio.gather(send(env, stop=stop, concurrency=1), stop_when_held(env, stop, *signals)),
+        timeout=60,
+    )
+    return summary
+
+
+def after_the_stop(env: Env, summary: SendSummary, signal: str) -> None:
+    """2 sent, the one in flight uncertain (in the database and the summary), the rest
+    queued; the next run sends the rest and nothing twice."""
+    states = env.states()
+    in_flight = env.emails()[2]
+    assert summary.interrupted == signal
+    assert (summary.counts["sent"], summary.counts["uncertain"]) == (2, 1)
+    assert summary.problems == [
+        {
+            "email": in_flight,
+            "state": "uncertain",
+            "reply": "interrupted while the message was in flight",
+        }
+    ]
+    assert states[in_flight] == "uncertain"
+    assert sorted(states.values()).count("sent") == 2
+    assert set(states.values()) == {"sent", "uncertain", "queued"}
+    env.server.release()
+
+
+async def rerun_sends_the_rest_once(env: Env) -> None:
+    summary = await send(env)
+    assert summary.counts["sent"] == len(env.emails()) - 3 and not summary.interrupted
+    received = env.server.received()
+    assert max(received.values()) == 1  # nobody got it twice
+    states = env.states()
+    assert {e for e, s in states.items() if s == "sent"} <= set(received)
+    assert list(states.values()).count("uncertain") == 1  # not sent again without asking
+
+
+async def test_the_grace_period_ends_with_the_message_in_flight_left_uncertain(env):
+    summary = await send_and_stop(env, Stop(grace=0.2), "SIGINT")
+    after_the_stop(env, summary, "SIGINT")
+    await rerun_sends_the_rest_once(env)
+
+
+async def test_a_second_ctrl_c_cuts_the_message_in_flight_at_once(env):
+    """A grace period of ten minutes: only the second Ctrl-C can end this run."""
+    summary = await send_and_stop(env, Stop(grace=600), "SIGINT", "SIGINT")
+    after_the_stop(env, summary, "SIGINT")
+    await rerun_sends_the_rest_once(env)
+
+
+async def test_a_ctrl_c_after_the_run_stopped_itself_is_still_a_first_one(env):
+    """A fatal reply stops the run without a signal; a Ctrl-C then gets its grace."""
+    stop = Stop(grace=600)
+    stop.event.set()  # what a fatal reply or a refusing database does
+    stop.cut = lambda: pytest.fail("the first Ctrl-C cut the messages in flight")
+    stop.request("SIGINT")
+    assert stop.signal == "SIGINT"
+
+
+async def test_a_server_that_goes_away_and_comes_back_gets_every_message_once(
+    with_orgs, smtpd, monkeypatch
+):
+    """The server drops everything at one message's DATA and refuses connections for a
+    second: the message is retried (its dot never left) after reconnecting with backoff."""
+    env = make_env(smtpd, monkeypatch, **{"smtp.retry_for": "30"})
+    emails = env.emails()
+    smtpd.outage(emails[4], 1.0)
+    summary = await send(env, concurrency=1)
+    assert summary.counts["sent"] == len(emails) and not summary.error, summary
+    assert set(env.states().values()) == {"sent"}
+    assert smtpd.received() == dict.fromkeys(emails, 1)  # each once, none lost
+    assert len(smtpd.recorder.outages) == 1  # it did go away
