@@ -26,6 +26,7 @@ from tests.inbox_data import (
     RPB,
     SENDER,
     World,
+    add_campaign,
     add_org,
     auto_reply_mail,
     bounce_mail,
@@ -425,3 +426,23 @@ def test_hostile_mail_is_kept_raw_and_the_import_goes_on(
     assert summary.new == 2
     assert db.execute("SELECT 1 FROM reply WHERE raw = ?", [NASTY[name]]).fetchone()
     assert response(db, world, "Atlantis") is not None
+
+
+def test_the_sign_links_prefilled_text_signs_in_a_language_the_reader_has_no_words_for(
+    db: Database, settings: Settings
+) -> None:
+    # Vietnamese has frame strings (so a sign-by-e-mail link) but no phrase file: the
+    # prefilled text the campaign itself asked for is still read as what it is.
+    campaign_id = add_campaign(db, "hoa-binh", languages=("vi", "en"))
+    org_id, (address_id,) = add_org(
+        db, "Đảng Lao động Vùng Biển", ["quocte@dlvb.example.org"], ["vi"]
+    )
+    mail = send(db, campaign_id, "hoa-binh", org_id, address_id)
+    sign_address = mail.reply_to.replace("+", "+sign-")
+    text = "Chúng tôi ký tên vào bản tuyên bố.\n\n-- \nBan Đối ngoại"
+    (reply_id,) = feed(db, settings, reply_mail(mail.email, sign_address, text)).ids
+    row = reply_row(db, reply_id)
+    assert (row["class"], row["confidence"], row["status"]) == ("signon", 1.0, "applied")
+    stranger = reply_mail("ai.do@example.net", mail.reply_to, "Chúng tôi ký tên vào bản tuyên bố.")
+    (other_id,) = feed(db, settings, stranger).ids
+    assert reply_row(db, other_id)["status"] == "review"

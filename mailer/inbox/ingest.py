@@ -22,7 +22,7 @@ from sqlite_utils import Database
 from mailer.clock import stamp
 from mailer.config import Settings
 from mailer.db import log_event
-from mailer.errors import TransportError
+from mailer.errors import MailerError, TransportError
 from mailer.inbox import attachments, effects, trust
 from mailer.inbox.classify import CONFIDENT, Classification, classify
 from mailer.inbox.match import Lookups, Match, Sent, match
@@ -37,6 +37,7 @@ from mailer.inbox.sources import (
     read_paths,
 )
 from mailer.models import MessageState, ReplyClass
+from mailer.templates import TEXT_ENV, Layout, compile_template, render_template
 
 CHUNK = 200  # messages per transaction when importing files
 
@@ -146,7 +147,9 @@ class Index:
     One query per table instead of several per message keeps the import fast.
     """
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, layout: Layout | None = None) -> None:
+        self.layout = layout
+        self._asked: dict[int, tuple[str, ...]] = {}
         self.by_token: dict[str, Sent] = {}
         self.by_message_id: dict[str, Sent] = {}
         self.latest_by_org: dict[int, Sent] = {}
@@ -171,7 +174,7 @@ class Index:
             self._orgs_at.setdefault(email.rpartition("@")[2], set()).add(org_id)
         self.campaigns = {
             r["id"]: {**r, "languages": json.loads(r["languages"])}
-            for r in db.query("SELECT id, slug, kind, languages FROM campaign")
+            for r in db.query("SELECT id, slug, title, kind, languages FROM campaign")
         }
         self.orgs = {
             r["id"]: {**r, "languages": json.loads(r["languages"])}
@@ -195,6 +198,16 @@ class Index:
         emails = self._emails_of.get(org_id, [])
         shared = {d for d, orgs in self._orgs_at.items() if orgs != {org_id}}
         return trust.Known(frozenset(emails), trust.own_domains(emails, shared))
+
+    def asked(self, campaign_id: int | None) -> tuple[str, ...]:
+        """What a sign-on campaign's messages ask people to reply, in each of its languages:
+        the frame's sign phrase and the prefilled text of its sign-by-e-mail link."""
+        campaign = self.campaigns.get(campaign_id or 0)
+        if campaign is None or campaign["kind"] != "signon" or self.layout is None:
+            return ()
+        if campaign["id"] not in self._asked:
+            self._asked[campaign["id"]] = _asked_phrases(self.layout, campaign)
+        return self._asked[campaign["id"]]
 
     def languages(self, campaign_id: int | None, org_id: int | None) -> list[str]:
         """The campaign's languages, then the organization's: the wording to expect."""
@@ -244,7 +257,11 @@ def judge(parsed: ParsedMessage, found: Match | None, index: Index) -> Classific
     org = index.orgs.get(org_id or 0, {})
     names = [name for name in (org.get("name"), org.get("short_name")) if name]
     result = classify(
-        parsed, languages=index.languages(campaign_id, org_id), kind=kind, org_names=names
+        parsed,
+        languages=index.languages(campaign_id, org_id),
+        kind=kind,
+        org_names=names,
+        asked=index.asked(campaign_id),
     )
     if result.cls in (ReplyClass.BOUNCE, ReplyClass.AUTO_REPLY) or not found:
         return result
@@ -254,6 +271,24 @@ def judge(parsed: ParsedMessage, found: Match | None, index: Index) -> Classific
     if found.sign and (signs or not parsed.new_text.strip()):
         return Classification(ReplyClass.SIGNON, 1.0, "sent through the sign-by-e-mail link", None)
     return result
+
+
+def _asked_phrases(layout: Layout, campaign: dict[str, Any]) -> tuple[str, ...]:
+    phrases: dict[str, None] = {}
+    context = {"campaign": {"title": campaign.get("title", ""), "kind": campaign["kind"]}}
+    for lang in campaign["languages"]:
+        strings = layout.strings(lang).values
+        for key in ("sign_phrase", "sign_body"):
+            try:
+                where = f"strings/{lang}.toml [{key}]"
+                text = render_template(
+                    compile_template(TEXT_ENV, strings[key], where), context, where
+                )
+            except (KeyError, MailerError):  # a key the project's strings lack, or that fails
+                continue
+            if text.strip():
+                phrases.setdefault(text.strip(), None)
+    return tuple(phrases)
 
 
 def origin(
@@ -281,7 +316,7 @@ class Ingester:
         self, db: Database, settings: Settings, *, on_progress: Progress | None = None
     ) -> None:
         self.db = db
-        self.index = Index(db)
+        self.index = Index(db, Layout.find(settings.path("templates.path")))
         self.authserv_id = settings["inbox.authserv_id"]
         self.attachments_root = settings.path("attachments.path")
         self.summary = Summary()
