@@ -512,8 +512,12 @@ def _any_of(items: list[str], last: str = "or") -> str:
 def _matching_ids(db: Database, where: str) -> set[int]:
     """Ids the user's condition chooses, in a query of its own: a condition that closes
     its parenthesis early can widen only this query, never skip the opt-out rules."""
-    # Each custom field is a column too: --where "website LIKE '%.gr/%'".
-    custom = "".join(f', json_extract(fields, \'$."{c}"\') AS "{c}"' for c in columns(db))
+    # Each custom field is a column too: --where "website LIKE '%.gr/%'" (but one named
+    # like a column of the table, such as a spreadsheet's own "id", is fields ->> 'id').
+    own = {row[1] for row in db.execute("PRAGMA table_info(organization)")}
+    custom = "".join(
+        f', json_extract(fields, \'$."{c}"\') AS "{c}"' for c in columns(db) if c not in own
+    )
     table = f"(SELECT *{custom} FROM organization) AS organization"
     try:
         with _read_only(db):

@@ -447,3 +447,12 @@ def test_export_then_import_gives_the_same_people_and_fields(
     assert json.loads(export_orgs(second, "json")) == json.loads(export_orgs(first, "json"))
     again = import_orgs(first, csv_file(tmp, exported, "export.csv"))
     assert (again.created, again.updated) == (0, 0)
+
+
+def test_a_spreadsheets_own_id_column_is_a_custom_field_too(db: Database, tmp_path: Path) -> None:
+    from mailer.campaigns import select_orgs
+
+    import_orgs(db, csv_file(tmp_path, "ID,name,website\n17,A,a.example.org\n18,B,\n"))
+    assert show_org(db, "A")["fields"] == {"id": "17", "website": "a.example.org"}
+    campaign = {"audience": json.dumps({"where": "fields ->> 'id' = '18' OR website > ''"})}
+    assert sorted(o["name"] for o in select_orgs(db, campaign)) == ["A", "B"]
