@@ -446,3 +446,18 @@ def test_the_sign_links_prefilled_text_signs_in_a_language_the_reader_has_no_wor
     stranger = reply_mail("ai.do@example.net", mail.reply_to, "Chúng tôi ký tên vào bản tuyên bố.")
     (other_id,) = feed(db, settings, stranger).ids
     assert reply_row(db, other_id)["status"] == "review"
+
+
+def test_an_erased_reply_can_be_neither_attached_nor_marked(
+    db: Database, settings: Settings, world: World
+) -> None:
+    from mailer.erasure import erase_org
+
+    (reply_id,) = feed(db, settings, reply_mail(POS, world.mails[POS].reply_to, "Recibido.")).ids
+    erase_org(db, str(world.orgs["Partido"]))
+    for attempt in (
+        lambda: assign_reply(db, settings, reply_id, AWP),
+        lambda: mark_reply(db, reply_id, "other"),
+    ):
+        with pytest.raises(MailerError, match=f"reply {reply_id} was erased with its organization"):
+            attempt()

@@ -113,6 +113,11 @@ def _reply(db: Database, reply_id: int) -> dict[str, Any]:
     rows = list(db.query("SELECT * FROM reply WHERE id = ?", [reply_id]))
     if not rows:
         raise NotFound(f"no reply {reply_id}", hint="`mailer replies` lists the replies.")
+    if rows[0]["status"] == "erased":
+        raise MailerError(
+            f"reply {reply_id} was erased with its organization (`org delete --erase`):"
+            " nothing is left of it to attach or to mark"
+        )
     return rows[0]
 
 
