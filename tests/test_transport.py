@@ -113,6 +113,18 @@ async def test_phases_of_failure(smtpd):
     assert set(smtpd.received()) == {"ok@x.org", "dropdot@x.org", "ok2@x.org"}
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        b".A first line that starts with a dot\r\n\r\nbody\r\n",
+        b"Subject: dots\r\n\r\n.\r\n..\r\n. x\r\nmid.dle\r\n.\r\nend\r\n",  # lone dots too
+    ],
+)
+async def test_lines_starting_with_a_dot_arrive_as_written(smtpd, body):
+    [outcome] = await deliver(SmtpTransport(smtpd.url()), "ok@x.org", body=body)
+    assert outcome.state == "sent" and smtpd.messages[0].data == body
+
+
 async def test_envelope_addresses_are_plain_and_idna(smtpd):
     transport = SmtpTransport(smtpd.url())
     outcomes = await deliver(transport, "intl@bücher.example", "a b@x.org", "x@y.org> NOTIFY=NEVER")
