@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import email.policy
+import mimetypes
 import re
 import secrets
+from collections.abc import Sequence
 from datetime import datetime
 from email.header import Header
+from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 from functools import lru_cache
 
@@ -106,22 +110,66 @@ def body_part(content_type: str, text: str) -> bytes:
     return head.encode("ascii") + data.rstrip(b"\r\n")
 
 
-def multipart_alternative(head: list[str], parts: list[bytes]) -> bytes:
-    """The whole message: ``head`` (header lines, each ending in CRLF), then the
-    same content in each of ``parts``, the plainest first (RFC 2046)."""
-    boundary = "=_" + secrets.token_hex(12)
-    head = [
-        *head,
-        "MIME-Version: 1.0\r\n",
-        f'Content-Type: multipart/alternative;\r\n boundary="{boundary}"\r\n',
-    ]
-    delimiter = f"\r\n--{boundary}\r\n".encode()
-    return (
-        "".join(head).encode("ascii")
-        + delimiter
-        + delimiter.join(parts)
-        + f"\r\n--{boundary}--\r\n".encode()
-    )
+def multipart_message(
+    head: list[str], parts: list[bytes], attachments: Sequence[bytes] = ()
+) -> bytes:
+    """The whole message: ``head`` (header lines, each ending in CRLF), then the same
+    content in each of ``parts``, the plainest first (multipart/alternative, RFC 2046).
+    With ``attachments`` (:func:`attachment_part`), a multipart/mixed holds that first
+    and the files after it. One join, so each file's bytes are copied once per message.
+    """
+    chunks = ["".join(head).encode("ascii"), b"MIME-Version: 1.0\r\n"]
+    mixed = _boundary() if attachments else b""
+    if mixed:
+        chunks += [_multipart_header("mixed", mixed), b"\r\n--" + mixed + b"\r\n"]
+    alternative = _boundary()
+    chunks.append(_multipart_header("alternative", alternative))
+    for part in parts:
+        chunks += [b"\r\n--" + alternative + b"\r\n", part]
+    chunks.append(b"\r\n--" + alternative + b"--")
+    for part in attachments:
+        chunks += [b"\r\n--" + mixed + b"\r\n", part]
+    if mixed:
+        chunks.append(b"\r\n--" + mixed + b"--")
+    chunks.append(b"\r\n")
+    return b"".join(chunks)
+
+
+def _boundary() -> bytes:
+    return b"=_" + secrets.token_hex(12).encode()
+
+
+def _multipart_header(subtype: str, boundary: bytes) -> bytes:
+    return b'Content-Type: multipart/%s;\r\n boundary="%s"\r\n' % (subtype.encode(), boundary)
+
+
+def attachment_part(name: str, data: bytes) -> bytes:
+    """One file as a MIME part, built once per file and language, never per recipient.
+
+    The type comes from the name (``mimetypes``, which also reads the system's
+    table); the name is RFC 2231-encoded, with continuations for long ones, by the
+    standard library, in Content-Disposition and in Content-Type's ``name`` (some
+    programs read only that); the content is base64, and text in UTF-8 says so.
+    """
+    guessed, compressed = mimetypes.guess_type(name, strict=False)
+    if not guessed or compressed or guessed.startswith(("message/", "multipart/")):
+        guessed = "application/octet-stream"  # what cannot be sent as base64 of its own type
+    maintype, subtype = guessed.split("/", 1)
+    part = EmailMessage(policy=email.policy.SMTP)
+    part.set_content(data, maintype, subtype, disposition="attachment", filename=name)
+    part.set_param("name", name)
+    if maintype == "text" and _is_utf8(data):
+        part.set_param("charset", "utf-8")  # else readers guess (as for the file itself)
+    del part["MIME-Version"]
+    return part.as_bytes().rstrip(b"\r\n")
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 @lru_cache(maxsize=1)

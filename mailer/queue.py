@@ -267,6 +267,19 @@ def count_states(db: Database, campaign_id: int, wave: int) -> dict[str, int]:
     )
 
 
+def first_message_ids(db: Database, campaign_id: int) -> dict[int, str]:
+    """Address id → Message-ID of the campaign's first message to it (wave 0, sent or
+    uncertain: it may have arrived), which reminders to that address follow up."""
+    return dict(
+        db.execute(
+            "SELECT address_id, message_id FROM message WHERE campaign_id = ? AND wave = 0"
+            f" AND is_test = 0 AND state IN ('{MessageState.SENT}', '{MessageState.UNCERTAIN}')"
+            " AND address_id IS NOT NULL",
+            [campaign_id],
+        ).fetchall()
+    )
+
+
 def sent_since(db: Database, since: datetime) -> int:
     """Messages handed to the server since ``since`` (all campaigns): the daily cap."""
     return db.execute(

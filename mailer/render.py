@@ -41,10 +41,11 @@ from mailer.lang import (
 from mailer.mime import (
     MESSAGE_ID,
     address_header,
+    attachment_part,
     body_part,
     date_line,
     header_line,
-    multipart_alternative,
+    multipart_message,
 )
 from mailer.models import Contact, Org, PublishedList, Recipient
 from mailer.statements import LanguageText, Statement, load_statement, read_text
@@ -80,6 +81,7 @@ NEEDS_LIST = 'needs list_from = "CAMPAIGN" in statement.toml: the campaign whose
 SALUTATIONS = ("salutation_contact", "salutation")
 # Stands in for an unset [sender] address where nothing is sent (check, preview).
 PLACEHOLDER_SENDER = "sender@example.invalid"
+TEST_PREFIX = "[TEST] "  # before the subject of a test copy (send --test)
 
 
 class _Placeholders:
@@ -247,6 +249,7 @@ class _Plan:
     content_language: str
     sign_query: str  # "?subject=…&body=…" of the sign-by-e-mail link, in this language
     salutations: dict[str, _Frame]  # SALUTATIONS' strings, filled in as frames are
+    attachments: tuple[bytes, ...]  # MIME parts, encoded once
 
 
 class MessageFactory:
@@ -280,6 +283,7 @@ class MessageFactory:
             for env, path in ((HTML_ENV, layout.html), (TEXT_ENV, layout.text))
         }
         self._plans: dict[str, _Plan] = {}  # compiled on first use
+        self._files: dict[tuple[str, Path], bytes] = {}  # attachment parts, shared by languages
         self._choices: dict[tuple[str, ...], str] = {}
 
     @property
@@ -327,16 +331,19 @@ class MessageFactory:
     # Compile once per language.
 
     def _compile(self, lang: str) -> _Plan:
+        first = self.statement.text(lang)
         reminder = self.wave >= 1 and self.statement.text(lang, reminder=True)
-        text = reminder or self.statement.text(lang)
-        assert text is not None  # lang comes from statement.available
+        text = reminder or first
+        assert first is not None and text is not None  # lang comes from statement.available
         frame = self.layout.strings(lang)
         strings, strings_lang = frame.values, frame.lang
-        subject_source = text.subject
-        if self.wave >= 1 and not reminder:
+        # A reminder answers the first message: its subject, after the reminder prefix,
+        # keeps it in the same thread (a reminder file's own subject is not used).
+        subject_source = first.subject
+        if self.wave >= 1:
             subject_source = strings.get("reminder_prefix", "Reminder: ") + subject_source
         compile_template(TEXT_ENV, text.padded_body, str(text.path))
-        subject = compile_template(TEXT_ENV, subject_source, f"{text.path} (subject)")
+        subject = compile_template(TEXT_ENV, subject_source, f"{first.path} (subject)")
         base = self._base_context(lang)
         html = self._frame(HTML_ENV, self.layout.html, text, strings, base, subject_source)
         plain = self._frame(TEXT_ENV, self.layout.text, text, strings, base, subject_source)
@@ -356,6 +363,7 @@ class MessageFactory:
                 key: _Frame(TEXT_ENV, strings[key], f"strings/{strings_lang}.toml [{key}]", base)
                 for key in SALUTATIONS
             },
+            attachments=self._attachments(lang),
         )
 
     def _sign_query(self, strings: dict[str, str], strings_lang: str, base: dict[str, Any]) -> str:
@@ -368,6 +376,31 @@ class MessageFactory:
             value = render_template(compile_template(TEXT_ENV, strings[key], where), base, where)
             fields.append(f"{name}={quote(value.strip(), safe='')}")
         return "?" + "&".join(fields)
+
+    def _attachments(self, lang: str) -> tuple[bytes, ...]:
+        """The MIME parts of the files every message in ``lang`` carries (statement.toml
+        ``attachments``), each read and encoded once. A language's own file goes under
+        the listed name: poster.sr-Latn.pdf reaches its readers as poster.pdf."""
+        parts = []
+        for attachment in self.statement.attachments:
+            path = attachment.path_for(lang)
+            part = self._files.get((attachment.name, path))
+            if part is None:
+                part = attachment_part(attachment.name, self._read_attachment(path))
+                self._files[(attachment.name, path)] = part
+            parts.append(part)
+        return tuple(parts)
+
+    def _read_attachment(self, path: Path) -> bytes:
+        try:
+            return path.read_bytes()
+        except FileNotFoundError:
+            listed = self.statement.folder / "statement.toml"
+            raise TemplateError(
+                f"{path}: attachment file not found (listed under attachments in {listed})"
+            ) from None
+        except OSError as e:
+            raise TemplateError(f"{path}: cannot read the attachment file: {e.strerror}") from None
 
     def _base_context(self, lang: str) -> dict[str, Any]:
         sender = sender_variables(self._name, self._address)
@@ -471,19 +504,30 @@ class MessageFactory:
         token: str,
         message_id: str,
         date: datetime | None = None,
+        in_reply_to: str | None = None,
+        test: bool = False,
     ) -> bytes:
-        """The complete message (RFC 5322, CRLF) for one recipient."""
+        """The complete message (RFC 5322, CRLF) for one recipient.
+
+        ``in_reply_to``: the Message-ID of the first message a reminder follows up, so
+        mail programs show it in that thread. ``test``: a test copy, its subject
+        starting with :data:`TEST_PREFIX`.
+        """
         if not TOKEN.fullmatch(token):
             raise MailerError(f"reply token {token!r} is not a plain lower-case token")
-        if not MESSAGE_ID.fullmatch(message_id):
-            raise MailerError(f"Message-ID {message_id!r} is not of the form <left@right>")
+        for value in (message_id, in_reply_to or message_id):
+            if not MESSAGE_ID.fullmatch(value):
+                raise MailerError(f"Message-ID {value!r} is not of the form <left@right>")
         plan = self._plan(lang)
         context = self.context(recipient, lang, token)  # ConfigError if no sender address
         try:
             # A block tag on a line of its own ({% if signed %}) leaves a blank line.
             text = _BLANK_LINES.sub("\n\n", plan.plain.render(context))
             html = plan.html.render(context)
-            subject = plan.subject_line or header_line("Subject", plan.subject.render(context))
+            subject = plan.subject_line
+            if subject is None or test:
+                title = plan.subject.render(context)
+                subject = header_line("Subject", TEST_PREFIX + title if test else title)
         except MailerError:
             raise
         except Exception as e:  # noqa: BLE001 - any failure of the template's own code
@@ -492,23 +536,26 @@ class MessageFactory:
             to = address_header("To", recipient.org.name, recipient.email)
         except ValueError as e:
             raise MailerError(f"{recipient.org.name}: address {e}") from None
-        return self._assemble(plan, to, subject, context, message_id, date, text, html)
+        message = (to, subject, message_id, in_reply_to)
+        return self._assemble(plan, message, context, date, text, html)
 
     def _assemble(
         self,
         plan: _Plan,
-        to: str,
-        subject: str,
+        message: tuple[str, str, str, str | None],
         context: dict[str, Any],
-        message_id: str,
         when: datetime | None,
         text: str,
         html: str,
     ) -> bytes:
+        """``message``: its To and Subject lines, Message-ID and the one it follows up."""
         assert self._from_line is not None
+        to, subject, message_id, in_reply_to = message
         head = [self._from_line, to, subject]
         head.append(date_line((when or now()).replace(microsecond=0)))
         head.append(f"Message-ID: {message_id}\r\n")
+        if in_reply_to:  # the thread of the first message (RFC 5322 3.6.4)
+            head += [f"In-Reply-To: {in_reply_to}\r\n", f"References: {in_reply_to}\r\n"]
         if self._reply_token:
             head.append(address_header("Reply-To", self._name, context["reply_to"]))
         unsubscribe = f"<mailto:{ascii_address(context['unsubscribe'])}>"
@@ -520,13 +567,14 @@ class MessageFactory:
             head.append("List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n")
         head.append(plan.content_language)
         parts = [body_part("text/plain", text), body_part("text/html", html)]
-        return multipart_alternative(head, parts)
+        return multipart_message(head, parts, plan.attachments)
 
     def _locate(self, error: Exception, plan: _Plan, context: dict) -> TemplateError:
         """Find which file and line a render error comes from (only on the error path)."""
         text = plan.text
+        first = self.statement.text(text.lang)
         pieces: list[tuple[str, str]] = [
-            (f"{text.path} (subject)", plan.subject_source),
+            (f"{first.path if first else text.path} (subject)", plan.subject_source),
             (str(text.path), text.padded_body),
             (f"{text.path} (preheader)", text.preheader),
         ]

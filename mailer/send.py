@@ -313,6 +313,8 @@ class _Run:
         self.orgs: dict[int, Org] = {}
         # Test copies belong to no organization; each is rendered as its model's.
         self.models: dict[str, Org] = {}
+        # A reminder continues the thread of the first message to its address.
+        self.threads = queue.first_message_ids(db, campaign["id"]) if wave else {}
         self.summary = SendSummary(campaign["slug"], wave, "")
         self.copies: SentCopies | None = None  # for the Sent folder, when sent over SMTP
 
@@ -353,6 +355,8 @@ class _Run:
             lang=row.language,
             token=row.token,
             message_id=row.message_id,
+            in_reply_to=self.threads.get(row.address_id or 0),
+            test=row.message_id in self.models,
         )
         return self.signer.sign(body) if self.signer else body
 
@@ -425,6 +429,7 @@ class _Run:
             row.language = lang
             rows.append(row)
             self.models[row.message_id] = org
+        rows = rows[: self._allowance(len(rows))]  # test copies are mail the server counts
         s.total = len(rows)
         self.emit(SendEvent("start", total=s.total))
         self._preflight(rows)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import yaml
 
+from mailer.addresses import CONTROL
 from mailer.errors import TemplateError
 from mailer.files import numbered_lines, read_text_file
 from mailer.lang import (
@@ -36,6 +37,7 @@ STATEMENT_KEYS = {
     "list_order",
     "list_with_country",
     "list_first",
+    "attachments",
 }
 LIST_ORDERS = ("signed", "alpha", "country")  # as `mailer signatories --order`
 FRONT_MATTER_KEYS = {"subject", "preheader"}
@@ -65,6 +67,21 @@ class LanguageText:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file sent with every message (``attachments`` in statement.toml): ``poster.pdf``,
+    or for one language its own ``poster.sr-Latn.pdf`` when the folder has one."""
+
+    name: str
+    path: Path
+    variants: dict[str, Path] = field(default_factory=dict)  # language → its own file
+
+    def path_for(self, lang: str) -> Path:
+        """The file ``lang`` gets: its own, the other Serbian script's, else the common one."""
+        other = other_serbian_script(lang)
+        return self.variants.get(lang) or (other and self.variants.get(other)) or self.path
+
+
+@dataclass(frozen=True)
 class Statement:
     title: str
     kind: str
@@ -80,6 +97,7 @@ class Statement:
     list_order: str = "signed"
     list_with_country: bool = False
     list_first: str | None = None
+    attachments: tuple[Attachment, ...] = ()
 
     @property
     def toml(self) -> Path:
@@ -134,6 +152,7 @@ def load_statement(folder: Path) -> Statement:
             hint="A statement folder holds statement.toml and one <language>.md per language.",
         )
     meta = _read_toml(toml_path)
+    meta["attachments"] = tuple(_attachment(folder, name) for name in meta["attachments"])
     languages: dict[str, LanguageText] = {}
     reminders: dict[str, LanguageText] = {}
     for path in sorted(folder.glob("*.md")):
@@ -155,7 +174,7 @@ def load_statement(folder: Path) -> Statement:
             raise TemplateError(
                 f"{path}: a second file for {lang!r} besides {texts[lang].path.name}; keep one"
             )
-        texts[lang] = read_language_file(path, lang)
+        texts[lang] = read_language_file(path, lang, reminder=is_reminder)
     statement = Statement(folder=folder, languages=languages, reminders=reminders, **meta)
     if not languages:
         raise TemplateError(f"{folder}: no language file (such as en.md) in the statement folder")
@@ -221,8 +240,48 @@ def _read_toml(path: Path) -> dict:
         "kind": kind,
         "default_language": lang,
         "deadline": deadline,
+        "attachments": _attachment_names(path, data.get("attachments", [])),
         **_list_options(path, data),
     }
+
+
+def _attachment_names(path: Path, names: object) -> list[str]:
+    """``attachments``: plain names of files in the statement folder, each once."""
+    where = f"{path}:{line_of(path, 'attachments')}"
+    example = 'e.g. attachments = ["poster.pdf"]'
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise TemplateError(f"{where}: attachments must be a list of file names, {example}")
+    for name in names:
+        if (
+            name.strip() != name
+            or name in ("", ".", "..")
+            or any(c in name for c in "/\\\t")
+            or CONTROL.search(name)
+        ):
+            raise TemplateError(
+                f"{where}: attachment {name!r} must be the name of a file in the statement"
+                f" folder, without a path or spaces around it, {example}"
+            )
+    repeated = [n for i, n in enumerate(names) if n in names[:i]]
+    if repeated:
+        raise TemplateError(f"{where}: attachment {repeated[0]!r} is listed twice")
+    return names
+
+
+def _attachment(folder: Path, name: str) -> Attachment:
+    """The listed file and its per-language variants: ``poster.<language>.pdf`` next to
+    ``poster.pdf`` (the language before the last extension; a name without one ends in it)."""
+    path = folder / name
+    head, tail = path.stem + ".", path.suffix
+    variants = {}
+    for candidate in sorted(folder.iterdir()):
+        other = candidate.name
+        if len(other) > len(head + tail) and other.startswith(head) and other.endswith(tail):
+            try:
+                variants[normalize_language(other[len(head) : len(other) - len(tail)])] = candidate
+            except ValueError:
+                continue  # poster.small.pdf: another file, not a language's
+    return Attachment(name, path, variants)
 
 
 def _list_options(path: Path, data: dict) -> dict:
@@ -265,8 +324,12 @@ def line_of(path: Path, key: str) -> int:
     return 1
 
 
-def read_language_file(path: Path, lang: str) -> LanguageText:
-    """Parse one ``<lang>.md``: YAML front matter between ``---`` lines, then Markdown."""
+def read_language_file(path: Path, lang: str, *, reminder: bool = False) -> LanguageText:
+    """Parse one ``<lang>.md``: YAML front matter between ``---`` lines, then Markdown.
+
+    A reminder's subject is the first message's with the reminder prefix (so it stays
+    in that thread): a reminder file needs no subject line, and one it has is unused.
+    """
     lines = read_text(path).replace("\r\n", "\n").split("\n")
     if not lines or lines[0].strip() != "---":
         raise TemplateError(
@@ -277,8 +340,8 @@ def read_language_file(path: Path, lang: str) -> LanguageText:
     except StopIteration:
         raise TemplateError(f"{path}:1: the front matter has no closing '---' line") from None
     meta = _front_matter(path, "\n".join(lines[1:end]))
-    subject = meta.get("subject")
-    if not isinstance(subject, str) or not subject.strip():
+    subject = meta.get("subject", "" if reminder else None)
+    if not isinstance(subject, str) or not (subject.strip() or reminder):
         raise TemplateError(f"{path}:2: the front matter needs a subject: line")
     if "\n" in subject.strip() or "\r" in subject:
         raise TemplateError(f"{path}:{_yaml_line(lines, 'subject', end)}: subject must be one line")

@@ -130,7 +130,7 @@ def test_preview_defaults_to_the_first_org_and_takes_a_language(campaign: Path, 
 
 def test_preview_reminder(campaign: Path, run: Run) -> None:
     result = run("preview", "peace", "--org", "HDU", "--reminder")
-    assert "Subject: Reminder: joint statement for peace" in result.stdout
+    assert "Subject: Reminder: Joint statement for peace: please sign by" in result.stdout
 
 
 def test_check_passes_and_lists_information(campaign: Path, run: Run) -> None:

@@ -14,7 +14,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mailer.mime import address_header, header_line, transfer_encode
+from mailer.mime import (
+    address_header,
+    attachment_part,
+    header_line,
+    multipart_message,
+    transfer_encode,
+)
 
 NAMES = st.text(st.characters(blacklist_categories=["Cs"]), max_size=300)
 LOCAL = st.from_regex(r"[a-z0-9][a-z0-9._+-]{0,30}", fullmatch=True)
@@ -101,3 +107,61 @@ def test_part_encodings_are_chosen_for_the_script() -> None:
     assert transfer_encode(cyrillic, html=True)[0] == "base64"
     style = "<style>p::before { content: '\u017e' }</style>" + latin
     assert transfer_encode(style, html=True)[0] == "quoted-printable"
+
+
+CYRILLIC = "Плакат за мир — протест у Београду, 1. мај 2026.pdf"
+ARABIC = "بيان التضامن مع العمال المضربين.pdf"
+
+
+def _with_attachments(*files: tuple[str, bytes]) -> email.message.EmailMessage:
+    parts = [b'Content-Type: text/plain; charset="utf-8"\r\n\r\nHello']
+    raw = multipart_message(
+        ["Subject: files\r\n"], parts, [attachment_part(name, data) for name, data in files]
+    )
+    assert all(len(line) <= 78 for line in raw.split(b"\r\n"))
+    return email.message_from_bytes(raw, policy=email.policy.default)
+
+
+@pytest.mark.parametrize("name", [CYRILLIC, ARABIC, "poster.pdf", 'a "quoted" name.pdf'])
+def test_attachment_names_survive_the_standard_parser(name: str) -> None:
+    data = bytes(range(256)) * 40
+    message = _with_attachments((name, data))
+    assert message.get_content_type() == "multipart/mixed"
+    first, attachment = message.iter_parts()
+    assert first.get_content_type() == "multipart/alternative"
+    assert attachment.get_filename() == name
+    assert attachment.get_param("name") == name  # also where some programs look
+    assert attachment.get_content_disposition() == "attachment"
+    assert (attachment.get_content_type(), attachment.get_content()) == ("application/pdf", data)
+    legacy = email.message_from_bytes(message.as_bytes())  # compat32, as older tools parse
+    assert list(legacy.walk())[-1].get_filename() == name
+
+
+def test_non_ascii_names_are_rfc_2231_encoded() -> None:
+    head = attachment_part(CYRILLIC, b"x").split(b"\r\n\r\n")[0].decode("ascii")
+    assert "filename*0*=utf-8''%D0%9F%D0%BB" in head and "=?" not in head
+
+
+@pytest.mark.parametrize(
+    ("name", "content_type"),
+    [
+        ("photo.JPG", "image/jpeg"),
+        ("call.txt", "text/plain"),
+        ("poster", "application/octet-stream"),
+        ("archive.tar.gz", "application/octet-stream"),  # compressed: no type of its own
+        ("forwarded.eml", "application/octet-stream"),  # message/* cannot be base64
+    ],
+)
+def test_the_content_type_comes_from_the_name(name: str, content_type: str) -> None:
+    part = email.message_from_bytes(attachment_part(name, b"data"), policy=email.policy.default)
+    assert part.get_content_type() == content_type and part.get_content() in (b"data", "data")
+
+
+@given(
+    name=st.text(st.characters(blacklist_categories=["Cs", "Cc"]), max_size=120).filter(
+        lambda n: n.strip() == n != ""
+    )
+)
+def test_any_printable_name_round_trips(name: str) -> None:
+    [attachment] = list(_with_attachments((name, b"x")).iter_attachments())
+    assert attachment.get_filename() == name

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 import mailer.templates
 from mailer.config import load_settings
-from mailer.errors import ConfigError, TemplateError
+from mailer.errors import ConfigError, MailerError, TemplateError
 from mailer.models import Contact, Fields, Org, PublishedList, Recipient
 from mailer.render import build_factory, public_statement
 from tests.test_mime import LOCAL, NAMES, _clean, _same_name
@@ -273,10 +273,16 @@ def test_undefined_in_subject_names_the_subject(tmp_path: Path) -> None:
     assert "(subject)" in _error(tmp_path, "Body\n", subject="'{{ nothing }}'")
 
 
-def test_reminder_without_its_own_file_prefixes_the_subject(tmp_path: Path) -> None:
+def test_a_reminder_subject_is_the_prefix_and_the_first_subject(tmp_path: Path) -> None:
+    """With or without a reminder file (English has one, Serbian not): exactly the
+    language's reminder_prefix and the first message's subject, so threads hold."""
+    first = build_factory(settings(tmp_path), campaign())
     made = build_factory(settings(tmp_path), campaign(), wave=1)
-    assert parse(build(made, SERBIAN))["Subject"].startswith("Подсетник: Изјава")
-    assert parse(build(made, ENGLISH))["Subject"] == f"Reminder for {ENGLISH.name}"
+    for org, prefix in ((SERBIAN, "Подсетник: "), (ENGLISH, "Reminder: "), (ARABIC, "تذكير: ")):
+        original = parse(build(first, org))["Subject"]
+        assert parse(build(made, org))["Subject"] == prefix + original
+    text = parse(build(made, ENGLISH)).get_body(("plain",)).get_content()
+    assert "We have not heard from Harbour Dockers' Union yet." in text  # the reminder's body
 
 
 def test_project_layout_overrides_the_packaged_one(tmp_path: Path) -> None:
@@ -589,3 +595,106 @@ def test_the_public_statement_leaves_the_list_and_the_thanks_out(tmp_path: Path)
     folder = _thanks(tmp_path).statement.folder
     public = public_statement(settings(tmp_path), campaign(folder), "en", fmt="md")
     assert public == "For your information.\n\nShare it."
+
+
+# --- attachments, threads, test copies ------------------------------------------------------
+
+
+def _with_files(tmp_path: Path) -> Path:
+    folder = tmp_path / "files"
+    shutil.copytree(STATEMENT, folder)
+    toml = folder / "statement.toml"
+    toml.write_text(toml.read_text() + 'attachments = ["poster.pdf", "بيان.txt"]\n')
+    (folder / "poster.pdf").write_bytes(b"%PDF-1.7 english poster")
+    (folder / "poster.sr-Latn.pdf").write_bytes(b"%PDF-1.7 plakat")
+    (folder / "بيان.txt").write_text("بيان التضامن\n", encoding="utf-8")
+    return folder
+
+
+def test_attachments_follow_the_text_in_multipart_mixed(tmp_path: Path) -> None:
+    made = build_factory(settings(tmp_path), campaign(_with_files(tmp_path)))
+    for org, poster, dear in (
+        (ENGLISH, b"%PDF-1.7 english poster", "Dear comrades"),
+        (SERBIAN, b"%PDF-1.7 plakat", "Другови"),
+    ):
+        message = parse(build(made, org))
+        assert message.get_content_type() == "multipart/mixed"
+        body, *files = message.iter_parts()
+        assert [p.get_content_type() for p in body.iter_parts()] == ["text/plain", "text/html"]
+        assert [(f.get_filename(), f.get_content_type()) for f in files] == [
+            ("poster.pdf", "application/pdf"),  # Serbian's own file, under the listed name
+            ("بيان.txt", "text/plain"),
+        ]
+        assert files[0].get_content() == poster
+        assert files[1].get_content() == "بيان التضامن\n"
+        assert message.get_body(("plain",)).get_content().startswith(dear)
+
+
+def test_attachments_are_read_and_encoded_once_not_per_recipient(tmp_path: Path) -> None:
+    folder = _with_files(tmp_path)
+    made = build_factory(settings(tmp_path), campaign(folder))
+    first = [f.get_content() for f in parse(build(made, ENGLISH)).iter_attachments()]
+    for name in ("poster.pdf", "poster.sr-Latn.pdf", "بيان.txt"):
+        (folder / name).unlink()  # gone: only what was encoded for the language is used
+    again = parse(build(made, GREEK, "epafi@emn.example.org"))  # English too, the default
+    assert [f.get_content() for f in again.iter_attachments()] == first
+    with pytest.raises(TemplateError, match=r"poster\.sr-Latn\.pdf: attachment file not found"):
+        build(made, SERBIAN)  # a language compiled after the files went
+
+
+def test_a_missing_attachment_names_its_path_and_the_list(tmp_path: Path) -> None:
+    folder = _with_files(tmp_path)
+    (folder / "poster.pdf").unlink()
+    made = build_factory(settings(tmp_path), campaign(folder))
+    with pytest.raises(TemplateError) as info:
+        build(made, ENGLISH)
+    assert str(info.value) == (
+        f"{folder / 'poster.pdf'}: attachment file not found"
+        f" (listed under attachments in {folder / 'statement.toml'})"
+    )
+    assert parse(build(made, SERBIAN))["Subject"]  # Serbian has its own poster
+
+
+def test_a_reminder_answers_the_first_message(tmp_path: Path) -> None:
+    made = build_factory(settings(tmp_path), campaign(), wave=1)
+    first = "<m.abcdefghijkl.golden@party.example.org>"
+    raw = made.build(
+        Recipient(ENGLISH, 1, "intl@org.example.org"),
+        lang="en",
+        token=TOKEN,
+        message_id=MSGID,
+        in_reply_to=first,
+    )
+    message = parse(raw)
+    assert (message["In-Reply-To"], message["References"], message["Message-ID"]) == (
+        first,
+        first,
+        MSGID,
+    )
+    with pytest.raises(MailerError, match="is not of the form"):
+        made.build(
+            Recipient(ENGLISH, 1, "a@b.org"),
+            lang="en",
+            token=TOKEN,
+            message_id=MSGID,
+            in_reply_to="<x>\r\nBcc: all@example.org",
+        )
+
+
+@pytest.mark.parametrize("wave", [0, 1])
+def test_a_test_copy_subject_starts_with_test_before_any_reminder_prefix(
+    tmp_path: Path, wave: int
+) -> None:
+    made = build_factory(settings(tmp_path), campaign(), wave=wave)
+    for org in (ENGLISH, SERBIAN):
+        normal = parse(build(made, org))["Subject"]
+        lang = made.language_for(org)
+        raw = made.build(
+            Recipient(org, 0, "me@party.example.org"),
+            lang=lang,
+            token=TOKEN,
+            message_id=MSGID,
+            test=True,
+        )
+        assert parse(raw)["Subject"] == "[TEST] " + normal
+    assert normal.startswith("Подсетник: " if wave else "Изјава")

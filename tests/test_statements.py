@@ -110,6 +110,31 @@ GOOD_MD = "---\nsubject: Hello\n---\nBody\n"
             {"en.md": GOOD_MD, "english.md": GOOD_MD},
             "english.md: the file name must be a language tag",
         ),
+        (
+            GOOD_TOML + 'attachments = "poster.pdf"\n',
+            {"en.md": GOOD_MD},
+            "statement.toml:3: attachments must be a list of file names",
+        ),
+        (
+            GOOD_TOML + 'attachments = ["files/poster.pdf"]\n',
+            {"en.md": GOOD_MD},
+            "statement.toml:3: attachment 'files/poster.pdf' must be the name of a file",
+        ),
+        (
+            GOOD_TOML + 'attachments = ["poster.pdf "]\n',
+            {"en.md": GOOD_MD},
+            "statement.toml:3: attachment 'poster.pdf ' must be the name of a file",
+        ),
+        (
+            GOOD_TOML + 'attachments = [".."]\n',
+            {"en.md": GOOD_MD},
+            "statement.toml:3: attachment '..' must be the name of a file",
+        ),
+        (
+            GOOD_TOML + 'attachments = ["a.pdf", "b.pdf", "a.pdf"]\n',
+            {"en.md": GOOD_MD},
+            "statement.toml:3: attachment 'a.pdf' is listed twice",
+        ),
     ],
 )
 def test_mistakes_name_file_and_line(tmp_path: Path, toml: str, files: dict, expected: str) -> None:
@@ -159,3 +184,32 @@ def test_body_line_and_names(tmp_path: Path) -> None:
     text = load_statement(folder).languages["en"]
     assert text.subject == "Hi" and text.preheader == "two lines"
     assert text.body_line == 9 and text.padded_body.split("\n")[8] == "Body"
+
+
+def test_attachments_and_their_per_language_files(tmp_path: Path) -> None:
+    """poster.<language>.pdf replaces poster.pdf for that language; the Serbian scripts
+    use each other's; a name that is no language (poster.small.pdf) is another file."""
+    folder = write(
+        tmp_path / "s",
+        GOOD_TOML + 'attachments = ["poster.pdf", "Проглас.odt"]\n',
+        {"en.md": GOOD_MD, "sr-Latn.md": GOOD_MD, "fr.md": GOOD_MD},
+    )
+    for name in ("poster.pdf", "poster.sr-latn.pdf", "poster.fr.pdf", "poster.small.pdf"):
+        (folder / name).write_bytes(b"%PDF-1.7 " + name.encode())
+    statement = load_statement(folder)
+    poster, proclamation = statement.attachments
+    assert sorted(poster.variants) == ["fr", "sr-Latn"]
+    assert poster.path_for("en") == folder / "poster.pdf"
+    assert poster.path_for("fr") == folder / "poster.fr.pdf"
+    assert poster.path_for("sr-Latn") == poster.path_for("sr-Cyrl") == folder / "poster.sr-latn.pdf"
+    assert proclamation.path_for("sr-Cyrl") == folder / "Проглас.odt"  # missing: check says so
+    assert not proclamation.variants
+
+
+def test_a_reminder_file_needs_no_subject(tmp_path: Path) -> None:
+    """Its subject is the first message's after the reminder prefix, so it stays in the thread."""
+    folder = write(
+        tmp_path / "s", GOOD_TOML, {"en.md": GOOD_MD, "reminder.en.md": "---\n---\nStill?\n"}
+    )
+    reminder = load_statement(folder).reminders["en"]
+    assert (reminder.subject, reminder.body) == ("", "Still?\n")

@@ -34,7 +34,8 @@ def _rate(ctx: click.Context, param: click.Parameter, value: str | None) -> str 
     "--test",
     "test_email",
     metavar="EMAIL",
-    help="Send one copy in each language to EMAIL only (recorded as a test, not as sent).",
+    help="Send one copy in each language to EMAIL only, its subject starting with [TEST]"
+    " (recorded as a test: not counted as the campaign's).",
 )
 @click.option(
     "--limit", type=click.IntRange(min=1), metavar="N", help="Send at most N messages in this run."
