@@ -18,7 +18,13 @@ process on loopback. Three senders are timed on the same sink, same recipients:
 (Linux, from /proc): near 100 % means the sink, not the sender, sets the pace,
 so no sender of the same messages can do much better than the bare loop.
 
+With --attachment-kb N every message also carries one N kB file (statement.toml
+``attachments``; mailmerge is skipped): the sink's parsing of the file's lines then
+sets the pace, so compare mailer with bare, which sends the same messages.
+bench_render.py measures what the file costs mailer itself per message.
+
 Usage: python bench/bench_send.py [--sizes 5000,20000] [--repeat 3] [--skip-mailmerge]
+                                  [--attachment-kb 200]
 Targets: mailer >= 5x mailmerge, >= 70 % of bare, peak RSS <= 100 MB at 20,000.
 """
 
@@ -93,14 +99,20 @@ def start_sink() -> tuple[subprocess.Popen, int]:
 # ----------------------------------------------------------- the recipients
 
 
-def make_project(folder: Path, n: int) -> list[tuple[str, str, str]]:
-    """mailer init, N organizations imported, a 2-language campaign 'bench'."""
+def make_project(folder: Path, n: int, attachment_kb: int = 0) -> list[tuple[str, str, str]]:
+    """mailer init, N organizations imported, a 2-language campaign 'bench' (with one
+    file of ``attachment_kb`` kB when not 0)."""
     run_cli(folder, "init")
     statement = folder / "templates" / "bench"
     statement.mkdir(parents=True)
+    files = ""
+    if attachment_kb:
+        (statement / "poster.pdf").write_bytes(os.urandom(attachment_kb * 1000))
+        files = 'attachments = ["poster.pdf"]\n'
+    ahead = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 60 * 86400))  # never past
     (statement / "statement.toml").write_text(
         'title = "Joint statement for peace"\nkind = "signon"\ndefault_language = "en"\n'
-        "deadline = 2026-12-10\n"
+        f"deadline = {ahead}\n{files}"
     )
     for lang in ("en", "sr-Latn"):
         shutil.copy(STATEMENT / f"{lang}.md", statement / f"{lang}.md")
@@ -289,6 +301,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="5000,20000")
     parser.add_argument("--skip-mailmerge", action="store_true")
     parser.add_argument("--repeat", type=int, default=3, help="runs of mailer and bare; best kept")
+    parser.add_argument("--attachment-kb", type=int, default=0, help="one file of this size")
     args = parser.parse_args()
     if args.sink:
         sink(args.sink)
@@ -298,7 +311,10 @@ def main() -> None:
     sink_process, port = start_sink()
     try:
         for n in [int(s) for s in args.sizes.split(",")]:
-            rows.append(measure(n, port, sink_process.pid, args.repeat, not args.skip_mailmerge))
+            mailmerge = not args.skip_mailmerge and not args.attachment_kb
+            rows.append(
+                measure(n, port, sink_process.pid, args.repeat, mailmerge, args.attachment_kb)
+            )
     finally:
         sink_process.stdin.close()
         sink_process.wait()
@@ -318,7 +334,9 @@ def main() -> None:
         )
 
 
-def measure(n: int, port: int, sink_pid: int, repeat: int, mailmerge: bool) -> dict:
+def measure(
+    n: int, port: int, sink_pid: int, repeat: int, mailmerge: bool, attachment_kb: int = 0
+) -> dict:
     """Best of ``repeat`` runs of mailer, bare and ceiling (the machine is shared, and
     interference only ever slows a run down); mailmerge once, being far slower."""
     best: dict = {"n": n, "mailer": 0.0, "bare": 0.0, "ceiling": 0.0, "peak": 0.0}
@@ -326,7 +344,7 @@ def measure(n: int, port: int, sink_pid: int, repeat: int, mailmerge: bool) -> d
     for attempt in range(repeat):
         with tempfile.TemporaryDirectory(prefix="bench-send-") as tmp:
             folder = Path(tmp)
-            people = make_project(folder, n)
+            people = make_project(folder, n, attachment_kb)
             seconds, run_peak, summary = run_mailer(folder, port)
             assert summary["sent"] == n, summary
             best["mailer"] = max(best["mailer"], n / seconds)

@@ -28,7 +28,7 @@ from mailer.config import Settings
 from mailer.db import log_event
 from mailer.errors import MailerError, NotFound, UsageError
 from mailer.lang import normalize_country
-from mailer.models import AnyFields, MessageState, Org, Recipient
+from mailer.models import AnyFields, Fields, MessageState, Org, Recipient
 from mailer.people import columns, org_models
 from mailer.remind import AWAITING_REVIEW
 from mailer.statements import KINDS, load_statement
@@ -196,12 +196,16 @@ def factory_for(
     )
 
 
-def build_sample(factory: MessageFactory, lang: str) -> bytes:
+def build_sample(factory: MessageFactory, lang: str, custom: Iterable[str] | None = None) -> bytes:
     """The message in ``lang`` for the sample organization. It fails on the template
     errors that every recipient would meet; those that depend on one organization's
-    data are that organization's alone."""
-    sample = Recipient(replace(SAMPLE_ORG, languages=(lang,)), 0, "sample@example.org")
-    return build_trial(factory, sample, lang)
+    data are that organization's alone. ``custom``: the database's custom fields,
+    when known; the sample then has those (empty), so that a misspelt one fails here,
+    as it would for everyone, rather than having any field."""
+    org = replace(SAMPLE_ORG, languages=(lang,))
+    if custom is not None:
+        org = replace(org, fields=Fields(dict.fromkeys(custom, "")))
+    return build_trial(factory, Recipient(org, 0, "sample@example.org"), lang)
 
 
 def build_trial(factory: MessageFactory, recipient: Recipient, lang: str) -> bytes:

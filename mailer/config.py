@@ -87,6 +87,7 @@ def _up_to(limit: float, unit: str) -> Callable[[Any], float]:
 
 
 _seconds = _up_to(MAX_SECONDS, "seconds")
+_megabytes = _up_to(1000.0, "megabytes")
 days = _up_to(MAX_DAYS, "days")  # also checks `remind --after-days`
 
 
@@ -212,6 +213,13 @@ KEYS: dict[str, Key] = {
             _auth,
             "password",
             "How the URL's user logs in: password, or xoauth2 (OAuth2, after `mailer login`).",
+        ),
+        Key(
+            "smtp.max_message_mb",
+            _megabytes,
+            10.0,
+            "Largest message, attachments included, that check and send accept (MB of 1,000,000"
+            " bytes, as sent); check warns from 5 MB.",
         ),
         Key("imap.url", _url("imap", "imaps", "imap+starttls"), "", "imaps://user@host/INBOX."),
         Key("imap.move_to", _str, "", "Folder to move processed mail to (empty = leave it)."),

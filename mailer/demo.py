@@ -46,10 +46,12 @@ class Step:
 def steps() -> list[Step]:
     """The story, run in the demo folder: import, send, replies, status, reminders, the
     list, and a thank-you to everyone that prints it."""
+    ahead = (now() + timedelta(weeks=4)).date().isoformat()
     return [
         Step(("org", "import", "organizations.csv")),
         Step(("org", "list", "--tag", "balkans")),
-        Step(("campaign", "new", SLUG, "--statement", f"templates/{SLUG}")),
+        # A deadline weeks ahead, whatever the day: a past one would block sending.
+        Step(("campaign", "new", SLUG, "--statement", f"templates/{SLUG}", "--deadline", ahead)),
         Step(("check", SLUG)),
         Step(("preview", SLUG, "--org", "RPSB")),
         Step(("send", SLUG)),

@@ -45,6 +45,10 @@ class Locked(MailerError):
     """Another run holds the lock on this campaign."""
 
 
+class Blocked(MailerError):
+    """What `mailer check` reports as blocking stops a send before any message."""
+
+
 class TemplateError(MailerError):
     """A statement or layout template cannot be loaded or rendered."""
 

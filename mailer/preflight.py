@@ -1,6 +1,12 @@
 """Before sending: ``check`` renders every recipient's message and lists what
 blocks and what to know; ``preview`` shows one message as its reader will see it.
 
+What blocks sending is decided in one place, :func:`readiness`, which ``check``
+reports and ``send`` and ``remind`` obey: ``check`` exits 0 exactly when ``send``
+would start. Problems of the campaign as a whole block (settings, the statement,
+attachments, message size, a past deadline); an organization's own (no
+deliverable address, its data breaking a template) are reported, and it is skipped.
+
 Neither needs the network or a configured sender: when ``[sender] address`` is
 unset a placeholder stands in and ``check`` reports the missing setting.
 """
@@ -15,21 +21,23 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from mailer.campaigns import addresses, build_trial, factory_for, select_orgs
+from mailer.campaigns import addresses, build_sample, build_trial, factory_for, select_orgs
 from mailer.clock import now
 from mailer.config import Settings
 from mailer.contacts import resolve_org
-from mailer.errors import MailerError, NotFound
+from mailer.errors import Blocked, MailerError, NotFound
 from mailer.inbox.parse import decode_header_value
 from mailer.inbox.phrases import check_all, has_phrases
 from mailer.lang import best_match, normalize_language
 from mailer.models import Org, Recipient
-from mailer.people import org_models
+from mailer.people import columns, org_models
 from mailer.render import MessageFactory, campaign_deadline
 from mailer.report import unsubscribe_requests
 from mailer.templates import FALLBACK_STRINGS, Layout
 
 HIDDEN_HEADERS = {"mime-version", "content-type", "content-transfer-encoding"}
+MB = 1_000_000
+WARN_MB = 5.0  # messages this large may be refused or slow to fetch: check says so
 
 
 @dataclass(frozen=True)
@@ -76,22 +84,122 @@ class CheckReport:
         }
 
 
-def check_campaign(db: Database, settings: Settings, campaign: dict[str, Any]) -> CheckReport:
-    """Render every recipient of the audience and collect what blocks or deserves a look."""
-    report = CheckReport(campaign["slug"])
-    report.findings += _settings_findings(settings)
+@dataclass
+class Readiness:
+    """What the campaign as a whole is like for sending: its findings, the message
+    factories (first message, reminder) when the statement loads, and the languages
+    whose every message fails (their recipients need no rendering to know it)."""
+
+    findings: list[Finding]
+    factories: tuple[MessageFactory, MessageFactory] | None = None
+    broken: set[str] = field(default_factory=set)
+
+    @property
+    def blocking(self) -> list[Finding]:
+        return [f for f in self.findings if f.blocking]
+
+
+def readiness(
+    db: Database, settings: Settings, campaign: dict[str, Any], *, force: bool = False
+) -> Readiness:
+    """THE rule of what blocks sending, shared by ``check``, ``send`` and ``remind``.
+
+    Blocking: a setting ``send`` needs, a statement or template error every message
+    would have, an unreadable phrase file, a missing attachment file, a message above
+    ``[smtp] max_message_mb``, and a deadline already past unless ``force``. One
+    message per language (first message and reminder) is built to find them, for a
+    sample organization with the database's custom fields.
+    """
+    findings = _settings_findings(settings)
     try:
         factory = factory_for(db, settings, campaign, trial=True)
         reminders = factory_for(db, settings, campaign, wave=1, trial=True)
     except MailerError as e:
-        report.findings.append(Finding(True, "statement", str(e)))
-        return report
-    report.findings += _reading_findings(factory.languages)
-    deadline = campaign_deadline(campaign, factory.statement)
-    if deadline and deadline < now().date():
-        report.findings.append(
-            Finding(False, "deadline", f"{deadline.isoformat()} is already past")
+        return Readiness([*findings, Finding(True, "statement", str(e))])
+    findings += _reading_findings(factory.languages)
+    findings += _deadline_findings(campaign, factory, force)
+    findings += _reminder_subject_notes(factory)
+    ready = Readiness(findings, (factory, reminders))
+    _sample_findings(ready, settings["smtp.max_message_mb"], columns(db))
+    return ready
+
+
+def require_ready(
+    db: Database, settings: Settings, campaign: dict[str, Any], *, force: bool = False
+) -> Readiness:
+    """:func:`readiness`, raising :class:`Blocked` when anything blocks sending."""
+    ready = readiness(db, settings, campaign, force=force)
+    blocking = ready.blocking
+    if blocking:
+        slug = campaign["slug"]
+        more = f" (and {len(blocking) - 1} more)" if len(blocking) > 1 else ""
+        raise Blocked(
+            f"campaign {slug!r} cannot be sent: {blocking[0].what}{more}",
+            hint=f"Nothing was sent. `mailer check {slug}` lists every problem.",
         )
+    return ready
+
+
+def _deadline_findings(
+    campaign: dict[str, Any], factory: MessageFactory, force: bool
+) -> list[Finding]:
+    deadline = campaign_deadline(campaign, factory.statement)
+    if not deadline or deadline >= now().date():
+        return []
+    past = f"the deadline {deadline.isoformat()} is already past"
+    if force:
+        return [Finding(False, "deadline", f"{past} (--force)")]
+    fix = f"set a new one with `mailer campaign edit {campaign['slug']} --deadline DATE`"
+    return [Finding(True, "deadline", f"{past}: {fix}, or pass --force to send anyway")]
+
+
+def _reminder_subject_notes(factory: MessageFactory) -> list[Finding]:
+    return [
+        Finding(
+            False,
+            str(text.path),
+            "its subject line is not used: a reminder's subject is the first message's after"
+            " the reminder prefix, so that it stays in the same thread",
+        )
+        for text in factory.statement.reminders.values()
+        if text.subject
+    ]
+
+
+def _sample_findings(ready: Readiness, limit_mb: float, custom: list[str]) -> None:
+    """Build each language's first message and reminder for a sample organization:
+    an error there is every recipient's; its size is about every message's."""
+    assert ready.factories is not None
+    errors: dict[str, None] = {}  # each once: a file may be several languages' source
+    for lang in ready.factories[0].languages:
+        try:
+            size = max(len(build_sample(made, lang, custom)) for made in ready.factories)
+        except MailerError as e:
+            errors[str(e)] = None
+            ready.broken.add(lang)
+            continue
+        what = f"messages in {lang} are {size / MB:.1f} MB with their attachments"
+        if size > limit_mb * MB:
+            limit = f"[smtp] max_message_mb = {limit_mb:g}"
+            ready.findings.append(Finding(True, lang, f"{what}, above {limit}"))
+        elif size > WARN_MB * MB:
+            note = f"{what}: some servers refuse messages this large"
+            ready.findings.append(Finding(False, lang, note))
+    for message in errors:
+        ready.findings.append(Finding(True, "statement", message))
+
+
+def check_campaign(
+    db: Database, settings: Settings, campaign: dict[str, Any], *, force: bool = False
+) -> CheckReport:
+    """Render every recipient of the audience and collect what blocks (:func:`readiness`)
+    and what deserves a look: an organization's own problems, for which it is skipped."""
+    report = CheckReport(campaign["slug"])
+    ready = readiness(db, settings, campaign, force=force)
+    report.findings += ready.findings
+    if ready.factories is None:
+        return report
+    factory, reminders = ready.factories
     errors: dict[str, list[str]] = {}
     orgs = select_orgs(db, campaign, include_opted_out=True)
     by_org = addresses(db, [o["id"] for o in orgs])
@@ -102,10 +210,10 @@ def check_campaign(db: Database, settings: Settings, campaign: dict[str, Any]) -
             report.findings.append(Finding(False, org.name, "opted out: skipped"))
             continue
         report.organizations += 1
-        _check_org(report, factory, reminders, org, by_org[org.id], errors)
+        _check_org(report, ready, org, by_org[org.id], errors)
     for message, names in errors.items():
         example = f"{names[0]} and {len(names) - 1} more" if len(names) > 1 else names[0]
-        report.findings.append(Finding(True, example, message, len(names)))
+        report.findings.append(Finding(False, example, f"{message}: skipped", len(names)))
     for r in unsubscribe_requests(db, campaign):
         report.findings.append(
             Finding(
@@ -182,12 +290,13 @@ def _reading_findings(languages: list[str]) -> list[Finding]:
 
 def _check_org(
     report: CheckReport,
-    factory: MessageFactory,
-    reminders: MessageFactory,
+    ready: Readiness,
     org: Org,
     rows: list[dict[str, Any]],
     errors: dict[str, list[str]],
 ) -> None:
+    assert ready.factories is not None
+    factory, reminders = ready.factories
     active = [a for a in rows if a["status"] == "active"]
     for a in rows:
         if a["status"] != "active":
@@ -195,7 +304,7 @@ def _check_org(
                 Finding(False, org.name, f"{a['email']} is {a['status']}: skipped")
             )
     if not active:
-        report.findings.append(Finding(True, org.name, "no deliverable address"))
+        report.findings.append(Finding(False, org.name, "no deliverable address: skipped"))
         return
     lang = factory.language_for(org)
     if org.languages and best_match(org.languages, factory.languages) is None:
@@ -211,6 +320,8 @@ def _check_org(
         report.recipients += 1
         recipient = Recipient(org, a["id"], a["email"])
         lang = factory.language_for(recipient)  # the person's there, if known
+        if lang in ready.broken:  # already reported, as every message's problem
+            continue
         try:
             for made in (factory, reminders):
                 build_trial(made, recipient, lang)
@@ -231,6 +342,7 @@ class Preview:
     html: str
     placeholder_sender: bool
     transliterated_from: str | None
+    attachments: list[tuple[str, str, int]]  # file name, content type, bytes
 
 
 def preview_message(
@@ -265,6 +377,10 @@ def preview_message(
         html=html.get_content(),
         placeholder_sender=not settings["sender.address"],
         transliterated_from=factory.plan_source(chosen).transliterated_from,
+        attachments=[
+            (part.get_filename() or "", part.get_content_type(), len(part.get_content()))
+            for part in message.iter_attachments()
+        ],
     )
 
 

@@ -170,14 +170,17 @@ def remind(
     prompt: Callable[[str], str] | None = None,
 ) -> tuple[ReminderPlan, SendSummary | None]:
     """Plan the next wave and send it with the engine ``send`` uses (Ctrl-C and
-    SIGTERM stop it the same way); no summary when no one needs a reminder."""
+    SIGTERM stop it the same way), unless what blocks ``send`` blocks it
+    (:func:`~mailer.preflight.require_ready`); no summary when no one needs a reminder."""
     from mailer.campaigns import get_campaign
+    from mailer.preflight import require_ready
     from mailer.send import send_wave
 
     campaign = get_campaign(db, slug)
     plan = plan_reminders(db, campaign, after_days=after_days)
     if not plan.recipients:
         return plan, None
+    require_ready(db, settings, campaign, force=options.force)
     summary = send_wave(
         db,
         settings,

@@ -69,6 +69,7 @@ class SendOptions:
     test_email: str | None = None
     limit: int | None = None
     retry_uncertain: bool = False
+    force: bool = False  # send even though the deadline is past
 
 
 @dataclass(frozen=True)
@@ -178,12 +179,15 @@ def send_campaign(
     on_event: EventSink | None = None,
     prompt: Callable[[str], str] | None = None,
 ) -> SendSummary:
-    """``mailer send``: wave 0 of the campaign's audience."""
+    """``mailer send``: wave 0 of the campaign's audience, unless something
+    `mailer check` reports as blocking stops it (:class:`~mailer.errors.Blocked`).
+    A past deadline does not stop test copies."""
     from mailer.campaigns import get_campaign
+    from mailer.preflight import require_ready
 
-    return send_wave(
-        db, settings, get_campaign(db, slug), options, on_event=on_event, prompt=prompt
-    )
+    campaign = get_campaign(db, slug)
+    require_ready(db, settings, campaign, force=options.force or bool(options.test_email))
+    return send_wave(db, settings, campaign, options, on_event=on_event, prompt=prompt)
 
 
 def send_wave(

@@ -5,16 +5,22 @@ database and a templates/ skeleton, written from the package's skeleton/.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import tomllib
 from collections.abc import Mapping
+from datetime import timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from mailer.clock import now
 from mailer.config import CONFIG_NAME, KEYS, env_names, load_settings, read_config_file
 from mailer.db import open_db
 from mailer.errors import MailerError
+
+EXAMPLE_DEADLINE = re.compile(r"^deadline = \d{4}-\d{2}-\d{2}", re.MULTILINE)
+EXAMPLE_WEEKS = 8
 
 
 def config_text(values: Mapping[str, Any] | None = None) -> str:
@@ -129,6 +135,16 @@ def _write_project(folder: Path, overrides: Mapping[str, Any] | None) -> list[st
 
 
 def _copy_new(source: str, target: str) -> None:
-    """Copy a skeleton file unless the user already has one there (maybe edited)."""
-    if not Path(target).exists():
+    """Copy a skeleton file unless the user already has one there (maybe edited).
+
+    An example statement's deadline becomes a date some weeks after today: one fixed
+    in the package would soon be past, and a past deadline blocks sending.
+    """
+    if Path(target).exists():
+        return
+    if Path(source).name != "statement.toml":
         shutil.copy2(source, target)
+        return
+    ahead = (now() + timedelta(weeks=EXAMPLE_WEEKS)).date().isoformat()
+    text = EXAMPLE_DEADLINE.sub(f"deadline = {ahead}", Path(source).read_text(encoding="utf-8"))
+    Path(target).write_text(text, encoding="utf-8")

@@ -161,25 +161,33 @@ def test_check_names_languages_whose_replies_cannot_be_read(campaign: Path, run:
     assert [(p["where"], p["severity"]) for p in unread] == [("fi", "info")]
 
 
-def test_check_notes_a_deadline_already_past(
+def test_a_deadline_already_past_blocks_unless_forced(
     campaign: Path, run: Run, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("MAILER_NOW", "2026-12-11T09:00:00")
     result = run("check", "peace")
-    assert result.exit_code == 0 and "2026-12-10 is already past" in result.stdout
+    assert result.exit_code == 1 and "2026-12-10 is already past" in result.stdout
+    assert "mailer campaign edit peace --deadline DATE" in result.stdout
+    forced = run("check", "peace", "--force")
+    assert forced.exit_code == 0 and "already past (--force)" in forced.stdout
+    assert run("campaign", "edit", "peace", "--deadline", "2026-12-20").exit_code == 0
+    assert run("check", "peace").exit_code == 0
 
 
-def test_check_blocks_on_missing_address_and_template_error(campaign: Path, run: Run) -> None:
+def test_check_blocks_on_a_template_error_and_notes_a_missing_address(
+    campaign: Path, run: Run
+) -> None:
     run("org", "optout", "epafi@emn.example.org")
     (campaign / "templates" / "peace" / "fr.md").write_text(
         "---\nsubject: Bonjour\n---\nChers {{ org.nom }}\n", encoding="utf-8"
     )
     result = run("check", "peace")
     assert result.exit_code == 1
-    assert "BLOCKS" in result.stdout and "no deliverable address" in result.stdout
-    assert "fr.md:4" in result.stdout
+    assert "BLOCKS" in result.stdout and "fr.md:4" in result.stdout
     report = json.loads(run("check", "peace", "--json").stdout)
-    assert report["blocking"] == 2
+    assert report["blocking"] == 1
+    [missing] = [p for p in report["problems"] if "no deliverable address" in p["what"]]
+    assert missing["severity"] == "info" and missing["what"].endswith("skipped")
 
 
 BASQUE_ORGS = """name,short_name,country,languages,emails,tags

@@ -1,5 +1,6 @@
 """`mailer remind` end to end over a real SMTP server on loopback: reminders answer
-the first message (same thread, same subject after the prefix)."""
+the first message (same thread, same subject after the prefix) and stop where
+`mailer send` would."""
 
 from __future__ import annotations
 
@@ -63,3 +64,15 @@ def test_a_reminder_continues_the_thread_of_the_first_message(
         lang = reminder["Content-Language"]
         assert reminder["Subject"] == prefixes[lang] + original["Subject"]
     assert {r["Content-Language"] for r in reminders} == set(prefixes)
+
+
+def test_a_past_deadline_stops_reminders_unless_forced(
+    sent: str, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MAILER_NOW", "2027-12-01T09:00:00+00:00")
+    refused = run("remind", sent)
+    assert refused.exit_code == 1
+    assert refused.stderr.startswith("Error: campaign 'call' cannot be sent: the deadline")
+    forced = run("remind", sent, "--force", "--json")
+    assert forced.exit_code == 0, forced.stderr
+    assert json.loads(forced.stdout)["send"]["sent"] > 0

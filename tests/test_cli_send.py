@@ -285,7 +285,9 @@ def test_a_statement_broken_for_everyone_stops_the_dry_run_as_it_stops_a_send(
     for args in (["--dry-run"], []):
         result = run("send", campaign, *args)
         assert result.exit_code == 1, result.stdout
-        assert result.stderr.startswith(f"Error: {text}:{len(lines) + 1}: ")
+        assert result.stderr.startswith(
+            f"Error: campaign 'call' cannot be sent: {text}:{len(lines) + 1}: "
+        )
     assert not (project / "outbox").exists()
 
 
@@ -318,3 +320,152 @@ def test_a_disk_that_fills_partway_stops_the_run_says_what_is_left_and_exits_1(
     )
     assert list((outbox / "tmp").iterdir()) == []  # no half-written message left behind
     assert len(list((outbox / "new").iterdir())) == summary["sent"]
+
+
+# --- check and send share one rule of what blocks -------------------------------------------
+
+
+def _append(path, text):
+    path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")
+
+
+def _statement(project):
+    return project / "templates" / "example-call"
+
+
+def _no_address(run, project, monkeypatch):
+    assert run("org", "optout", "contacto@fps-sierra.example.org").exit_code == 0
+    return "no deliverable address: skipped"
+
+
+def _own_template_error(run, project, monkeypatch):
+    _append(_statement(project) / "en.md", '\n{% if org.country == "MX" %}{{ nope }}{% endif %}\n')
+    return "nope"
+
+
+def _past_deadline(run, project, monkeypatch):
+    monkeypatch.setenv("MAILER_NOW", "2031-01-01T09:00:00")
+    return "already past"
+
+
+def _past_deadline_moved(run, project, monkeypatch):
+    monkeypatch.setenv("MAILER_NOW", "2031-01-01T09:00:00")
+    assert run("campaign", "edit", "call", "--deadline", "2031-02-01").exit_code == 0
+    return "Nothing blocks"
+
+
+def _missing_attachment(run, project, monkeypatch):
+    _append(_statement(project) / "statement.toml", 'attachments = ["poster.pdf"]\n')
+    return str(_statement(project) / "poster.pdf")
+
+
+def _too_large(run, project, monkeypatch):
+    (_statement(project) / "poster.pdf").write_bytes(os.urandom(30_000))
+    _append(_statement(project) / "statement.toml", 'attachments = ["poster.pdf"]\n')
+    monkeypatch.setenv("MAILER_SMTP_MAX_MESSAGE_MB", "0.03")
+    return "above [smtp] max_message_mb = 0.03"
+
+
+def _no_sender(run, project, monkeypatch):
+    monkeypatch.delenv("MAILER_SENDER_ADDRESS")
+    return "[sender] address is not set"
+
+
+def _broken_for_everyone(run, project, monkeypatch):
+    _append(_statement(project) / "en.md", "\n{{ org.nom }}\n")
+    return "en.md:"
+
+
+@pytest.mark.parametrize(
+    ("state", "args", "starts"),
+    [
+        (lambda run, project, monkeypatch: "Nothing blocks", (), True),
+        (_no_address, (), True),
+        (_own_template_error, (), True),
+        (_past_deadline, (), False),
+        (_past_deadline, ("--force",), True),
+        (_past_deadline_moved, (), True),
+        (_missing_attachment, (), False),
+        (_too_large, (), False),
+        (_no_sender, (), False),
+        (_broken_for_everyone, (), False),
+    ],
+    ids=[
+        "clean",
+        "an organization with no deliverable address",
+        "a template error of one organization",
+        "deadline past",
+        "deadline past, --force",
+        "deadline past, then moved",
+        "attachment missing",
+        "message too large",
+        "no sender",
+        "template error for everyone",
+    ],
+)
+def test_check_exits_0_exactly_when_send_starts(
+    campaign, run, project, monkeypatch, state, args, starts
+):
+    shown = state(run, project, monkeypatch)
+    dry = run("send", campaign, "--dry-run", "--json", *args)
+    assert (dry.exit_code == 0) == starts  # a dry run refuses what the send would refuse
+    check = run("check", campaign, *args)
+    assert shown in check.stdout + check.stderr
+    send = run("send", campaign, *args, "--json")
+    assert (check.exit_code == 0, send.exit_code == 0) == (starts, starts), send.stderr
+    if starts:
+        assert json.loads(send.stdout)["total"] == json.loads(dry.stdout)["total"] > 0
+        assert len(mailbox.Maildir(project / "outbox")) > 0
+    else:
+        assert send.stdout == "" and not (project / "outbox").exists()
+        assert send.stderr.startswith("Error: campaign 'call' cannot be sent: ")
+        assert send.stderr.endswith("Nothing was sent. `mailer check call` lists every problem.\n")
+
+
+def test_an_organization_that_cannot_be_sent_to_is_reported_and_skipped(campaign, run, project):
+    _own_template_error(run, project, None)
+    check = run("check", campaign, "--json")
+    [note] = [p for p in json.loads(check.stdout)["problems"] if "nope" in p["what"]]
+    assert (note["where"], note["severity"]) == ("Frente Popular de la Sierra", "info")
+    result = json.loads(run("send", campaign, "--json").stdout)
+    assert [(p["email"], p["state"]) for p in result["problems"]] == [
+        ("contacto@fps-sierra.example.org", "skipped")
+    ]
+
+
+# --- test copies ----------------------------------------------------------------------------
+
+
+def test_a_test_copy_is_marked_and_counted_nowhere(campaign, run, smtpd, monkeypatch):
+    import email
+    import email.policy
+
+    monkeypatch.setenv("MAILER_SMTP_URL", smtpd.url())
+    result = run("send", campaign, "--test", "me@party.example.org", "--json")
+    assert result.exit_code == 0, result.stderr
+    subjects = {}
+    for received in smtpd.messages:
+        assert received.rcpt_tos == ["me@party.example.org"]
+        message = email.message_from_bytes(received.data, policy=email.policy.default)
+        subjects[message["Content-Language"]] = message["Subject"]
+    deadline = json.loads(run("campaign", "show", campaign, "--json").stdout)["deadline"]
+    year, month, day = (int(part) for part in deadline.split("-"))
+    months = ["January", "February", "March", "April", "May", "June", "July", "August"]
+    months += ["September", "October", "November", "December"]
+    assert subjects["en"] == f"[TEST] Call for a day of action on {months[month - 1]} {day}, {year}"
+    assert subjects["sr-Cyrl"].startswith("[TEST] Позив на дан акције ")
+    assert subjects["sr-Latn"].startswith("[TEST] Poziv na dan akcije ")
+    status = json.loads(run("status", campaign, "--json").stdout)
+    assert sum(status["messages"].values()) == 0 and status["waves"] == 0
+    assert json.loads(run("campaign", "show", campaign, "--json").stdout)["status"] == "draft"
+    assert run("remind", campaign).exit_code == 1  # nothing sent yet: no one to remind
+    assert json.loads(run("send", campaign, "--dry-run", "--json").stdout)["previously_sent"] == 0
+
+
+def test_test_copies_count_toward_the_daily_cap(campaign, run, smtpd, monkeypatch):
+    monkeypatch.setenv("MAILER_SMTP_URL", smtpd.url())
+    monkeypatch.setenv("MAILER_SMTP_DAILY_CAP", "2")
+    result = json.loads(run("send", campaign, "--test", "me@party.example.org", "--json").stdout)
+    assert (result["total"], result["sent"]) == (2, 2) and "daily cap of 2" in result["note"]
+    after = json.loads(run("send", campaign, "--dry-run", "--json").stdout)
+    assert after["total"] == 0 and "leaves 0 for today" in after["note"]

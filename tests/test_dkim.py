@@ -30,9 +30,10 @@ def test_signing_without_dkimpy_names_the_extra_to_install(
         result = run(*args)
         assert result.exit_code == 1
         assert result.stderr == (
-            "Error: [dkim] domain is set, but DKIM signing needs the dkimpy package, "
-            "which is not installed\n"
-            "Install mailer with its dkim extra: pip install 'mailer[dkim]'\n"
+            "Error: campaign 'call' cannot be sent: [dkim] domain is set, but DKIM signing"
+            " needs the dkimpy package, which is not installed (Install mailer with its dkim"
+            " extra: pip install 'mailer[dkim]')\n"
+            "Nothing was sent. `mailer check call` lists every problem.\n"
         )
     check = run("check", dkim_campaign)
     assert check.exit_code == 1

@@ -285,6 +285,10 @@ def preview(
         click.echo(f"{name}: {value}")
     click.echo("")
     click.echo(shown.text.rstrip("\n"))
+    if shown.attachments:
+        click.echo("")
+    for name, content_type, size in shown.attachments:
+        click.echo(f"Attached: {name} ({content_type}, {size:,} bytes)")
     if shown.transliterated_from:
         warn(f"{shown.lang} text transliterated from {shown.transliterated_from}.")
     if shown.placeholder_sender:
@@ -300,19 +304,25 @@ def preview(
 
 @cli.command()
 @click.argument("slug")
+@click.option(
+    "--force", is_flag=True, help="A past deadline does not block (as with `send --force`)."
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
 @pass_app
-def check(app: AppContext, slug: str, as_json: bool) -> None:
+def check(app: AppContext, slug: str, force: bool, as_json: bool) -> None:
     """Render every recipient before sending and report problems.
 
-    Exits 1 when anything blocks a send (a template error, a missing setting, an
-    organization with no deliverable address); the rest is information. Never
-    connects to a mail server.
+    Exits 1 exactly when `mailer send SLUG` would refuse to start: a missing
+    setting, an error every message would have, a missing attachment file, a
+    message above [smtp] max_message_mb, a deadline already past. An
+    organization's own problem (no deliverable address, its data breaking the
+    statement) is a note: send skips that organization. Never connects to a
+    mail server.
     """
     from mailer.campaigns import get_campaign
     from mailer.preflight import check_campaign
 
-    report = check_campaign(app.db, app.settings, get_campaign(app.db, slug))
+    report = check_campaign(app.db, app.settings, get_campaign(app.db, slug), force=force)
     if as_json:
         print_json(report.as_json())
     else:

@@ -37,6 +37,7 @@ def _days(ctx: click.Context, param: click.Parameter, value: float) -> float:
 @click.option(
     "--limit", type=click.IntRange(min=1), metavar="N", help="Send at most N messages in this run."
 )
+@click.option("--force", is_flag=True, help="Remind even though the campaign's deadline is past.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @pass_app
 def remind(
@@ -45,6 +46,7 @@ def remind(
     after_days: float,
     dry_run: bool,
     limit: int | None,
+    force: bool,
     as_json: bool,
 ) -> None:
     """Send the next wave to organizations that have not answered.
@@ -55,10 +57,12 @@ def remind(
     older than --after-days. Auto-replies and replies classed "other" are not
     answers; replies still waiting in `mailer replies review` hold the
     reminder back. The text is reminder.<language>.md where the statement has
-    one, else the statement with "Reminder:" before its subject. Sending is
-    the same exactly-once sending as `mailer send`: running remind again the
-    same day reminds no one twice, and an interrupted run is finished by the
-    next one.
+    one, else the statement; the subject is always the first message's after
+    the language's "Reminder: ", and the reminder answers the first message
+    (In-Reply-To), so mail programs show both in one thread. Sending is the
+    same exactly-once sending as `mailer send`, stopped by the same problems
+    as `mailer check` reports: running remind again the same day reminds no
+    one twice, and an interrupted run is finished by the next one.
 
     \b
     Examples:
@@ -69,7 +73,7 @@ def remind(
     from mailer.remind import remind as remind_campaign
     from mailer.send import SendOptions
 
-    options = SendOptions(dry_run=dry_run, limit=limit)
+    options = SendOptions(dry_run=dry_run, limit=limit, force=force)
     with Progress() as progress:
         plan, summary = remind_campaign(
             app.db,

@@ -56,6 +56,7 @@ def _rate(ctx: click.Context, param: click.Parameter, value: str | None) -> str 
     is_flag=True,
     help="Send again the messages marked uncertain, with their original Message-ID.",
 )
+@click.option("--force", is_flag=True, help="Send even though the campaign's deadline is past.")
 @click.option(
     "--insecure",
     is_flag=True,
@@ -72,6 +73,7 @@ def send(
     rate: str | None,
     concurrency: int | None,
     retry_uncertain: bool,
+    force: bool,
     insecure: bool,
     as_json: bool,
 ) -> None:
@@ -82,6 +84,10 @@ def send(
     that may or may not have reached the server when the link broke is marked
     uncertain and is only sent again with --retry-uncertain. With no [smtp] url
     the messages are written to the outbox/ folder instead.
+
+    It starts exactly when `mailer check SLUG` finds nothing blocking (a past
+    deadline blocks unless --force); an organization with no working address
+    or whose data breaks the statement is reported and skipped.
 
     \b
     Examples:
@@ -103,7 +109,11 @@ def send(
         if value is not None:
             app.overrides[key] = value
     options = SendOptions(
-        dry_run=dry_run, test_email=test_email, limit=limit, retry_uncertain=retry_uncertain
+        dry_run=dry_run,
+        test_email=test_email,
+        limit=limit,
+        retry_uncertain=retry_uncertain,
+        force=force,
     )
     with Progress() as progress:
         summary = send_campaign(
