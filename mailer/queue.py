@@ -267,6 +267,17 @@ def count_states(db: Database, campaign_id: int, wave: int) -> dict[str, int]:
     )
 
 
+def uncertain_by_wave(db: Database, campaign_id: int) -> dict[int, int]:
+    """The campaign's messages (test copies aside) in state ``uncertain``, by wave."""
+    return dict(
+        db.execute(
+            "SELECT wave, count(*) FROM message WHERE campaign_id = ? AND is_test = 0"
+            f" AND state = '{MessageState.UNCERTAIN}' GROUP BY wave",
+            [campaign_id],
+        ).fetchall()
+    )
+
+
 def first_message_ids(db: Database, campaign_id: int) -> dict[int, str]:
     """Address id → Message-ID of the campaign's first message to it (wave 0, sent or
     uncertain: it may have arrived), which reminders to that address follow up."""

@@ -39,6 +39,8 @@ class ReminderPlan:
     recipients: list[Recipient]
     resumed: bool = False  # finishing a reminder wave an earlier run left unsent
     skipped: dict[str, list[str]] = field(default_factory=dict)  # reason → org names
+    uncertain_earlier: int = 0  # as in SendSummary, also when no one is reminded
+    resend_uncertain: list[str] = field(default_factory=list)
 
     @property
     def organizations(self) -> list[Org]:
@@ -53,6 +55,8 @@ class ReminderPlan:
             "organizations": [{"org_id": o.id, "name": o.name} for o in self.organizations],
             "addresses": len(self.recipients),
             "skipped": self.skipped,
+            "uncertain_earlier": self.uncertain_earlier,
+            "resend_uncertain": self.resend_uncertain,
             "send": summary.as_dict() if summary else None,
         }
 
@@ -61,15 +65,17 @@ def _when(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
-def _unfinished_wave(db: Database, campaign: dict[str, Any], wave: int) -> list[Recipient]:
-    """Rows of a reminder wave still queued or deferred that may still go (queue.BLOCKED:
-    not opted out, address active, no answer since)."""
+def _unfinished_wave(
+    db: Database, campaign: dict[str, Any], wave: int, *, retry_uncertain: bool
+) -> list[Recipient]:
+    """Rows of a reminder wave still queued or deferred (or uncertain, to send again)
+    that may still go (queue.BLOCKED: not opted out, address active, no answer since)."""
     rows = list(
         db.query(
             "SELECT message.address_id, message.email, o.* FROM message"
             " JOIN organization o ON o.id = message.org_id"
             " WHERE message.campaign_id = ? AND message.wave = ? AND message.is_test = 0"
-            f" AND message.state IN {waiting_states(retry_uncertain=False)}"
+            f" AND message.state IN {waiting_states(retry_uncertain)}"
             f" AND {BLOCKED} IS NULL"
             " ORDER BY o.id, message.address_id",
             [campaign["id"], wave],
@@ -85,11 +91,14 @@ def plan_reminders(
     *,
     after_days: float = 3,
     when: datetime | None = None,
+    retry_uncertain: bool = False,
 ) -> ReminderPlan:
     """The next wave: every organization of the audience with no current answer,
     not opted out, with an active address, first sent to in wave 0, whose last
     message is older than ``after_days``. Auto-replies and "other" replies are
-    not answers. All of its active addresses get the reminder.
+    not answers. All of its active addresses get the reminder. A reminder wave an
+    earlier run left unfinished (with ``retry_uncertain``, also its uncertain
+    messages) is finished first.
     """
     from mailer.campaigns import audience
 
@@ -108,7 +117,7 @@ def plan_reminders(
         )
     last_wave = max(m["wave"] for m in messages)
     if last_wave > 0:
-        unfinished = _unfinished_wave(db, campaign, last_wave)
+        unfinished = _unfinished_wave(db, campaign, last_wave, retry_uncertain=retry_uncertain)
         if unfinished:
             return ReminderPlan(last_wave, unfinished, resumed=True)
 
@@ -174,11 +183,14 @@ def remind(
     (:func:`~mailer.preflight.require_ready`); no summary when no one needs a reminder."""
     from mailer.campaigns import get_campaign
     from mailer.preflight import require_ready
-    from mailer.send import send_wave
+    from mailer.send import left_uncertain, send_wave
 
     campaign = get_campaign(db, slug)
-    plan = plan_reminders(db, campaign, after_days=after_days)
+    plan = plan_reminders(
+        db, campaign, after_days=after_days, retry_uncertain=options.retry_uncertain
+    )
     if not plan.recipients:
+        plan.uncertain_earlier, plan.resend_uncertain = left_uncertain(db, campaign)
         return plan, None
     require_ready(db, settings, campaign, force=options.force)
     summary = send_wave(
@@ -190,5 +202,9 @@ def remind(
         recipients=plan.recipients,
         on_event=on_event,
         prompt=prompt,
+    )
+    plan.uncertain_earlier, plan.resend_uncertain = (
+        summary.uncertain_earlier,
+        summary.resend_uncertain,
     )
     return plan, summary

@@ -96,6 +96,8 @@ class SendSummary:
     counts: Counter[str] = field(default_factory=Counter)
     previously_sent: int = 0
     found_uncertain: int = 0
+    uncertain_earlier: int = 0  # the campaign's, left by earlier runs (any wave)
+    resend_uncertain: list[str] = field(default_factory=list)  # commands that resend them
     languages: Counter[str] = field(default_factory=Counter)
     problems: list[dict[str, str]] = field(default_factory=list)
     interrupted: str | None = None
@@ -121,6 +123,8 @@ class SendSummary:
             "not_attempted": self.not_attempted,
             "previously_sent": self.previously_sent,
             "found_uncertain": self.found_uncertain,
+            "uncertain_earlier": self.uncertain_earlier,
+            "resend_uncertain": self.resend_uncertain,
             "languages": dict(self.languages),
             "problems": self.problems,
             "interrupted": self.interrupted,
@@ -225,7 +229,26 @@ def send_wave(
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(sig)
 
-    return asyncio.run(main())
+    summary = asyncio.run(main())
+    this_run = 0 if summary.test else summary.counts[MessageState.UNCERTAIN]
+    summary.uncertain_earlier, summary.resend_uncertain = left_uncertain(
+        db, campaign, this_run=this_run
+    )
+    return summary
+
+
+def left_uncertain(
+    db: Database, campaign: dict[str, Any], *, this_run: int = 0
+) -> tuple[int, list[str]]:
+    """How many of the campaign's messages earlier runs left uncertain (they may have
+    arrived or not), and the commands that send every uncertain one again with its
+    Message-ID. ``this_run``: those the current run left, which its counts show."""
+    by_wave = queue.uncertain_by_wave(db, campaign["id"])
+    slug = campaign["slug"]
+    commands = [f"mailer send {slug} --retry-uncertain"] if by_wave.get(0) else []
+    if any(wave > 0 for wave in by_wave):
+        commands.append(f"mailer remind {slug} --retry-uncertain")
+    return sum(by_wave.values()) - this_run, commands
 
 
 async def run_wave(

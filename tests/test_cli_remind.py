@@ -1,6 +1,6 @@
 """`mailer remind` end to end over a real SMTP server on loopback: reminders answer
-the first message (same thread, same subject after the prefix) and stop where
-`mailer send` would."""
+the first message (same thread, same subject after the prefix), report the
+campaign's uncertain messages, and stop where `mailer send` would."""
 
 from __future__ import annotations
 
@@ -64,6 +64,35 @@ def test_a_reminder_continues_the_thread_of_the_first_message(
         lang = reminder["Content-Language"]
         assert reminder["Subject"] == prefixes[lang] + original["Subject"]
     assert {r["Content-Language"] for r in reminders} == set(prefixes)
+
+
+def test_uncertain_reminders_are_reported_and_sent_again_on_request(
+    sent: str, run: Run, smtpd: SmtpServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MAILER_NOW", DAY5)
+    smtpd.hang_up("medjunarodno@rpsb.example.org", phase="after_dot")
+    before = len(smtpd.messages)
+    first = json.loads(run("remind", sent, "--json").stdout)
+    assert first["send"]["uncertain"] == 1 and first["uncertain_earlier"] == 0
+    assert first["resend_uncertain"] == ["mailer remind call --retry-uncertain"]
+    again = run("remind", sent)
+    assert again.exit_code == 0, again.stderr
+    assert "No organization needs a reminder now." in again.stdout
+    assert (
+        "1 message(s) left uncertain by earlier runs; uncertain messages may have arrived or"
+        " not: `mailer remind call --retry-uncertain` sends them again"
+    ) in again.stdout
+    data = json.loads(run("remind", sent, "--json").stdout)
+    assert (data["send"], data["uncertain_earlier"]) == (None, 1)
+    count = len(smtpd.messages)
+    retried = json.loads(run("remind", sent, "--retry-uncertain", "--json").stdout)
+    assert (retried["resumed"], retried["send"]["sent"], retried["uncertain_earlier"]) == (
+        True,
+        1,
+        0,
+    )
+    ids = [m["Message-ID"] for m in parsed(smtpd, before) if "rpsb" in str(m["To"])]
+    assert len(ids) == 2 and ids[0] == ids[1] and len(smtpd.messages) == count + 1
 
 
 def test_a_past_deadline_stops_reminders_unless_forced(

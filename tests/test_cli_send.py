@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import mailbox
 import os
+import re
 import socket
 
 import pytest
@@ -431,6 +432,38 @@ def test_an_organization_that_cannot_be_sent_to_is_reported_and_skipped(campaign
     assert [(p["email"], p["state"]) for p in result["problems"]] == [
         ("contacto@fps-sierra.example.org", "skipped")
     ]
+
+
+# --- the uncertain messages of earlier runs -------------------------------------------------
+
+
+def test_every_summary_reports_the_uncertain_messages_of_earlier_runs(
+    campaign, run, smtpd, monkeypatch
+):
+    monkeypatch.setenv("MAILER_SMTP_URL", smtpd.url())
+    smtpd.hang_up("intl@nwpa.example.org", phase="after_dot")  # arrived; the reply never came
+    first = json.loads(run("send", campaign, "--limit", "3", "--json").stdout)
+    assert (first["uncertain"], first["uncertain_earlier"]) == (1, 0)
+    assert first["resend_uncertain"] == ["mailer send call --retry-uncertain"]
+    again = run("send", campaign, "--limit", "1", "--json", "--rate", "unlimited")
+    data = json.loads(again.stdout)
+    assert (data["sent"], data["uncertain"], data["uncertain_earlier"]) == (1, 0, 1)
+    assert data["resend_uncertain"] == ["mailer send call --retry-uncertain"]
+    text = run("send", campaign, "--limit", "1", "--rate", "unlimited")
+    assert re.search(r"\nuncertain from earlier runs +1\n", text.stdout)
+    assert (
+        "1 message(s) left uncertain by earlier runs; uncertain messages may have arrived or"
+        " not: `mailer send call --retry-uncertain` sends them again, with the same Message-ID."
+    ) in text.stdout
+    dry = json.loads(run("send", campaign, "--dry-run", "--json").stdout)
+    assert dry["uncertain_earlier"] == 1
+    test = json.loads(run("send", campaign, "--test", "me@party.example.org", "--json").stdout)
+    assert test["uncertain_earlier"] == 1
+    retried = json.loads(
+        run("send", campaign, "--retry-uncertain", "--json", "--rate", "unlimited").stdout
+    )
+    assert (retried["uncertain_earlier"], retried["resend_uncertain"]) == (0, [])
+    assert smtpd.received()["intl@nwpa.example.org"] == 2  # the same message, sent again
 
 
 # --- test copies ----------------------------------------------------------------------------

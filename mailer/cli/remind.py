@@ -37,6 +37,11 @@ def _days(ctx: click.Context, param: click.Parameter, value: float) -> float:
 @click.option(
     "--limit", type=click.IntRange(min=1), metavar="N", help="Send at most N messages in this run."
 )
+@click.option(
+    "--retry-uncertain",
+    is_flag=True,
+    help="Send again the reminders marked uncertain, with their original Message-ID.",
+)
 @click.option("--force", is_flag=True, help="Remind even though the campaign's deadline is past.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @pass_app
@@ -46,6 +51,7 @@ def remind(
     after_days: float,
     dry_run: bool,
     limit: int | None,
+    retry_uncertain: bool,
     force: bool,
     as_json: bool,
 ) -> None:
@@ -73,7 +79,9 @@ def remind(
     from mailer.remind import remind as remind_campaign
     from mailer.send import SendOptions
 
-    options = SendOptions(dry_run=dry_run, limit=limit, force=force)
+    options = SendOptions(
+        dry_run=dry_run, limit=limit, retry_uncertain=retry_uncertain, force=force
+    )
     with Progress() as progress:
         plan, summary = remind_campaign(
             app.db,
@@ -93,12 +101,13 @@ def remind(
 
 
 def _print(plan: ReminderPlan, summary: SendSummary | None, *, dry_run: bool) -> None:
-    from mailer.cli.send import print_summary
+    from mailer.cli.send import print_summary, print_uncertain
 
     for reason, names in plan.skipped.items():
         click.echo(f"Not reminded, {reason}: {len(names)}")
     if summary is None:
         click.echo("No organization needs a reminder now.")
+        print_uncertain(plan.uncertain_earlier, plan.resend_uncertain)
         return
     what = "finishing reminder" if plan.resumed else "reminder"
     click.echo(

@@ -155,6 +155,8 @@ def print_summary(summary: SendSummary) -> None:
             rows.append(["sent before", summary.previously_sent])
         if summary.found_uncertain:
             rows.append(["left uncertain by a stopped run", summary.found_uncertain])
+        if summary.uncertain_earlier:
+            rows.append(["uncertain from earlier runs", summary.uncertain_earlier])
         table(["messages", "count"], rows)
     if summary.problems:
         table(
@@ -171,10 +173,19 @@ def print_summary(summary: SendSummary) -> None:
         )
     if copies and copies.note:
         click.echo(f"Note: {copies.note}.")
-    if summary.counts[MessageState.UNCERTAIN]:
-        click.echo(
-            "Uncertain messages may have arrived; `mailer send --retry-uncertain` sends them again."
-        )
+    print_uncertain(summary.uncertain_earlier, summary.resend_uncertain)
+
+
+def print_uncertain(earlier: int, commands: list[str]) -> None:
+    """The campaign's uncertain messages (they may have arrived) and what resends them."""
+    if not commands:
+        return
+    left = f"{earlier} message(s) left uncertain by earlier runs; uncertain" if earlier else ""
+    click.echo(
+        f"{left or 'Uncertain'} messages may have arrived or not: "
+        + " and ".join(f"`{c}`" for c in commands)
+        + " sends them again, with the same Message-ID."
+    )
 
 
 class Progress:
