@@ -191,8 +191,13 @@ def factory_for(
     from mailer.render import build_factory
     from mailer.report import published_list
 
+    countries = settings["names.countries"]
     return build_factory(
-        settings, campaign, wave=wave, trial=trial, lists=lambda st: published_list(db, st)
+        settings,
+        campaign,
+        wave=wave,
+        trial=trial,
+        lists=lambda st: published_list(db, st, countries=countries),
     )
 
 

@@ -143,6 +143,48 @@ def _choice(*choices: str) -> Callable[[Any], str]:
 _auth = _choice("password", "xoauth2")
 
 
+def _country_names(value: Any) -> dict[str, dict[str, str]]:
+    """[names] countries: ISO code → {language or "*" for every language: name}.
+
+    mailer.toml: ``{PS = "Palestine", XK = {en = "Kosovo", sr-Latn = "Kosovo i Metohija"}}``;
+    MAILER_NAMES_COUNTRIES: ``PS=Palestine;XK:sr-Latn=Kosovo i Metohija``.
+    """
+    from mailer.addresses import check_text
+    from mailer.lang import country_codes, normalize_language
+
+    if isinstance(value, str):
+        value = _country_names_from_text(value)
+    if not isinstance(value, dict):
+        raise ValueError('expected a table such as {PS = "Palestine"}')
+    result: dict[str, dict[str, str]] = {}
+    for code, names in value.items():
+        iso = str(code).strip().upper()
+        if iso not in country_codes():
+            raise ValueError(f"{code!r} is not an ISO 3166 country code such as PS or XK")
+        for lang, name in (names if isinstance(names, dict) else {"*": names}).items():
+            where = f"{iso}" if lang == "*" else f"{iso} in {lang}"
+            if not isinstance(name, str) or not name.strip():
+                raise ValueError(f"the name for {where} must be text that is not empty")
+            try:
+                tag = "*" if lang == "*" else normalize_language(str(lang))
+            except ValueError as e:
+                raise ValueError(f"{iso}: {e}") from None
+            result.setdefault(iso, {})[tag] = check_text(name, f"the name for {where}")
+    return result
+
+
+def _country_names_from_text(text: str) -> dict[str, dict[str, str]]:
+    """``PS=Palestine;XK:sr-Latn=Kosovo i Metohija`` as the table mailer.toml would hold."""
+    table: dict[str, dict[str, str]] = {}
+    for entry in filter(str.strip, text.split(";")):
+        key, eq, name = entry.partition("=")
+        code, _, lang = key.partition(":")
+        if not eq or not code.strip():
+            raise ValueError(f"{entry.strip()!r} is not CODE=Name or CODE:language=Name")
+        table.setdefault(code.strip(), {})[lang.strip() or "*"] = name.strip()
+    return table
+
+
 @dataclass(frozen=True)
 class Key:
     name: str  # "section.key"
@@ -158,6 +200,12 @@ KEYS: dict[str, Key] = {
         Key("templates.path", _str, "templates", "Folder holding layout/ and statements."),
         Key("outbox.path", _str, "outbox", "Maildir written when no SMTP URL is set."),
         Key("attachments.path", _str, "attachments", "Where reply attachments are saved."),
+        Key(
+            "names.countries",
+            _country_names,
+            {},
+            'Country names to publish instead of Babel\'s, by ISO code: {PS = "Palestine"}.',
+        ),
         Key("sender.name", _str, "", "Display name in From, e.g. the department's name."),
         Key("sender.address", _str, "", "From address, e.g. intl@party.example.org."),
         Key("sender.reply_token", _bool, True, "Reply-To local+TOKEN@domain to match replies."),
@@ -347,7 +395,8 @@ def _parse(key: str, value: Any, where: str) -> Any:
         return KEYS[key].parse(value)
     except (ValueError, TypeError) as e:
         section, name = key.split(".", 1)
-        raise ConfigError(f"{where}: [{section}] {name}: {e}, got {redact(repr(value))}") from None
+        got = "" if isinstance(value, dict) else f", got {redact(repr(value))}"  # e names the entry
+        raise ConfigError(f"{where}: [{section}] {name}: {e}{got}") from None
 
 
 # Variables read elsewhere: the clock, --debug, and secrets (never from a file).

@@ -117,13 +117,31 @@ def normalize_country(text: str) -> str:
     return code
 
 
-def country_name(code: str, lang: str = "en") -> str:
-    """The country's name in ``lang`` (falls back to English, then the code)."""
+def country_name(
+    code: str, lang: str = "en", own: Mapping[str, Mapping[str, str]] | None = None
+) -> str:
+    """The country's name in ``lang``: the user's own name for it in ``own`` (the
+    ``[names] countries`` setting) if it has one, else Babel's (falling back to
+    English, then the code)."""
+    if own and code in own and (name := _own_country_name(own[code], lang)):
+        return name
     for tag in (lang, "en"):
         name = babel_locale(tag).territories.get(code)
         if name:
             return name
     return code
+
+
+def _own_country_name(names: Mapping[str, str], lang: str) -> str | None:
+    """The name for ``lang`` among names by language ("*": every language): the same
+    tag, the closest one (``pt`` for ``pt-BR``; a Serbian name in either script,
+    written in the script of ``lang``), else the one for every language, as written."""
+    if other_serbian_script(lang):
+        for tag in (lang, other_serbian_script(lang), "sr"):
+            if tag and names.get(tag):
+                return transliterate(names[tag], lang)
+    tag = best_match([lang], [t for t in names if t != "*"])
+    return names[tag] if tag else names.get("*")
 
 
 def normalize_language(text: str) -> str:

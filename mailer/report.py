@@ -15,6 +15,7 @@ import io
 import json
 import re
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -342,9 +343,11 @@ def signatories(
     lang: str = "en",
     order: str = "signed",
     first: dict[str, Any] | None = None,
+    countries: Mapping[str, Mapping[str, str]] | None = None,
 ) -> list[Signatory]:
     """Every organization with a current signature, once, numbered 1..n in ``order``;
-    ``first`` (the initiating organization) before all others."""
+    ``first`` (the initiating organization) before all others. ``countries``: the
+    user's own country names (``[names] countries``)."""
     orgs = {o["id"]: o for o in db.query("SELECT * FROM organization")}
     signed: dict[int, dict[str, Any]] = {}
     for r in db.query(
@@ -362,7 +365,7 @@ def signatories(
                 org_id,
                 published_name(org, r["publish_name"], lang),
                 code,
-                country_name(code, lang) if code else None,
+                country_name(code, lang, countries) if code else None,
                 r["at"],
             )
         )
@@ -485,7 +488,9 @@ def publishable_list(
         # heading, the country names and the organizations' names alike.
         lang = negotiate([lang], json.loads(campaign["languages"]), "sr-Latn")
     initiator = resolve_org(db, first) if first is not None else None
-    entries = signatories(db, campaign, lang=lang, order=order, first=initiator)
+    entries = signatories(
+        db, campaign, lang=lang, order=order, first=initiator, countries=settings["names.countries"]
+    )
     statement = public_statement(settings, campaign, lang, fmt=fmt) if with_statement else None
     text = format_signatories(
         entries, fmt=fmt, lang=lang, with_country=with_country, statement=statement
@@ -493,11 +498,17 @@ def publishable_list(
     return text, near_duplicates(entries)
 
 
-def published_list(db: Database, statement: Statement) -> PublishedList | None:
+def published_list(
+    db: Database,
+    statement: Statement,
+    *,
+    countries: Mapping[str, Mapping[str, str]] | None = None,
+) -> PublishedList | None:
     """What a statement's ``{{ signatories }}`` and ``{{ signed }}`` print: the list of
     its ``list_from`` campaign in each of its languages, made by :func:`signatories`
-    and :func:`format_signatories` as `mailer signatories` makes it. None without
-    ``list_from``; a campaign that does not exist is named with the file and line."""
+    and :func:`format_signatories` as `mailer signatories` makes it (``countries``:
+    ``[names] countries``). None without ``list_from``; a campaign that does not
+    exist is named with the file and line."""
     from mailer.contacts import resolve_org
 
     if statement.list_from is None:
@@ -514,7 +525,9 @@ def published_list(db: Database, statement: Statement) -> PublishedList | None:
     text: dict[str, str] = {}
     markup: dict[str, str] = {}
     for lang in statement.available:
-        entries = signatories(db, source, lang=lang, order=statement.list_order, first=first)
+        entries = signatories(
+            db, source, lang=lang, order=statement.list_order, first=first, countries=countries
+        )
         for fmt, made in (("txt", text), ("html", markup)):
             made[lang] = format_signatories(
                 entries, fmt=fmt, lang=lang, with_country=statement.list_with_country

@@ -578,3 +578,57 @@ def test_status_says_first_who_has_not_answered(campaign: Path, run: Run) -> Non
     assert data["not_answered"][-1]["name"] == "Youth Union of the Lakes"  # no country: last
     assert data["not_answered"][-1]["emails"] == ["yul@yul-lakes.example.org"]
     assert data["by_country"][-1]["country"] is None
+
+
+def test_signatories_use_the_country_names_of_mailer_toml(
+    campaign: Path, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run("org", "add", "People's Front for Liberation", "--country", "PS").exit_code == 0
+    for ref in ("People's Front for Liberation", "RPSB"):
+        assert run("sign", SLUG, ref).exit_code == 0
+    babel = run("signatories", SLUG, "--with-country")
+    assert "1. People's Front for Liberation, Palestinian Territories" in babel.stdout
+    config = campaign / "mailer.toml"
+    config.write_text(
+        config.read_text(encoding="utf-8").replace(
+            "countries = {}", 'countries = {PS = "Palestine", RS = {sr-Latn = "Srbija"}}'
+        ),
+        encoding="utf-8",
+    )
+    own = run("signatories", SLUG, "--with-country")
+    assert own.exit_code == 0, own.stderr
+    assert own.stdout.splitlines()[2:] == [
+        "1. People's Front for Liberation, Palestine",
+        "2. Radnička partija Severnog Brega, Serbia",
+    ]
+    cyrillic = run("signatories", SLUG, "--with-country", "--lang", "sr-Cyrl")
+    assert cyrillic.stdout.splitlines()[2:] == [
+        "1. People's Front for Liberation, Palestine",
+        "2. Радничка партија Северног Брега, Србија",
+    ]
+    monkeypatch.setenv("MAILER_NAMES_COUNTRIES", "PS=Palestine;XX=Nowhere")
+    bad = run("signatories", SLUG)
+    assert bad.exit_code == 1
+    assert bad.stderr == (
+        "Error: environment variable MAILER_NAMES_COUNTRIES: [names] countries: 'XX' is not an "
+        "ISO 3166 country code such as PS or XK, got 'PS=Palestine;XX=Nowhere'\n"
+    )
+
+
+def test_a_thank_you_lists_the_countries_as_mailer_toml_names_them(
+    campaign: Path, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MAILER_NAMES_COUNTRIES", "GB=Britain;RS:sr-Latn=Republika Srbija")
+    for ref in ("RPSB", "HDU"):
+        assert run("sign", SLUG, ref).exit_code == 0
+    thanks = campaign / "templates" / "thanks"
+    shutil.copytree(campaign / "templates" / "example-thanks", thanks)
+    toml = thanks / "statement.toml"
+    toml.write_text(toml.read_text().replace('"peace-2026"', f'"{SLUG}"'), encoding="utf-8")
+    assert run("campaign", "new", "thanks", "--statement", str(thanks)).exit_code == 0
+    for org, lang in (("HDU", "en"), ("RPSB", "sr-Latn")):
+        text = run("preview", "thanks", "--org", org).stdout
+        listed = run("signatories", SLUG, "--lang", lang, "--with-country").stdout
+        assert f"\n\n{listed}\n" in text
+    assert "Radnička partija Severnog Brega, Republika Srbija" in listed
+    assert "Harbour Dockers' Union, Britain" in listed

@@ -195,3 +195,72 @@ def test_a_broken_smtp_url_is_refused_on_loading_without_its_password(
     with pytest.raises(ConfigError, match=r"MAILER_SMTP_URL: \[smtp\] url: ") as error:
         load_settings(cwd=tmp_path, env={"MAILER_SMTP_URL": secret_url})
     assert "hunter2" not in str(error.value)
+
+
+# ---------------------------------------------------------------- [names] countries
+
+
+def test_country_names_from_the_file_and_the_environment(tmp_path: Path) -> None:
+    write(
+        tmp_path / "mailer.toml",
+        '[names]\ncountries = {ps = "Palestine", XK = {en = "Kosovo", sr-latn = "Kosovo i Metohija",'
+        ' "*" = "Kosova"}}\n',
+    )
+    s = load_settings(cwd=tmp_path, env={})
+    assert s["names.countries"] == {
+        "PS": {"*": "Palestine"},
+        "XK": {"en": "Kosovo", "sr-Latn": "Kosovo i Metohija", "*": "Kosova"},
+    }
+    env = {"MAILER_NAMES_COUNTRIES": "PS=Palestine; XK:sr-Latn=Kosovo i Metohija;"}
+    assert load_settings(cwd=tmp_path, env=env)["names.countries"] == {
+        "PS": {"*": "Palestine"},
+        "XK": {"sr-Latn": "Kosovo i Metohija"},
+    }
+
+
+@pytest.mark.parametrize(
+    ("value", "error"),
+    [
+        ('{PX = "Palestine"}', "'PX' is not an ISO 3166 country code such as PS or XK"),
+        ('{PS = ""}', "the name for PS must be text that is not empty"),
+        ("{PS = 3}", "the name for PS must be text that is not empty"),
+        ('{PS = {xx-bad = "Palestina"}}', "PS: language 'xx-bad' is not a valid BCP 47 tag"),
+        ('{PS = {es = "  "}}', "the name for PS in es must be text that is not empty"),
+        ('{PS = "Pales\\u0000tine"}', "the name for PS contains a control character"),
+        ('"Palestine"', "'Palestine' is not CODE=Name or CODE:language=Name"),
+        ("[1, 2]", 'expected a table such as {PS = "Palestine"}, got [1, 2]'),
+    ],
+)
+def test_a_bad_country_name_is_one_error_naming_the_key_and_the_entry(
+    tmp_path: Path, value: str, error: str
+) -> None:
+    config = write(tmp_path / "mailer.toml", f"[names]\ncountries = {value}\n")
+    with pytest.raises(ConfigError) as e:
+        load_settings(cwd=tmp_path, env={})
+    assert str(e.value).startswith(f"{config}: [names] countries: {error}")
+    assert "\n" not in str(e.value)
+
+
+def test_a_bad_country_name_in_the_environment_names_the_variable_and_the_entry(
+    tmp_path: Path,
+) -> None:
+    env = {"MAILER_NAMES_COUNTRIES": "PS=Palestine;Kosovo"}
+    with pytest.raises(ConfigError) as e:
+        load_settings(cwd=tmp_path, env=env)
+    assert str(e.value) == (
+        "environment variable MAILER_NAMES_COUNTRIES: [names] countries: 'Kosovo' is not "
+        "CODE=Name or CODE:language=Name, got 'PS=Palestine;Kosovo'"
+    )
+
+
+def test_init_force_keeps_a_table_of_country_names(tmp_path: Path) -> None:
+    from mailer.config import read_config_file
+    from mailer.setup import config_text
+
+    values = {"names.countries": {"PS": "Palestine", "XK": {"sr-Latn": "Kosovo", "*": "Kosova"}}}
+    text = config_text(values)
+    assert '\ncountries = {PS = "Palestine", XK = {sr-Latn = "Kosovo", "*" = "Kosova"}}\n' in text
+    assert (
+        read_config_file(write(tmp_path / "mailer.toml", text))["names.countries"]
+        == values["names.countries"]
+    )

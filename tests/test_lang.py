@@ -248,3 +248,22 @@ def test_a_name_not_serbian_is_never_transliterated(
     name: str, languages: list[str], lang: str
 ) -> None:
     assert name_in(name, languages, {}, lang) == own_name(name, languages, {}, lang) == name
+
+
+OWN = {"PS": {"*": "Palestine", "ru": "Палестина"}, "XK": {"sr-Latn": "Kosovo i Metohija"}}
+
+
+@pytest.mark.parametrize(
+    ("code", "lang", "name"),
+    [
+        ("PS", "en", "Palestine"),
+        ("PS", "es", "Palestine"),  # a name for every language is used as written
+        ("PS", "ru", "Палестина"),
+        ("XK", "sr-Latn", "Kosovo i Metohija"),
+        ("XK", "sr-Cyrl", "Косово и Метохија"),  # a Serbian name follows the script
+        ("XK", "en", "Kosovo"),  # no name of one's own for English: Babel's
+        ("GR", "fr", "Grèce"),
+    ],
+)
+def test_a_countrys_own_name_replaces_babels(code: str, lang: str, name: str) -> None:
+    assert country_name(code, lang, OWN) == name

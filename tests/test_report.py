@@ -404,3 +404,16 @@ def test_the_initiating_organization_comes_first(world: World) -> None:
     silent = world.db["organization"].get(world.org("Silent League"))
     with pytest.raises(MailerError, match="Silent League has not signed peace"):
         signatories(world.db, world.campaign, first=silent)
+
+
+def test_countries_can_have_the_names_a_movement_publishes(world: World) -> None:
+    world.answer(world.org("People's Front for Liberation", country="PS"))
+    world.answer(world.org("Workers' League", country="US"))
+    own = {"PS": {"*": "Palestine"}, "US": {"es": "EE. UU."}}
+    spanish = signatories(world.db, world.campaign, lang="es", order="country", countries=own)
+    assert [(e.name, e.country_name) for e in spanish] == [
+        ("Workers' League", "EE. UU."),
+        ("People's Front for Liberation", "Palestine"),
+    ]
+    english = signatories(world.db, world.campaign, lang="en", countries=own)
+    assert [e.country_name for e in english] == ["Palestine", "United States"]
