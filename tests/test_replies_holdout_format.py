@@ -1,8 +1,10 @@
-"""The held-out reply set (tests/data/replies_holdout) stays well-formed and big enough.
+"""The held-out reply sets (tests/data/replies_holdout, tests/data/replies_holdout2) stay
+well-formed, big enough and apart from each other.
 
-The set measures the reply classifier on replies nobody tuned it on, so a broken
-entry must fail here rather than silently drop out of the measurement. See the
-set's README.md for the format and what each label means.
+Each set measures the reply classifier on replies nobody tuned it on, so a broken
+entry must fail here rather than silently drop out of the measurement, and a reply
+copied between sets would turn a held-out figure into a tuned one. See each set's
+README.md for the format and what each label means.
 """
 
 from __future__ import annotations
@@ -14,8 +16,11 @@ import pytest
 
 from mailer.lang import normalize_language
 
-HOLDOUT = Path(__file__).resolve().parent / "data" / "replies_holdout"
-FILES = sorted(HOLDOUT.glob("*.toml"))
+DATA = Path(__file__).resolve().parent / "data"
+# Each held-out set with the least it must hold: (languages, replies).
+SETS = {"replies_holdout": (16, 220), "replies_holdout2": (18, 260)}
+FILES = [path for name in SETS for path in sorted((DATA / name).glob("*.toml"))]
+IDS = [f"{path.parent.name}/{path.stem}" for path in FILES]
 LABELS = {"signon", "decline", "acted", "other"}
 KINDS = {"signon", "call"}
 REQUIRED = {"label", "kind", "text"}
@@ -51,7 +56,18 @@ def _problems(entry: dict[str, object]) -> list[str]:
     return problems
 
 
-@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+def _texts(folder: Path) -> dict[str, str]:
+    """Every reply text of a set, whitespace-normalised, mapped to file#entry."""
+    texts = {}
+    for path in sorted(folder.glob("*.toml")):
+        with path.open("rb") as f:
+            entries = tomllib.load(f).get("reply", [])
+        for number, entry in enumerate(entries, start=1):
+            texts[" ".join(str(entry.get("text", "")).split())] = f"{path.name}#{number}"
+    return texts
+
+
+@pytest.mark.parametrize("path", FILES, ids=IDS)
 def test_every_entry_is_well_formed(path: Path) -> None:
     assert normalize_language(path.stem) == path.stem, f"{path.name}: not a canonical BCP 47 tag"
     bad = {
@@ -62,16 +78,25 @@ def test_every_entry_is_well_formed(path: Path) -> None:
     assert bad == {}
 
 
-@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+@pytest.mark.parametrize("path", FILES, ids=IDS)
 def test_every_language_has_every_label(path: Path) -> None:
     labels = {str(entry.get("label")) for entry in _replies(path)}
     assert labels >= LABELS, f"{path.name}: missing {sorted(LABELS - labels)}"
 
 
-def test_the_set_is_big_enough() -> None:
-    total = sum(len(_replies(path)) for path in FILES)
-    assert len(FILES) >= 16, f"{len(FILES)} languages, want at least 16"
-    assert total >= 220, f"{total} replies, want at least 220"
+@pytest.mark.parametrize(("name", "least"), SETS.items(), ids=list(SETS))
+def test_the_set_is_big_enough(name: str, least: tuple[int, int]) -> None:
+    files = sorted((DATA / name).glob("*.toml"))
+    total = sum(len(_replies(path)) for path in files)
+    languages, replies = least
+    assert len(files) >= languages, f"{name}: {len(files)} languages, want at least {languages}"
+    assert total >= replies, f"{name}: {total} replies, want at least {replies}"
+
+
+def test_the_second_set_copies_no_reply_of_the_others() -> None:
+    second = _texts(DATA / "replies_holdout2")
+    others = _texts(DATA / "replies_holdout") | _texts(DATA / "replies_dev")
+    assert {where: others[text] for text, where in second.items() if text in others} == {}
 
 
 def test_the_checks_catch_bad_entries() -> None:
