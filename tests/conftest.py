@@ -9,12 +9,16 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, settings
 
 from mailer.cli import cli
+
+if TYPE_CHECKING:
+    from tests.cli_story import Output
 
 pytest_plugins = [
     "tests.fixtures.smtp",
@@ -84,6 +88,16 @@ def with_orgs(initialized: Path, run: Run) -> Path:
     result = run("org", "import", str(EXAMPLES / "organizations.csv"))
     assert result.exit_code == 0, result.stderr
     return initialized
+
+
+@pytest.fixture(scope="session")
+def cli_story(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Output]:
+    """The outputs of tests/cli_story.py's fixed campaign, run once per test session."""
+    from tests.cli_story import run_story  # it imports this module's EXAMPLES
+
+    folder = tmp_path_factory.mktemp("story") / "work"
+    folder.mkdir()
+    return run_story(folder)
 
 
 @pytest.fixture
