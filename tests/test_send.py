@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from mailer.config import Settings, load_settings
 from mailer.db import open_db
 from mailer.errors import Locked, TransportError
 from mailer.render import build_factory
-from mailer.send import SendOptions, SendSummary, Stop, run_wave
+from mailer.send import SendEvent, SendOptions, SendSummary, Stop, run_wave
 from tests.fixtures.smtp import SmtpServer, free_port
 
 SENDER = "intl@party.example.org"
@@ -65,7 +66,11 @@ def env(with_orgs: Path, smtpd: SmtpServer, monkeypatch: pytest.MonkeyPatch) -> 
 
 
 async def send(
-    env: Env, stop: Stop | None = None, concurrency: int | None = None, **options: Any
+    env: Env,
+    stop: Stop | None = None,
+    concurrency: int | None = None,
+    on_event: Callable[[SendEvent], None] | None = None,
+    **options: Any,
 ) -> SendSummary:
     settings = env.settings
     if concurrency is not None:  # what --concurrency does: an override of the setting
@@ -78,6 +83,7 @@ async def send(
         recipients=None,
         options=SendOptions(**options),
         stop=stop,
+        on_event=on_event,
     )
 
 
@@ -293,8 +299,15 @@ async def test_a_lock_left_by_a_dead_process_is_taken_over(env):
 async def test_stop_claims_nothing_new_and_leaves_nothing_sending(with_orgs, smtpd, monkeypatch):
     env = make_env(smtpd, monkeypatch, **{"smtp.rate": "20/s"})
     stop = Stop()
-    asyncio.get_running_loop().call_later(0.3, stop.request, "SIGTERM")
-    summary = await send(env, stop=stop)
+
+    sent: list[str] = []
+
+    def stop_after_the_second(event: SendEvent) -> None:
+        sent.extend([event.email] if event.kind == "sent" else [])
+        if len(sent) == 2:
+            stop.request("SIGTERM")
+
+    summary = await send(env, stop=stop, on_event=stop_after_the_second)
     assert summary.interrupted == "SIGTERM"
     states = env.states()
     assert "sending" not in states.values()
