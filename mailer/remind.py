@@ -98,9 +98,10 @@ def plan_reminders(
     message is older than ``after_days``. Auto-replies and "other" replies are
     not answers. All of its active addresses get the reminder. A reminder wave an
     earlier run left unfinished (with ``retry_uncertain``, also its uncertain
-    messages) is finished first.
+    messages) is finished first. Every organization of the audience that gets no
+    reminder is in ``skipped`` with the reason, those mail cannot reach too.
     """
-    from mailer.campaigns import audience
+    from mailer.campaigns import audience, select_orgs
 
     cid = campaign["id"]
     messages = list(
@@ -165,7 +166,19 @@ def plan_reminders(
             plan.skipped.setdefault(reason, []).append(recipients[0].org.name)
         else:
             plan.recipients.extend(recipients)
+    for org in select_orgs(db, campaign, include_opted_out=True):
+        if org["id"] not in by_org:  # opted out, or no address left that takes mail
+            plan.skipped.setdefault(_unreachable(org, answered), []).append(org["name"])
     return plan
+
+
+def _unreachable(org: dict[str, Any], answered: set[int]) -> str:
+    """Why an organization of the audience that mail cannot reach gets no reminder."""
+    if org["id"] in answered:
+        return "answered"
+    if org["do_not_contact"]:
+        return "opted out"
+    return "no address that takes mail (bounced, invalid or unsubscribed)"
 
 
 def remind(
