@@ -72,7 +72,10 @@ def test_import_summary_then_reimport_adds_nothing(run: Run, inbox: Path) -> Non
 
 def test_import_human_summary_names_the_next_steps(run: Run, inbox: Path) -> None:
     result = run("inbox", "import", str(inbox))
-    assert "5 new" in result.stdout and "mailer replies review SLUG" in result.stdout
+    assert (
+        "5 new" in result.stdout
+        and "1 reply waits for a decision: mailer replies review peace-2025\n" in result.stdout
+    )
     assert "mailer replies --unmatched" in result.stdout
 
 

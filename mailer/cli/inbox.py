@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,7 +45,11 @@ def _summary(summary: Summary, as_json: bool) -> None:
     if summary.classes:
         click.echo("By class: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.classes.items())))
     if summary.review:
-        click.echo(f"{summary.review} wait for a decision: mailer replies review SLUG")
+        waits = "reply waits" if summary.review == 1 else "replies wait"
+        commands = " and ".join(
+            f"mailer replies review {shlex.quote(slug)}" for slug in sorted(summary.to_review)
+        )
+        click.echo(f"{summary.review} {waits} for a decision: {commands}")
     if summary.unmatched:
         click.echo("Unmatched ones: mailer replies --unmatched, then mailer reply assign ID ORG")
 

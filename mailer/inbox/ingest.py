@@ -52,6 +52,7 @@ class Summary:
     matched: int = 0
     unmatched: int = 0
     review: int = 0  # matched to a campaign, waiting in `replies review SLUG`
+    to_review: set[str] = field(default_factory=set)  # those campaigns' slugs
     classes: Counter[str] = field(default_factory=Counter)
     ids: list[int] = field(default_factory=list)
 
@@ -469,7 +470,9 @@ class Ingester:
         s.ids.append(reply_id)
         s.classes[str(cls)] += 1
         s.unparsable += cls == ReplyClass.UNPARSABLE
-        s.review += status == effects.REVIEW and campaign_id is not None
+        if status == effects.REVIEW and campaign_id is not None:
+            s.review += 1
+            s.to_review.add(self.index.campaigns[campaign_id]["slug"])
         if campaign_id is None:
             s.unmatched += 1
         else:
