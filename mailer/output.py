@@ -53,5 +53,10 @@ def table(
         click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
 
 
+def moment(stamp: str | None) -> str:
+    """A stored time (ISO 8601, UTC) as a table shows it: ``2026-03-02 09:05``."""
+    return (stamp or "")[:16].replace("T", " ")
+
+
 def warn(message: str) -> None:
     click.echo(f"Warning: {message}", err=True)

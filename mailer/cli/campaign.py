@@ -10,7 +10,7 @@ import click
 
 from mailer.cli import AppContext, cli, confirm, pass_app
 from mailer.files import write_text_file
-from mailer.output import print_json, table, warn
+from mailer.output import moment, print_json, table, warn
 
 if TYPE_CHECKING:
     from mailer.preflight import CheckReport
@@ -178,7 +178,7 @@ def campaign_show(app: AppContext, slug: str, as_json: bool) -> None:
         ("audience", f"{info['audience']} organizations: {info['audience_rule']}"),
         ("waves sent", info["waves"]),
         ("sender", info["sender"] or "(from mailer.toml)"),
-        ("created", info["created_at"]),
+        ("created", moment(info["created_at"])),
     ]
     click.echo(f"Campaign {info['slug']}")
     for key, value in rows:

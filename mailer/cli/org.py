@@ -9,7 +9,7 @@ import click
 from mailer.cli import AppContext, DefaultCommandGroup, cli, confirm, pass_app
 from mailer.files import write_text_file
 from mailer.lang import split_list
-from mailer.output import print_json, table, warn
+from mailer.output import moment, print_json, table, warn
 
 
 def _split(values: tuple[str, ...]) -> list[str]:
@@ -168,7 +168,7 @@ def org_show(app: AppContext, ref: str, as_json: bool) -> None:
         table(
             ["campaign", "answer", "source", "at", "withdrawn"],
             [
-                [r["campaign"], r["kind"], r["source"], r["at"], r["withdrawn_at"]]
+                [r["campaign"], r["kind"], r["source"], moment(r["at"]), moment(r["withdrawn_at"])]
                 for r in record["responses"]
             ],
         )

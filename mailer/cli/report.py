@@ -10,7 +10,7 @@ import click
 
 from mailer.cli import AppContext, cli, pass_app
 from mailer.models import MessageState
-from mailer.output import print_json, table, warn
+from mailer.output import moment, print_json, table, warn
 
 
 def _states_line(status: dict[str, Any]) -> str:
@@ -71,7 +71,7 @@ def _print_not_answered(s: dict[str, Any]) -> None:
     click.echo(f"  Not answered yet ({len(waiting)}):")
     for o in waiting[:SHORT_LIST]:
         auto = ", an automatic reply only" if o["state"] == "auto_replied" else ""
-        last = (o["last_contact"] or "")[:16].replace("T", " ")
+        last = moment(o["last_contact"])
         click.echo(f"    {o['name']} ({o['country'] or 'no country'}){auto}, last contact {last}")
     if len(waiting) > SHORT_LIST:
         click.echo(
@@ -138,7 +138,7 @@ def _print_status(s: dict[str, Any]) -> None:
                 o["country"],
                 o["state"].replace("_", " "),
                 o["messages"],
-                (o["last_contact"] or "")[:16].replace("T", " "),
+                moment(o["last_contact"]),
             ]
             for o in s["by_org"]
         ],
