@@ -577,8 +577,8 @@ def _set_address_optout(
                 db, "address", address_id, action, old={"status": status}, new={"status": new}
             )
     if opted_out:
-        return f"{email} is unsubscribed and will not be mailed again"
-    return f"{email} may be mailed again"
+        return f"{email} is unsubscribed and will not be mailed again."
+    return f"{email} may be mailed again."
 
 
 def _set_optout(db: Database, ref: str, *, opted_out: bool) -> str:
@@ -604,8 +604,8 @@ def _set_optout(db: Database, ref: str, *, opted_out: bool) -> str:
                 new={"do_not_contact": opted_out},
             )
     if opted_out:
-        return f"{org['name']} is marked do-not-contact and will not be mailed again"
-    return f"{org['name']} may be mailed again"
+        return f"{org['name']} is marked do-not-contact and will not be mailed again."
+    return f"{org['name']} may be mailed again."
 
 
 def set_contact(db: Database, ref: str, email: str, **contact: Any) -> dict[str, Any]:

@@ -141,16 +141,16 @@ def replies_list(
         return
     table(
         [
-            "ID",
-            "Date",
-            "From",
-            "Organization",
-            "Campaign",
-            "Class",
-            "Conf",
-            "Status",
-            "Files",
-            "Text",
+            "id",
+            "date",
+            "from",
+            "organization",
+            "campaign",
+            "class",
+            "conf",
+            "status",
+            "files",
+            "text",
         ],
         [
             [
