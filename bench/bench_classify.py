@@ -1,10 +1,12 @@
 """How well and how fast replies are classified.
 
-    python3 bench/bench_classify.py [ROUNDS]
+    python3 bench/bench_classify.py [ROUNDS] [--dev] [-v]
 
 Prints, for the development set of human replies (tests/data/replies_dev) and the
-held-out set (tests/data/replies_holdout, when present), precision and recall per
-class and the share read right per language, classified as ingest does it (the
+held-out set (tests/data/replies_holdout, when present; not with --dev, which is for
+tuning: the held-out figure is honest only when nobody tuned on it), precision and
+recall per class, the share read right per language and the recall of each class in
+each language, classified as ingest does it (the
 organization's language, its name, the statement's sign phrase); a reply counts as
 "applied" for a class when the classifier says it with a confidence of at least
 CONFIDENT. Then the same per class (bounce / auto-reply / human) on ../shared/corpus
@@ -50,6 +52,16 @@ def print_scores(title: str, scores: Scores, *, misses: bool = False) -> None:
     for start in range(0, len(langs), 6):
         row = langs[start : start + 6]
         print("   " + "".join(f" {lang:>8} {scores.accuracy(lang):>6.1%}" for lang in row))
+    print("  per language and class (right/replies):")
+    print(f"    {'':<8}" + "".join(f" {label:>9}" for label in LABELS))
+    for lang in langs:
+        cells = [
+            f"{scores.hits_lang[lang, label]}/{scores.truth_lang[lang, label]}"
+            if scores.truth_lang[lang, label]
+            else "-"
+            for label in LABELS
+        ]
+        print(f"    {lang:<8}" + "".join(f" {cell:>9}" for cell in cells))
     if misses:
         for reply, result in scores.misses:
             print(f"  miss {reply.where}: {reply.label} → {result.cls} {result.confidence}")
@@ -99,7 +111,9 @@ def main() -> None:
     print(f"phrase files compiled in {time.perf_counter() - start:.2f} s")
     # -v lists the development set's misses; the held-out set's are not for tuning.
     print_scores("development set", score(load_set(DEV)), misses="-v" in sys.argv)
-    if HOLDOUT.is_dir() and any(HOLDOUT.glob("*.toml")):
+    if "--dev" in sys.argv:
+        print("\nheld-out set: not measured (--dev)")
+    elif HOLDOUT.is_dir() and any(HOLDOUT.glob("*.toml")):
         print_scores("held-out set", score(load_set(HOLDOUT)))
     else:
         print("\nheld-out set: not present")

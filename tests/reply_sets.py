@@ -137,6 +137,8 @@ class Scores:
     hits: Counter[str] = field(default_factory=Counter)
     per_lang: Counter[str] = field(default_factory=Counter)
     right_lang: Counter[str] = field(default_factory=Counter)
+    truth_lang: Counter[tuple[str, str]] = field(default_factory=Counter)  # (lang, label)
+    hits_lang: Counter[tuple[str, str]] = field(default_factory=Counter)
     false_signons: list[str] = field(default_factory=list)
     misses: list[tuple[Reply, Classification]] = field(default_factory=list)
 
@@ -161,10 +163,12 @@ def score(replies: list[Reply]) -> Scores:
         scores.truth[reply.label] += 1
         scores.predicted[got] += 1
         scores.per_lang[reply.lang] += 1
+        scores.truth_lang[reply.lang, reply.label] += 1
         if got == reply.label:
             scores.right += 1
             scores.hits[got] += 1
             scores.right_lang[reply.lang] += 1
+            scores.hits_lang[reply.lang, reply.label] += 1
         else:
             scores.misses.append((reply, result))
             if got == "signon":
