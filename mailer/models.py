@@ -32,6 +32,26 @@ class ReplyClass(StrEnum):
     UNPARSABLE = "unparsable"
 
 
+@dataclass
+class BounceInfo:
+    """What a failure notice says: the addresses that failed, how and why."""
+
+    recipients: list[str]
+    status: str | None
+    hard: bool
+    diagnostic: str | None
+
+
+@dataclass
+class Classification:
+    """What a reply is (mailer.inbox.classify), how sure, and the words that decided it."""
+
+    cls: ReplyClass
+    confidence: float
+    evidence: str
+    bounce: BounceInfo | None = None
+
+
 @dataclass(frozen=True)
 class Contact:
     """The person at one address of an organization: whom a message there greets,

@@ -20,6 +20,7 @@ PURE = {
     "errors",
     "files",
     "inbox.classify",
+    "inbox.intent",
     "inbox.match",
     "inbox.parse",
     "inbox.phrases",

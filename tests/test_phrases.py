@@ -9,7 +9,7 @@ import pytest
 
 from mailer.errors import MailerError
 from mailer.inbox import classify as classifier
-from mailer.inbox import phrases
+from mailer.inbox import intent, phrases
 from mailer.inbox.classify import classify
 from mailer.inbox.parse import parse_message
 from mailer.inbox.phrases import (
@@ -78,7 +78,13 @@ def test_fold_joins_serbian_scripts() -> None:
 @pytest.fixture
 def phrase_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A private phrase folder in place of the package's (the files are read once: reset)."""
-    caches = (phrases.load_all, phrases.pattern, classifier._wording, classifier._hinted)
+    caches = (
+        phrases.load_all,
+        phrases.pattern,
+        intent.wording,
+        intent.hinted,
+        classifier._compiled,
+    )
     monkeypatch.setattr(phrases, "PHRASE_DIR", tmp_path)
     for cached in caches:
         cached.cache_clear()

@@ -4,8 +4,8 @@ Machine mail is recognised by structure first (RFC 3464 reports, RFC 3834
 headers, flufl.bounce for non-standard bounces), then by wording: a notice that
 holds our message until we prove we are human (or until a list's moderator acts)
 is an auto-reply, never a bounce; a list refusing non-members is a bounce. Human
-text is judged only after quoted history is gone, with the wording of the phrase
-files (mailer/inbox/phrases/<lang>.toml). A sign-on is confident only when it is
+text is read by mailer.inbox.intent, after quoted history is gone, with the wording of
+the phrase files (mailer/inbox/phrases/<lang>.toml). A sign-on is confident only when it is
 explicit, unnegated, unconditional and short: a false sign-on publishes an
 organization's name, so every doubt lowers the confidence into the review queue.
 """
@@ -15,16 +15,17 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from email.message import Message
 from functools import cache
 
 from flufl.bounce import all_failures
-from rapidfuzz.distance import OSA, Indel
 
+from mailer.inbox import intent
 from mailer.inbox import phrases as P
 from mailer.inbox.parse import ParsedMessage, addresses_in
-from mailer.models import ReplyClass
+from mailer.models import BounceInfo, Classification, ReplyClass
+
+__all__ = ["CONFIDENT", "PROVEN", "BounceInfo", "Classification", "classify"]
 
 CONFIDENT = 0.8  # at or above: effects are applied automatically; below: waits for review
 PROVEN = 0.95  # an auto-reply by its headers: no human reading can change it
@@ -36,22 +37,6 @@ _NOT_FAILED = re.compile(
 )
 
 logging.getLogger("flufl.bounce").setLevel(logging.CRITICAL)  # it logs every detector exception
-
-
-@dataclass
-class BounceInfo:
-    recipients: list[str]
-    status: str | None
-    hard: bool
-    diagnostic: str | None
-
-
-@dataclass
-class Classification:
-    cls: ReplyClass
-    confidence: float
-    evidence: str
-    bounce: BounceInfo | None = None
 
 
 def classify(
@@ -73,7 +58,7 @@ def classify(
     Never raises on a message: one that trips a detector goes to review as ``other``. A
     broken phrase file raises MailerError (misreading every reply would be worse).
     """
-    _wording()  # compiles the phrase files once; a broken one raises MailerError here
+    _compiled()  # compiles the phrase files once; a broken one raises MailerError here
     try:
         bounce = _bounce(msg)
         if bounce is not None:
@@ -81,7 +66,8 @@ def classify(
         auto = _auto_reply(msg)
         if auto is not None and auto.confidence >= PROVEN:
             return auto
-        human = _human(msg, Context(tuple(languages), kind, tuple(org_names), tuple(asked)))
+        context = intent.Context(tuple(languages), kind, tuple(org_names), tuple(asked))
+        human = intent.read(msg, context)
         # Wording alone ("I was away, sorry: we sign") loses to a clear human answer.
         if auto is None or (human.cls != ReplyClass.OTHER and human.confidence >= CONFIDENT):
             return human
@@ -351,72 +337,6 @@ def _auto_reply(msg: ParsedMessage) -> Classification | None:
     return Classification(ReplyClass.AUTO_REPLY, 0.9 if weak or in_subject else 0.75, cue)
 
 
-# --- human replies -------------------------------------------------------------------------------
-#
-# The new text (quotes gone) is cut into sentences. In each sentence the sign-on wording is
-# looked for three ways: first person ("we sign", "add our name"), an organization speaking
-# of itself ("KKE signs the statement": its name, or a word like "the Committee", near the
-# verb), and the phrase the statement asked for, approximately. A find is negated when a
-# negation word of its language stands just before it, doubtful when its sentence asks or
-# hesitates. Any refusal or negated sign-on makes a decline; only clean sign-ons in a short
-# reply that defers nothing are confident.
-
-MAX_WORDS_CONFIDENT = 120  # a longer text may be our own statement pasted back
-MAX_WORDS_UNSUBSCRIBE = 40
-NEGATION_BEFORE = 5  # words before a sign-on phrase in which a negation counts
-NEGATION_AFTER = 2  # and after it ("wir unterzeichnen nicht")
-SUBJECT_BEFORE = 160  # characters before a third-person verb that may hold its subject
-SUBJECT_AFTER = 60  # after it ("hiermit unterzeichnet die DKP", Arabic verb-first)
-ACTION_NEAR = 60  # characters around a done-verb in which an action word must stand
-_REPLY_PREFIX = re.compile(
-    r"^\s*(?:re|fw|fwd|aw|wg|sv|vs|rv|r|tr|i|odg|odp|ynt|res|enc|ant|απ|σχετ|отв|ответ|رد)"
-    r"\s*(?:\[\d+\]|\(\d+\))?\s*:",
-    re.I,
-)
-_WORD = re.compile(r"\w+")
-_CLAUSE_END = re.compile(r"[;:]")
-_QUOTES = ('"', "'")  # fold() makes every quotation mark one of these: a quoted sign-on
-# phrase is mentioned ("they asked us to write “We sign”"), not said
-# A sentence ends at . ! ? or ; (a Greek question) before a space, but not a period after a
-# digit: "12. marta", "am 12. März" are dates.
-_SENTENCE_END = re.compile(r"(?:(?<=[!?;])|(?<=[^\d\W]\.)|(?<=[)\]\"'»”]\.))\s+")
-
-
-@dataclass(frozen=True)
-class Context:
-    """What the reply answers: see :func:`classify`."""
-
-    languages: tuple[str, ...] = ()
-    kind: str = "signon"
-    org_names: Sequence[str] = ()
-    asked: Sequence[str] = ()
-
-
-@dataclass(frozen=True)
-class _Find:
-    phrase: str
-    state: str  # "clean" | "negated" | "doubtful"
-
-
-@dataclass(frozen=True)
-class _Wording:
-    """Every phrase file compiled, once per process. The first-person, third-person and
-    action verbs have a named group per language: whose a find is decides which negations
-    and hedges apply to it."""
-
-    sign: re.Pattern[str]
-    third: re.Pattern[str]  # verbs of an organization signing, in the third person
-    done: re.Pattern[str]  # verbs of an action done
-    actions: dict[str, re.Pattern[str]]  # per language: what the action was
-    subjects: re.Pattern[str]
-    decline: re.Pattern[str]
-    unsubscribe: re.Pattern[str]
-    deferrals: re.Pattern[str]
-    reservations: re.Pattern[str]
-    reports: re.Pattern[str]
-    photos: re.Pattern[str]
-
-
 _MACHINE = (
     ("bounce", "senders"),
     ("bounce", "subjects"),
@@ -429,303 +349,8 @@ _MACHINE = (
 
 
 @cache
-def _wording() -> _Wording:
-    tags = tuple(P.load_all())
-    for section, key in _MACHINE:  # compiled now, so that a broken file is found at once
+def _compiled() -> None:
+    """Every phrase list compiled now, so that a broken file is found at once."""
+    for section, key in _MACHINE:
         P.pattern(section, key)
-    return _Wording(
-        sign=_by_language(tags, "sign_on", "phrases"),
-        third=_by_language(tags, "third_person", "verbs"),
-        done=_by_language(tags, "acted", "verbs"),
-        actions={tag: P.pattern("acted", "actions", (tag,)) for tag in tags},
-        subjects=P.pattern("third_person", "subjects"),
-        decline=P.pattern("decline", "phrases"),
-        unsubscribe=P.pattern("unsubscribe", "phrases"),
-        deferrals=P.pattern("hedge", "deferrals"),
-        reservations=P.pattern("hedge", "reservations"),
-        reports=P.pattern("acted", "phrases"),
-        photos=P.pattern("acted", "photos"),
-    )
-
-
-def _by_language(tags: tuple[str, ...], section: str, key: str) -> re.Pattern[str]:
-    groups = [
-        f"(?P<{_group(tag)}>{found.pattern})"
-        for tag in tags
-        if (found := P.pattern(section, key, (tag,))) is not P.NEVER
-    ]
-    return re.compile("|".join(groups)) if groups else P.NEVER
-
-
-def _group(tag: str) -> str:
-    """A regex group name for a language tag (``pt-BR`` → ``pt_BR``)."""
-    return tag.replace("-", "_")
-
-
-@cache
-def _hinted(languages: tuple[str, ...]) -> tuple[str, ...]:
-    """The phrase files of the hinted tags: the tag's own, else its language's (sr-Latn → sr)."""
-    files = {tag.casefold(): tag for tag in P.load_all()}
-    found = []
-    for lang in languages:
-        for tag in (lang, lang.split("-")[0]):
-            if tag.casefold() in files:
-                found.append(files[tag.casefold()])
-                break
-    return tuple(dict.fromkeys(found))
-
-
-def _human(msg: ParsedMessage, context: Context) -> Classification:
-    wording = _wording()
-    hinted = _hinted(context.languages)
-    body = _unquoted(msg.new_text)
-    text = P.fold(body)[:5000]
-    words = len(text.split())
-    own_subject = P.fold(_own_subject(msg.subject))
-    if wording.unsubscribe.search(own_subject) or wording.unsubscribe.search(text):
-        short = words <= MAX_WORDS_UNSUBSCRIBE
-        return Classification(
-            ReplyClass.UNSUBSCRIBE, 0.9 if short else 0.6, "asks to be removed from the list"
-        )
-    sentences = [*_sentences(text), *([own_subject] if own_subject else [])]
-    names = _names(context.org_names, body)
-    refusals: list[_Find] = []
-    signs: list[_Find] = []
-    for sentence in sentences:
-        refused = _refusals(sentence, wording, hinted)
-        found = _signs(sentence, wording, hinted, names, context.asked)
-        if refused:  # "Няма да подпишем": the sign-on words in a refusal are what it refuses
-            found = [_Find(f.phrase, "negated") for f in found]
-        refusals += refused
-        signs += found
-    negated = [s for s in signs if s.state == "negated"]
-    if refusals or negated:
-        return _declined(refusals + negated, signs, words)
-    if signs:
-        deferred = wording.deferrals.search(text) or wording.reservations.search(text)
-        return _signon(signs, words, deferred.group(0) if deferred else None)
-    if context.kind == "call":
-        return _action(msg, sentences, wording, hinted) or _NOTHING
-    return _NOTHING
-
-
-_NOTHING = Classification(ReplyClass.OTHER, 0.5, "no sign-on, refusal or action recognised")
-
-
-def _unquoted(text: str) -> str:
-    return "\n".join(line for line in text.split("\n") if not line.lstrip().startswith(">"))
-
-
-def _own_subject(subject: str) -> str:
-    """The subject when the sender wrote it ("KKE signs"); nothing when it is ours with "Re:"."""
-    return "" if _REPLY_PREFIX.match(subject) else subject
-
-
-def _sentences(text: str) -> list[str]:
-    """Sentences; a long line without an end mark was wrapped and goes on in the next one."""
-    lines: list[str] = []
-    for line in (raw.strip() for raw in text.split("\n")):
-        last = lines[-1] if lines else ""
-        if line and len(last) >= 50 and last[-1] not in ".!?;:":
-            lines[-1] = f"{last} {line}"
-        else:
-            lines.append(line)
-    return [s for line in lines for s in _SENTENCE_END.split(line) if s.strip()]
-
-
-def _names(org_names: Sequence[str], body: str) -> re.Pattern[str]:
-    """The organization's names and their parts ("X Party – XP": "X Party", "XP"), and the
-    acronyms written in the reply: what an organization calls itself in the third person."""
-    names: set[str] = set()
-    for name in org_names:
-        for part in re.split(r"\s[–—-]\s|[()\[\],]", name):
-            if len(part.strip()) >= 2:
-                names.add(P.fold(part.strip()))
-    if body.upper() != body:  # in all capitals every word would look like an acronym
-        names.update(P.fold(w) for w in _WORD.findall(body) if _is_acronym(w))
-    if not names:
-        return P.NEVER
-    return re.compile("|".join(rf"(?<!\w){re.escape(n)}(?!\w)" for n in sorted(names)))
-
-
-def _is_acronym(word: str) -> bool:
-    return 2 <= len(word) <= 8 and word.isalpha() and word.isupper()
-
-
-def _finds(
-    sentence: str, pattern: re.Pattern[str], hinted: tuple[str, ...], section: str, key: str
-) -> list[tuple[re.Match[str], tuple[str, ...]]]:
-    """Matches of a by-language pattern, each with the languages whose negations and
-    hedges apply to it: its own (a hinted language when that says the same words too:
-    "realizamos" is Portuguese for a Portuguese organization), then the hinted ones."""
-    found = []
-    for match in pattern.finditer(sentence):
-        own = (match.lastgroup or "").replace("_", "-")
-        also = (h for h in hinted if P.pattern(section, key, (h,)).match(sentence, match.start()))
-        own = next(also, own)
-        found.append((match, tuple(dict.fromkeys((own, *hinted)))))
-    return found
-
-
-def _refusals(sentence: str, wording: _Wording, hinted: tuple[str, ...]) -> list[_Find]:
-    """Refusals in a sentence; one with a condition ("not unless…") is only doubtful."""
-    conditional = P.pattern("hedge", "conditions", hinted or ("en",)).search(sentence)
-    state = "doubtful" if conditional else "negated"
-    return [_Find(found.group(0), state) for found in wording.decline.finditer(sentence)]
-
-
-def _signs(
-    sentence: str,
-    wording: _Wording,
-    hinted: tuple[str, ...],
-    names: re.Pattern[str],
-    asked: Sequence[str],
-) -> list[_Find]:
-    finds = [
-        _state(sentence, m.start(), m.end(), tags)
-        for m, tags in _finds(sentence, wording.sign, hinted, "sign_on", "phrases")
-    ]
-    for verb, tags in _finds(sentence, wording.third, hinted, "third_person", "verbs"):
-        if _has_subject(sentence, verb, wording.subjects, names):
-            finds.append(_state(sentence, verb.start(), verb.end(), tags))
-    for start, end in _asked_in(sentence, asked):
-        finds.append(_state(sentence, start, end, hinted or ("en",)))
-    return finds
-
-
-def _has_subject(
-    sentence: str, verb: re.Match[str], nouns: re.Pattern[str], names: re.Pattern[str]
-) -> bool:
-    """Whether the organization is the verb's subject: named, or called "the Party", in its
-    clause before the verb, just after it, or inside the find ("decided … to join" holds the
-    subject in verb-first languages)."""
-    before = _CLAUSE_END.split(sentence[max(0, verb.start() - SUBJECT_BEFORE) : verb.start()])[-1]
-    after = sentence[verb.end() : verb.end() + SUBJECT_AFTER]
-    return any(
-        pattern.search(part)
-        for pattern in (nouns, names)
-        for part in (before, verb.group(0), after)
-    )
-
-
-def _state(sentence: str, start: int, end: int, tags: tuple[str, ...]) -> _Find:
-    """Negated (a negation just before or after), doubtful (a question, a condition or
-    hesitation in the sentence, or the phrase in quotation marks) or clean."""
-    phrase = sentence[start:end]
-    exceptions = P.pattern("negation", "exceptions", tags)
-    negation = P.pattern("negation", "words", tags)
-    before = " ".join(exceptions.sub(" ", sentence[:start]).split()[-NEGATION_BEFORE:])
-    after = " ".join(sentence[end:].split()[:NEGATION_AFTER])
-    if any(negation.search(part) for part in (before, phrase, after)):
-        return _Find(phrase, "negated")
-    asks = "?" in sentence or sentence.rstrip().endswith(";")
-    quoted = sentence[:start].rstrip()[-1:] in _QUOTES and sentence[end:].lstrip()[:1] in _QUOTES
-    if (
-        asks
-        or quoted
-        or any(P.pattern("hedge", key, tags).search(sentence) for key in ("conditions", "doubts"))
-    ):
-        return _Find(phrase, "doubtful")
-    return _Find(phrase, "clean")
-
-
-def _asked_in(sentence: str, asked: Sequence[str]) -> list[tuple[int, int]]:
-    """Where the sentence says an asked-for phrase with a small change: its words in order,
-    each the same or off by a letter ("WE SIGN IT", "we sing", "Potpisujem"). Spans in the
-    sentence."""
-    tokens = [(m.group(0), m.start(), m.end()) for m in _WORD.finditer(sentence)]
-    spans = []
-    for phrase in asked:
-        wanted = _WORD.findall(P.fold(phrase))
-        for first, token in enumerate(tokens if wanted else ()):
-            if _same_word(token[0], wanted[0]):
-                last = _rest_in_order(tokens, first + 1, wanted[1:])
-                if last is not None:
-                    spans.append((token[1], tokens[last][2]))
-                    break
-    return spans
-
-
-def _rest_in_order(tokens: list[tuple[str, int, int]], start: int, wanted: list[str]) -> int | None:
-    """Index of the token matching the last wanted word, each right after the one before
-    ("we'd sign", "we hope to sign" are not "we sign": other words change what it says)."""
-    last = start - 1
-    for word in wanted:
-        last += 1
-        if last >= len(tokens) or not _same_word(tokens[last][0], word):
-            return None
-    return last
-
-
-def _same_word(token: str, wanted: str) -> bool:
-    """Equal; or, for words of four letters or more, two letters swapped ("sing"), and for
-    five or more one letter added or dropped ("potpisujem"). Never a changed letter: that
-    makes other words ("formamos" for "firmamos")."""
-    if token == wanted:
-        return True
-    if min(len(token), len(wanted)) < 4:
-        return False
-    if len(token) == len(wanted):
-        return sorted(token) == sorted(wanted) and OSA.distance(token, wanted) == 1
-    return len(wanted) >= 5 and Indel.distance(token, wanted) == 1
-
-
-def _declined(refusals: list[_Find], signs: list[_Find], words: int) -> Classification:
-    cue = refusals[0].phrase
-    if all(r.state == "doubtful" for r in refusals):
-        return Classification(ReplyClass.DECLINE, 0.5, f"refusal with a condition: {cue!r}")
-    if any(s.state == "clean" for s in signs):
-        return Classification(ReplyClass.DECLINE, 0.5, f"refusal and sign-on wording: {cue!r}")
-    confidence = 0.85 if words <= MAX_WORDS_CONFIDENT else 0.6
-    return Classification(ReplyClass.DECLINE, confidence, f"refusal: {cue!r}")
-
-
-def _signon(signs: list[_Find], words: int, deferred: str | None) -> Classification:
-    doubtful = next((s.phrase for s in signs if s.state != "clean"), None)
-    if doubtful:
-        return Classification(
-            ReplyClass.SIGNON, 0.5, f"sign-on wording with a question or condition: {doubtful!r}"
-        )
-    phrase = signs[0].phrase
-    if deferred:
-        return Classification(
-            ReplyClass.SIGNON,
-            0.6,
-            f"sign-on wording, but the reply defers or reserves: {deferred!r}",
-        )
-    if words > MAX_WORDS_CONFIDENT:
-        return Classification(ReplyClass.SIGNON, 0.6, f"sign-on wording in a long text: {phrase!r}")
-    return Classification(ReplyClass.SIGNON, 0.9, f"explicit sign-on: {phrase!r}")
-
-
-def _action(
-    msg: ParsedMessage, sentences: list[str], wording: _Wording, hinted: tuple[str, ...]
-) -> Classification | None:
-    """A call campaign: an action reported as done (photos alone only suggest one)."""
-    reports = [
-        found.group(0)
-        for sentence in sentences
-        if "?" not in sentence
-        for found, tags in _reports(sentence, wording, hinted)
-        if _state(sentence, found.start(), found.end(), tags).state != "negated"
-    ]
-    if reports:
-        return Classification(ReplyClass.ACTED, 0.85, f"reports an action: {reports[0]!r}")
-    photos = wording.photos.search(" ".join(sentences))
-    if photos:
-        return Classification(ReplyClass.ACTED, 0.6, f"mentions photos: {photos.group(0)!r}")
-    if any(a.content_type.startswith(("image/", "video/")) for a in msg.attachments):
-        return Classification(ReplyClass.ACTED, 0.6, "sends photos or videos")
-    return None
-
-
-def _reports(
-    sentence: str, wording: _Wording, hinted: tuple[str, ...]
-) -> list[tuple[re.Match[str], tuple[str, ...]]]:
-    """Actions reported done: a whole phrase, or a done-verb with an action word near it."""
-    found = [(m, hinted or ("en",)) for m in wording.reports.finditer(sentence)]
-    for verb, tags in _finds(sentence, wording.done, hinted, "acted", "verbs"):
-        near = sentence[max(0, verb.start() - ACTION_NEAR) : verb.end() + ACTION_NEAR]
-        if any(wording.actions[tag].search(near) for tag in tags):
-            found.append((verb, tags))
-    return found
+    intent.wording()

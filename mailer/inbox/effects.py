@@ -26,7 +26,7 @@ from mailer.db import log_event
 from mailer.models import ReplyClass
 
 if TYPE_CHECKING:
-    from mailer.inbox.classify import BounceInfo
+    from mailer.models import BounceInfo
 
 SOFT_LIMIT = 3
 """Soft bounces in a row (no reply from the address in between) that mark it bounced."""
