@@ -2,7 +2,9 @@
 
 Machine mail (bounces, auto-replies) is tests/test_classify.py's; the labelled
 development set is tests/test_replies_dev.py's. These tests pin the rules: negations
-and refusals, doubts and conditions, the third person, the asked phrase, actions.
+and refusals, doubts and conditions, the third person, the asked phrase, actions, and
+what keeps a sign-on from being applied: another occasion, another statement, a hold
+or a retraction after it.
 """
 
 from __future__ import annotations
@@ -242,3 +244,153 @@ def test_a_refusal_anywhere_is_never_a_confident_signon(noise: str) -> None:
 )
 def test_more_ways_of_saying_it(body: str, expected: str) -> None:
     assert _applied(_read(body, asked=("We sign",))) == expected
+
+
+# --- what keeps a sign-on from being applied: another occasion, another statement, a hold ----
+
+
+@pytest.mark.parametrize(
+    ("body", "subject"),
+    [
+        ("We have signed your statement on Cuba last year.", "Re: Joint statement"),
+        ("Our party has also endorsed the declaration previously.", "Re: Joint statement"),
+        ("We've signed the appeal in 2024, when it first went round.", "Re: Appeal for peace"),
+        ("Прошле године смо потписали ваш апел.", "Re: Заједничка изјава"),
+        ("В прошлом году мы подписали ваше заявление.", "Re: Совместное заявление"),
+        ("Assinamos a declaração do ano passado.", "Re: Declaração conjunta"),
+        ("Partidul nostru a semnat declarația acum doi ani.", "Re: Declarație comună"),
+        ("الحزب وقع على البيان في العام الماضي.", "Re: بيان مشترك"),
+    ],
+)
+def test_a_signature_of_another_occasion_waits_for_review(body: str, subject: str) -> None:
+    result = _read(body, subject)
+    assert _applied(result) == "review" and result.cls == ReplyClass.SIGNON, result
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "We sign this statement, as we signed last year's.",
+        "Like last year, we sign.",
+        "The Communist Party of Examplia, founded in 1921, signs the statement.",
+        "Kao i prošle godine, potpisujemo.",
+        "Как и в прошлом году, подписываем.",
+        "Como el año pasado, firmamos.",
+        "Wie im letzten Jahr unterzeichnen wir.",
+        "كما في العام الماضي، نوقع على البيان.",
+    ],
+)
+def test_a_comparison_or_another_date_is_no_other_occasion(body: str) -> None:
+    assert _applied(_read(body)) == "signon"
+
+
+@pytest.mark.parametrize(
+    ("subject", "expected"),
+    [
+        ("Re: Joint statement on Palestine", "review"),  # the statement answered is another
+        ("Re: Joint statement on the blockade of Cuba", "signon"),  # it is this one
+        ("Re: Joint statement", "signon"),  # the subject does not say what it is about
+        ("Cuba: we sign", "signon"),  # the sender's own subject says nothing of ours
+    ],
+)
+def test_a_statement_named_by_its_topic_is_compared_with_the_subject(
+    subject: str, expected: str
+) -> None:
+    assert _applied(_read("We have signed your statement on Cuba.", subject)) == expected
+
+
+def test_this_statement_is_the_one_answered_whatever_its_topic() -> None:
+    body = "We sign this statement on the Palestinian cause."
+    assert _applied(_read(body, "Re: Appeal for peace")) == "signon"
+    assert _applied(_read("Подписываем заявление о Палестине.", "Re: Statement on Palestine")) == (
+        "signon"
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "We sign. Actually, hold on: our chair wants to read the final version first.",
+        "We endorse the statement. Please don't publish our name until you hear from us again.",
+        "Count us in!\n\nP.S. Pending approval by our national committee.",
+        "Potpisujemo. Sačekajte, predsednik mora prvo da odobri tekst.",
+        "Подписываем. Пока не публикуйте наше название.",
+        "Firmamos. Esperen un momento, no publiquen nuestro nombre todavía.",
+        "Wir unterzeichnen. Bitte noch nicht veröffentlichen.",
+        "نوقع. انتظروا موافقة المكتب قبل النشر.",
+        "İmzalıyoruz. Lütfen adımızı şimdilik yayınlamayın.",
+    ],
+)
+def test_a_sign_on_held_or_taken_back_later_waits_for_review(body: str) -> None:
+    result = _read(body)
+    assert result.cls == ReplyClass.SIGNON and _applied(result) == "review", result
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Sorry to keep you waiting. We sign.",  # the wait is before the sign-on
+        "We sign — please publish us as 'Workers' Party (Examplia)'.",
+        "We sign. We are waiting for the final list of signatories.",
+        "We sign and demand the withdrawal of the troops.",
+        "Wir unterzeichnen und fordern den Rückzug der Truppen.",
+        "Semnăm. Cerem retragerea trupelor.",
+        "لا نتردد لحظة، نوقع!",  # "a moment" before the sign-on
+    ],
+)
+def test_words_that_only_look_like_a_hold(body: str) -> None:
+    assert _applied(_read(body)) == "signon"
+
+
+@given(st.text(st.characters(blacklist_categories=("Cc", "Cs")), max_size=300))
+def test_a_hold_after_a_sign_on_is_never_applied(noise: str) -> None:
+    """Whatever stands between them, a request not to publish yet after a sign-on keeps
+    it from being applied."""
+    for hold in ("Please do not publish our name yet.", "Ne objavljujte naše ime još."):
+        assert _applied(_read(f"We sign. {noise}\n{hold}", asked=("We sign",))) != "signon"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Our Political Bureau voted against signing the joint statement.",
+        "Our party has opted for non-participation in this appeal.",
+        "The board rejected the proposal to sign the statement.",
+        "Centralni komitet je odlučio da ne potpiše izjavu.",
+        "Председништво је одбило да потпише изјаву.",
+        "Президиум ЦК решил отказаться от подписания заявления.",
+        "Рада ухвалила рішення про неприєднання до звернення.",
+        "Hemos resuelto finalmente no sumarnos a este llamamiento.",
+        "A Comissão Política decidiu pela não adesão a esta declaração.",
+        "Le Comité central a décidé de renoncer à signer la déclaration.",
+        "Il partito si è espresso contro l'adesione all'appello.",
+        "Der Parteivorstand hat beschlossen, von einer Unterzeichnung abzusehen.",
+        "Η Κεντρική Επιτροπή αποφάσισε τη μη υπογραφή της δήλωσης.",
+        "Merkez Komitesi bildiriye katılmama kararı aldı.",
+        "قررت اللجنة التنفيذية عدم الانضمام إلى هذا البيان.",
+        "Komitet podjął decyzję o niepodpisywaniu tego apelu.",
+        "Ústřední výbor rozhodl o nepřipojení k prohlášení.",
+        "A vezetőség a csatlakozás ellen szavazott.",
+        "Conducerea s-a pronunțat împotriva semnării apelului.",
+        "Изпълнителният съвет взе решение за неприсъединяване към призива.",
+        "تصمیم به عدم امضای بیانیه گرفته شد.",
+        "केंद्रीय समिति ने बयान पर हस्ताक्षर करने से इनकार कर दिया।",
+    ],
+)
+def test_a_refusal_by_a_noun_or_another_verb_is_a_decline(body: str) -> None:
+    assert _applied(_read(body)) == "decline"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Ne odustajemo, potpisujemo!",
+        "We won't hesitate for a second: we sign.",
+        "No lo dudamos, firmamos.",
+        "Nous n'hésitons pas une seconde : nous signons.",
+        "Не сомневаемся ни секунды, подписываем!",
+        "हम बिल्कुल नहीं हिचकिचाते, हम हस्ताक्षर करते हैं!",
+    ],
+)
+def test_a_negation_does_not_reach_past_its_clause(body: str) -> None:
+    assert _applied(_read(body)) == "signon"

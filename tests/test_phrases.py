@@ -54,6 +54,9 @@ def test_the_languages_replies_are_read_in() -> None:
         ("[sign_on]\nphrases = ['we (sign']\n", "[sign_on] phrases: 'we (sign' is not a valid"),
         ("[decline]\nphrases = [' ']\n", "xx.toml: [decline] phrases: an empty phrase"),
         ("[decline]\nphrases = ['not {statement}']\n", "uses {statement}, but [words] statement"),
+        ("[decline]\nphrases = ['not {topic}']\n", "uses {topic}, which only [words] topics may"),
+        ("[words]\ntopics = ['statement on']\n", "xx.toml: [words] topics: 'statement on' needs"),
+        ("[hedge]\npast = ['last\\Syear']\n", "has an upper-case escape"),
     ],
 )
 def test_a_broken_file_is_one_sentence_naming_file_and_key(
@@ -67,6 +70,17 @@ def test_a_broken_file_is_one_sentence_naming_file_and_key(
     assert "\n" not in str(caught.value).strip()
 
 
+def test_topic_holds_the_words_after_it_in_any_script() -> None:
+    """{topic} is written out after folding: its group keeps its name, and Indic vowel signs
+    count as letters of the words."""
+    pattern = phrases.compile_phrases(["statement on {topic}"])
+    assert pattern.search("we signed the statement on the war in sudan.")["topic"] == (
+        "the war in sudan"
+    )
+    hindi = phrases.compile_phrases(["{topic} पर बयान"])
+    assert hindi.search(fold("नाटो पर बयान"))["topic"] == fold("नाटो")
+
+
 def test_fold_joins_serbian_scripts() -> None:
     assert (
         fold("Потписујемо ИЗЈАВУ, ђак")
@@ -78,13 +92,8 @@ def test_fold_joins_serbian_scripts() -> None:
 @pytest.fixture
 def phrase_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A private phrase folder in place of the package's (the files are read once: reset)."""
-    caches = (
-        phrases.load_all,
-        phrases.pattern,
-        intent.wording,
-        intent.hinted,
-        classifier._compiled,
-    )
+    caches = (phrases.load_all, phrases.pattern, intent.wording, intent.hinted, intent._topics)
+    caches += (classifier._compiled,)
     monkeypatch.setattr(phrases, "PHRASE_DIR", tmp_path)
     for cached in caches:
         cached.cache_clear()

@@ -31,6 +31,12 @@ REQUIRED = {
     "tr",
     "ar",
     "pl",
+    "cs",
+    "hu",
+    "ro",
+    "bg",
+    "fa",
+    "hi",
 }
 
 

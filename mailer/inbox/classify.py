@@ -5,9 +5,10 @@ headers, flufl.bounce for non-standard bounces), then by wording: a notice that
 holds our message until we prove we are human (or until a list's moderator acts)
 is an auto-reply, never a bounce; a list refusing non-members is a bounce. Human
 text is read by mailer.inbox.intent, after quoted history is gone, with the wording of
-the phrase files (mailer/inbox/phrases/<lang>.toml). A sign-on is confident only when it is
-explicit, unnegated, unconditional and short: a false sign-on publishes an
-organization's name, so every doubt lowers the confidence into the review queue.
+the phrase files (mailer/inbox/phrases/<lang>.toml). A sign-on is confident only when it
+is explicit, unnegated, unconditional, of this statement, not taken back and short: a
+false sign-on publishes an organization's name, so every doubt lowers the confidence
+into the review queue.
 """
 
 from __future__ import annotations

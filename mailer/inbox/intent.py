@@ -1,12 +1,19 @@
 """What a person's reply says: it signs, declines, reports an action, asks to be removed,
 or none of these, with the wording of the phrase files (mailer/inbox/phrases/<lang>.toml).
 
-The new text (quotes gone) is cut into sentences. In each sentence the sign-on wording is
-looked for three ways: first person ("we sign", "add our name"), an organization speaking
-of itself ("KKE signs the statement": its name, or a word like "the Committee", near the
-verb), and the phrase the statement asked for, approximately. A find is negated when a
-negation word of its language stands just before it, doubtful when its sentence asks or
-hesitates. Any refusal or negated sign-on makes a decline; only clean sign-ons in a short
+The new text (quotes gone) is cut into sentences; the reply's own subject ("KKE signs")
+counts as the first. In each sentence the sign-on wording is looked for three ways: first
+person ("we sign", "add our name"), an organization speaking of itself ("KKE signs the
+statement": its name, or a word like "the Committee", near the verb), and the phrase the
+statement asked for, approximately.
+
+A sign-on is published in the organization's name, so a find is confident only when nothing
+casts doubt on it. It is negated by a negation word of its language in its clause ("we do
+not sign", "decided non-joining"), or by a refusal anywhere in its sentence. It is doubtful
+when its sentence asks, hesitates or sets a condition; when it speaks of another occasion
+("last year we signed", "we signed your statement on Cuba" when the statement answered is
+on something else); and when the reply, after it, holds or takes it back ("we sign.
+Actually, wait for our chair"). Any refusal makes a decline; only clean sign-ons in a short
 reply that defers nothing are confident.
 """
 
@@ -15,7 +22,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
+from os.path import commonprefix
 
 from rapidfuzz.distance import OSA, Indel
 
@@ -30,6 +38,7 @@ NEGATION_AFTER = 2  # and after it ("wir unterzeichnen nicht")
 SUBJECT_BEFORE = 160  # characters before a third-person verb that may hold its subject
 SUBJECT_AFTER = 60  # after it ("hiermit unterzeichnet die DKP", Arabic verb-first)
 ACTION_NEAR = 60  # characters around a done-verb in which an action word must stand
+THIS_BEFORE = 3  # words before a statement named by its topic in which "this" makes it ours
 _REPLY_PREFIX = re.compile(
     r"^\s*(?:re|fw|fwd|aw|wg|sv|vs|rv|r|tr|i|odg|odp|ynt|res|enc|ant|απ|σχετ|отв|ответ|رد)"
     r"\s*(?:\[\d+\]|\(\d+\))?\s*:",
@@ -37,6 +46,8 @@ _REPLY_PREFIX = re.compile(
 )
 _WORD = re.compile(r"\w+")
 _CLAUSE_END = re.compile(r"[;:]")
+# Where a negation stops: "ne odustajemo, potpisujemo" (we do not give up, we sign).
+_NEGATION_STOP = re.compile(r"[,;:–—،]|\s-\s")
 _QUOTES = ('"', "'")  # fold() makes every quotation mark one of these: a quoted sign-on
 # phrase is mentioned ("they asked us to write “We sign”"), not said
 # A sentence ends at . ! ? or ; (a Greek question) before a space, but not a period after a
@@ -58,6 +69,9 @@ class Context:
 class _Find:
     phrase: str
     state: str  # "clean" | "negated" | "doubtful"
+    why: str = ""  # what makes it doubtful: "a question mark", "'last year'"
+    sentence: int = 0  # where it ends: the sentence's index, and the offset in it
+    end: int = 0
 
 
 @dataclass(frozen=True)
@@ -75,6 +89,7 @@ class _Wording:
     unsubscribe: re.Pattern[str]
     deferrals: re.Pattern[str]
     reservations: re.Pattern[str]
+    retractions: re.Pattern[str]
     reports: re.Pattern[str]
     photos: re.Pattern[str]
 
@@ -83,6 +98,10 @@ class _Wording:
 def wording() -> _Wording:
     """The human-reply wording of every phrase file, compiled (MailerError for a broken one)."""
     tags = tuple(P.load_all())
+    for tag in tags:  # compiled now, so that a broken file is found at once
+        _topics(tag)
+    for section, key in (("words", "this"), ("hedge", "past"), ("hedge", "past_exceptions")):
+        P.pattern(section, key)
     return _Wording(
         sign=_by_language(tags, "sign_on", "phrases"),
         third=_by_language(tags, "third_person", "verbs"),
@@ -93,6 +112,7 @@ def wording() -> _Wording:
         unsubscribe=P.pattern("unsubscribe", "phrases"),
         deferrals=P.pattern("hedge", "deferrals"),
         reservations=P.pattern("hedge", "reservations"),
+        retractions=P.pattern("hedge", "retractions"),
         reports=P.pattern("acted", "phrases"),
         photos=P.pattern("acted", "photos"),
     )
@@ -113,6 +133,18 @@ def _group(tag: str) -> str:
 
 
 @cache
+def _topics(tag: str) -> tuple[re.Pattern[str], ...]:
+    """The [words] topics of one file, each phrase compiled on its own: each holds a group
+    named "topic", which an alternation of several could not."""
+    found = P.load_all().get(tag, {}).get("words", {}).get("topics", ())
+    try:
+        return tuple(P.compile_phrases([phrase]) for phrase in found)
+    except re.error:
+        P.check_file(P.PHRASE_DIR / f"{tag}.toml")
+        raise
+
+
+@cache
 def hinted(languages: tuple[str, ...]) -> tuple[str, ...]:
     """The phrase files of the hinted tags: the tag's own, else its language's (sr-Latn → sr)."""
     files = {tag.casefold(): tag for tag in P.load_all()}
@@ -127,24 +159,24 @@ def hinted(languages: tuple[str, ...]) -> tuple[str, ...]:
 
 def read(msg: ParsedMessage, context: Context) -> Classification:
     """What a person's reply says (machine mail is the caller's to rule out first)."""
-    wording_of = wording()
+    words_of = wording()
     hints = hinted(context.languages)
     body = _unquoted(msg.new_text)
     text = P.fold(body)[:5000]
     words = len(text.split())
     own_subject = P.fold(_own_subject(msg.subject))
-    if wording_of.unsubscribe.search(own_subject) or wording_of.unsubscribe.search(text):
+    if words_of.unsubscribe.search(own_subject) or words_of.unsubscribe.search(text):
         short = words <= MAX_WORDS_UNSUBSCRIBE
         return Classification(
             ReplyClass.UNSUBSCRIBE, 0.9 if short else 0.6, "asks to be removed from the list"
         )
-    sentences = [*_sentences(text), *([own_subject] if own_subject else [])]
-    names = _names(context.org_names, body)
+    sentences = [*([own_subject] if own_subject else []), *_sentences(text)]
+    reading = _Reading(words_of, hints, _names(context.org_names, body), context, msg.subject)
     refusals: list[_Find] = []
     signs: list[_Find] = []
-    for sentence in sentences:
-        refused = _refusals(sentence, wording_of, hints)
-        found = _signs(sentence, wording_of, hints, names, context.asked)
+    for index, sentence in enumerate(sentences):
+        refused = _refusals(sentence, words_of, hints)
+        found = reading.signs(sentence, index)
         if refused:  # "Няма да подпишем": the sign-on words in a refusal are what it refuses
             found = [_Find(f.phrase, "negated") for f in found]
         refusals += refused
@@ -153,10 +185,14 @@ def read(msg: ParsedMessage, context: Context) -> Classification:
     if refusals or negated:
         return _declined(refusals + negated, signs, words)
     if signs:
-        deferred = wording_of.deferrals.search(text) or wording_of.reservations.search(text)
-        return _signon(signs, words, deferred.group(0) if deferred else None)
+        held = (
+            words_of.deferrals.search(text)
+            or words_of.reservations.search(text)
+            or _retracted(signs, sentences, words_of)
+        )
+        return _signon(signs, words, held.group(0) if held else None)
     if context.kind == "call":
-        return _action(msg, sentences, wording_of, hints) or _NOTHING
+        return _action(msg, sentences, words_of, hints) or _NOTHING
     return _NOTHING
 
 
@@ -204,7 +240,7 @@ def _is_acronym(word: str) -> bool:
 
 
 def _finds(
-    sentence: str, pattern: re.Pattern[str], hinted: tuple[str, ...], section: str, key: str
+    sentence: str, pattern: re.Pattern[str], hints: tuple[str, ...], section: str, key: str
 ) -> list[tuple[re.Match[str], tuple[str, ...]]]:
     """Matches of a by-language pattern, each with the languages whose negations and
     hedges apply to it: its own (a hinted language when that says the same words too:
@@ -212,36 +248,78 @@ def _finds(
     found = []
     for match in pattern.finditer(sentence):
         own = (match.lastgroup or "").replace("_", "-")
-        also = (h for h in hinted if P.pattern(section, key, (h,)).match(sentence, match.start()))
+        also = (h for h in hints if P.pattern(section, key, (h,)).match(sentence, match.start()))
         own = next(also, own)
-        found.append((match, tuple(dict.fromkeys((own, *hinted)))))
+        found.append((match, tuple(dict.fromkeys((own, *hints)))))
     return found
 
 
-def _refusals(sentence: str, wording: _Wording, hinted: tuple[str, ...]) -> list[_Find]:
+def _refusals(sentence: str, words_of: _Wording, hints: tuple[str, ...]) -> list[_Find]:
     """Refusals in a sentence; one with a condition ("not unless…") is only doubtful."""
-    conditional = P.pattern("hedge", "conditions", hinted or ("en",)).search(sentence)
+    conditional = P.pattern("hedge", "conditions", hints or ("en",)).search(sentence)
     state = "doubtful" if conditional else "negated"
-    return [_Find(found.group(0), state) for found in wording.decline.finditer(sentence)]
+    return [_Find(found.group(0), state) for found in words_of.decline.finditer(sentence)]
 
 
-def _signs(
-    sentence: str,
-    wording: _Wording,
-    hinted: tuple[str, ...],
-    names: re.Pattern[str],
-    asked: Sequence[str],
-) -> list[_Find]:
-    finds = [
-        _state(sentence, m.start(), m.end(), tags)
-        for m, tags in _finds(sentence, wording.sign, hinted, "sign_on", "phrases")
-    ]
-    for verb, tags in _finds(sentence, wording.third, hinted, "third_person", "verbs"):
-        if _has_subject(sentence, verb, wording.subjects, names):
-            finds.append(_state(sentence, verb.start(), verb.end(), tags))
-    for start, end in _asked_in(sentence, asked):
-        finds.append(_state(sentence, start, end, hinted or ("en",)))
-    return finds
+@dataclass(frozen=True)
+class _Reading:
+    """What the sign-on finds of one reply are judged against."""
+
+    words_of: _Wording
+    hints: tuple[str, ...]
+    names: re.Pattern[str]
+    context: Context
+    subject: str  # the reply's
+
+    @cached_property
+    def answered(self) -> str:
+        """The subject of the statement answered, folded, when it names a topic: the reply's
+        when it answers ours ("Re: Statement on Palestine"). "KKE signs" and "Re: Joint
+        statement" say nothing of what the statement is about."""
+        subject = self.subject
+        if not _REPLY_PREFIX.match(subject):
+            return ""
+        folded = P.fold(_REPLY_PREFIX.sub("", subject))
+        rest = P.pattern("words", "statement").sub(" ", folded)
+        return folded if any(len(word) >= 4 for word in P.WORD.findall(rest)) else ""
+
+    def signs(self, sentence: str, index: int) -> list[_Find]:
+        """The sign-on finds of one sentence, each judged in it."""
+        spans = [
+            (m.start(), m.end(), tags)
+            for m, tags in _finds(sentence, self.words_of.sign, self.hints, "sign_on", "phrases")
+        ]
+        for verb, tags in _finds(
+            sentence, self.words_of.third, self.hints, "third_person", "verbs"
+        ):
+            if _has_subject(sentence, verb, self.words_of.subjects, self.names):
+                spans.append((verb.start(), verb.end(), tags))
+        spans += [(s, e, self.hints or ("en",)) for s, e in _asked_in(sentence, self.context.asked)]
+        return [self.judge(sentence, index, start, end, tags) for start, end, tags in spans]
+
+    def judge(
+        self, sentence: str, index: int, start: int, end: int, tags: tuple[str, ...]
+    ) -> _Find:
+        """Negated (a negation in its clause just before or after), doubtful (a question, a
+        condition or hesitation in the sentence, the phrase in quotation marks, another
+        occasion or another statement) or clean."""
+        phrase = sentence[start:end]
+        if _negated(sentence, start, end, tags):
+            return _Find(phrase, "negated", sentence=index, end=end)
+        quoted = (
+            sentence[:start].rstrip()[-1:] in _QUOTES and sentence[end:].lstrip()[:1] in _QUOTES
+        )
+        cue = (
+            _hedged(sentence, tags)
+            or _another_time(sentence, tags)
+            or _another_statement(sentence, tags, self.answered)
+        )
+        doubt = (
+            ("a question mark" if "?" in sentence or sentence.rstrip().endswith(";") else "")
+            or ("quotation marks" if quoted else "")
+            or (repr(cue) if cue else "")
+        )
+        return _Find(phrase, "doubtful" if doubt else "clean", doubt, index, end)
 
 
 def _has_subject(
@@ -259,25 +337,74 @@ def _has_subject(
     )
 
 
-def _state(sentence: str, start: int, end: int, tags: tuple[str, ...]) -> _Find:
-    """Negated (a negation just before or after), doubtful (a question, a condition or
-    hesitation in the sentence, or the phrase in quotation marks) or clean."""
-    phrase = sentence[start:end]
+def _negated(sentence: str, start: int, end: int, tags: tuple[str, ...]) -> bool:
+    """A negation word in the find, or in its clause just before or after it. A clause
+    boundary ends a negation's reach: "no dudamos, firmamos" (we do not hesitate, we sign)."""
     exceptions = P.pattern("negation", "exceptions", tags)
     negation = P.pattern("negation", "words", tags)
-    before = " ".join(exceptions.sub(" ", sentence[:start]).split()[-NEGATION_BEFORE:])
-    after = " ".join(sentence[end:].split()[:NEGATION_AFTER])
-    if any(negation.search(part) for part in (before, phrase, after)):
-        return _Find(phrase, "negated")
-    asks = "?" in sentence or sentence.rstrip().endswith(";")
-    quoted = sentence[:start].rstrip()[-1:] in _QUOTES and sentence[end:].lstrip()[:1] in _QUOTES
-    if (
-        asks
-        or quoted
-        or any(P.pattern("hedge", key, tags).search(sentence) for key in ("conditions", "doubts"))
-    ):
-        return _Find(phrase, "doubtful")
-    return _Find(phrase, "clean")
+    before = _NEGATION_STOP.split(exceptions.sub(" ", sentence[:start]))[-1]
+    after = _NEGATION_STOP.split(sentence[end:])[0]
+    parts = (
+        " ".join(before.split()[-NEGATION_BEFORE:]),
+        sentence[start:end],
+        " ".join(after.split()[:NEGATION_AFTER]),
+    )
+    return any(negation.search(part) for part in parts)
+
+
+def _hedged(sentence: str, tags: tuple[str, ...]) -> str:
+    """A condition or a hesitation in the sentence ("if", "maybe", "but")."""
+    for key in ("conditions", "doubts"):
+        if found := P.pattern("hedge", key, tags).search(sentence):
+            return found.group(0)
+    return ""
+
+
+def _another_time(sentence: str, tags: tuple[str, ...]) -> str:
+    """A signature of another occasion: "last year we signed", "the one of 2024". Not a
+    comparison ("as last year, we sign") or another date ("founded in 1921"): those go first."""
+    dated = P.pattern("hedge", "past_exceptions", tags).sub(" ", sentence)
+    found = P.pattern("hedge", "past", tags).search(dated)
+    return found.group(0) if found else ""
+
+
+def _another_statement(sentence: str, tags: tuple[str, ...], subject: str) -> str:
+    """A statement named by a topic ("your statement on Cuba") that ``subject``, the folded
+    subject of our statement, does not mention; unless "this" points at it."""
+    if not subject:
+        return ""
+    for tag in tags:
+        this = P.pattern("words", "this", (tag,))
+        for topics in _topics(tag):
+            for found in topics.finditer(sentence):
+                near = " ".join(sentence[: found.start()].split()[-THIS_BEFORE:])
+                if this.search(near) or this.search(found.group(0)):
+                    continue
+                # Words of four letters or more: "on the war in Sudan" is told by "Sudan".
+                words = [w for w in P.WORD.findall(found.group("topic")) if len(w) >= 4]
+                if words and not any(_in_subject(word, subject) for word in words):
+                    return found.group(0)
+    return ""
+
+
+def _in_subject(word: str, subject: str) -> bool:
+    """Whether a word of a topic is in the subject, in any ending: "Palestina" names the
+    statement on "Palestine", "Кубе" the one on "Куба"."""
+    for other in P.WORD.findall(subject):
+        shared = len(commonprefix([word, other]))
+        if shared >= 3 and shared >= min(len(word), len(other)) - 2:
+            return True
+    return False
+
+
+def _retracted(
+    signs: list[_Find], sentences: list[str], words_of: _Wording
+) -> re.Match[str] | None:
+    """A hold or retraction after the first sign-on: "We sign. Actually, hold on: wait for
+    our chair", "…but do not publish our name yet"."""
+    first = min(signs, key=lambda s: (s.sentence, s.end))
+    rest = sentences[first.sentence][first.end :]
+    return words_of.retractions.search(" ".join([rest, *sentences[first.sentence + 1 :]]))
 
 
 def _asked_in(sentence: str, asked: Sequence[str]) -> list[tuple[int, int]]:
@@ -331,18 +458,18 @@ def _declined(refusals: list[_Find], signs: list[_Find], words: int) -> Classifi
     return Classification(ReplyClass.DECLINE, confidence, f"refusal: {cue!r}")
 
 
-def _signon(signs: list[_Find], words: int, deferred: str | None) -> Classification:
-    doubtful = next((s.phrase for s in signs if s.state != "clean"), None)
+def _signon(signs: list[_Find], words: int, held: str | None) -> Classification:
+    doubtful = next((s for s in signs if s.state != "clean"), None)
     if doubtful:
         return Classification(
-            ReplyClass.SIGNON, 0.5, f"sign-on wording with a question or condition: {doubtful!r}"
+            ReplyClass.SIGNON,
+            0.5,
+            f"sign-on wording, but {doubtful.why} in its sentence: {doubtful.phrase!r}",
         )
     phrase = signs[0].phrase
-    if deferred:
+    if held:
         return Classification(
-            ReplyClass.SIGNON,
-            0.6,
-            f"sign-on wording, but the reply defers or reserves: {deferred!r}",
+            ReplyClass.SIGNON, 0.6, f"sign-on wording, but the reply holds or defers: {held!r}"
         )
     if words > MAX_WORDS_CONFIDENT:
         return Classification(ReplyClass.SIGNON, 0.6, f"sign-on wording in a long text: {phrase!r}")
@@ -350,19 +477,19 @@ def _signon(signs: list[_Find], words: int, deferred: str | None) -> Classificat
 
 
 def _action(
-    msg: ParsedMessage, sentences: list[str], wording: _Wording, hinted: tuple[str, ...]
+    msg: ParsedMessage, sentences: list[str], words_of: _Wording, hints: tuple[str, ...]
 ) -> Classification | None:
     """A call campaign: an action reported as done (photos alone only suggest one)."""
     reports = [
         found.group(0)
         for sentence in sentences
         if "?" not in sentence
-        for found, tags in _reports(sentence, wording, hinted)
-        if _state(sentence, found.start(), found.end(), tags).state != "negated"
+        for found, tags in _reports(sentence, words_of, hints)
+        if not _negated(sentence, found.start(), found.end(), tags)
     ]
     if reports:
         return Classification(ReplyClass.ACTED, 0.85, f"reports an action: {reports[0]!r}")
-    photos = wording.photos.search(" ".join(sentences))
+    photos = words_of.photos.search(" ".join(sentences))
     if photos:
         return Classification(ReplyClass.ACTED, 0.6, f"mentions photos: {photos.group(0)!r}")
     if any(a.content_type.startswith(("image/", "video/")) for a in msg.attachments):
@@ -371,12 +498,12 @@ def _action(
 
 
 def _reports(
-    sentence: str, wording: _Wording, hinted: tuple[str, ...]
+    sentence: str, words_of: _Wording, hints: tuple[str, ...]
 ) -> list[tuple[re.Match[str], tuple[str, ...]]]:
     """Actions reported done: a whole phrase, or a done-verb with an action word near it."""
-    found = [(m, hinted or ("en",)) for m in wording.reports.finditer(sentence)]
-    for verb, tags in _finds(sentence, wording.done, hinted, "acted", "verbs"):
+    found = [(m, hints or ("en",)) for m in words_of.reports.finditer(sentence)]
+    for verb, tags in _finds(sentence, words_of.done, hints, "acted", "verbs"):
         near = sentence[max(0, verb.start() - ACTION_NEAR) : verb.end() + ACTION_NEAR]
-        if any(wording.actions[tag].search(near) for tag in tags):
+        if any(words_of.actions[tag].search(near) for tag in tags):
             found.append((verb, tags))
     return found

@@ -28,12 +28,20 @@ PHRASE_DIR = Path(str(resources.files("mailer.inbox") / "phrases"))
 
 # Section → the lists it may hold. Every section and list is optional in a file.
 SCHEMA: dict[str, tuple[str, ...]] = {
-    "words": ("statement",),
+    "words": ("statement", "topics", "this"),
     "sign_on": ("phrases",),
     "third_person": ("subjects", "verbs"),
     "decline": ("phrases",),
     "negation": ("words", "exceptions"),
-    "hedge": ("conditions", "doubts", "deferrals", "reservations"),
+    "hedge": (
+        "conditions",
+        "doubts",
+        "deferrals",
+        "reservations",
+        "retractions",
+        "past",
+        "past_exceptions",
+    ),
     "acted": ("verbs", "actions", "phrases", "photos"),
     "unsubscribe": ("phrases",),
     "out_of_office": ("phrases",),
@@ -42,10 +50,15 @@ SCHEMA: dict[str, tuple[str, ...]] = {
 }
 # Written inside phrases: {statement} is any of the file's [words] statement, {end} the
 # end of the sentence ("KKE signs." but not "KKE signs a contract"), {stop} the end of a
-# clause ("Count us in!" but not "count us in for the conference").
+# clause ("Count us in!" but not "count us in for the conference"); {topic}, only in
+# [words] topics, the words that say what a statement is about ("on {topic}": "on Cuba").
 END = r"(?=[\s.!…)]*$)"
 STOP = r"(?=\s*(?:[.!,;:…)–—-]|$))"
+_INDIC = "\u0900-\u0dff"  # Devanagari to Sinhala: their vowel signs are no \w to the regex engine
+WORD = re.compile(rf"[\w{_INDIC}]+")  # a word, in every script
+TOPIC = rf"(?P<topic>{WORD.pattern}(?:[ -]{WORD.pattern}){{0,3}})"
 NEVER = re.compile("(?!)")
+_UPPER_ESCAPE = re.compile(r"(?<!\\)\\[A-Z]")  # \S, \W, \D, \B: fold() lower-cases them
 
 # Serbian Cyrillic is added after fold() from mailer.lang's transliteration.
 _FOLD_MAP = str.maketrans(
@@ -120,7 +133,7 @@ def compile_phrases(phrases: Iterable[str]) -> re.Pattern[str]:
     bounded: list[str] = []
     others: list[str] = []
     for phrase in phrases:
-        body = fold(phrase)
+        body = fold(phrase).replace("{topic}", TOPIC)
         if any(_is_arabic(c) for c in body):
             others.append(f"(?:{body})")
         elif any(_is_indic(c) for c in body):
@@ -131,7 +144,6 @@ def compile_phrases(phrases: Iterable[str]) -> re.Pattern[str]:
     return re.compile("|".join(parts))
 
 
-_INDIC = "\u0900-\u0dff"  # Devanagari to Sinhala
 _NOT_INDIC_BEFORE = rf"(?<![\w{_INDIC}])"
 _NOT_INDIC_AFTER = rf"(?![\w{_INDIC}])"
 
@@ -233,6 +245,15 @@ def read_phrase_file(path: Path, *, expand: bool = True) -> dict[str, dict[str, 
                 raise MailerError(f'{where} must be a list of phrases in quotes: ["…", "…"]')
             if any(not phrase.strip() for phrase in phrases):
                 raise MailerError(f"{where}: an empty phrase matches everything; remove it")
+            if upper := next((p for p in phrases if _UPPER_ESCAPE.search(p)), None):
+                raise MailerError(
+                    f"{where}: {upper!r} has an upper-case escape, which reading turns into"
+                    " its opposite (\\S into \\s); write [^\\s] for \\S, [^\\w] for \\W"
+                )
+            topics = (section, key) == ("words", "topics")
+            if wrong := next((p for p in phrases if ("{topic}" in p) != topics), None):
+                need = "needs {topic}" if topics else "uses {topic}, which only [words] topics may"
+                raise MailerError(f"{where}: {wrong!r} {need}")
             out[section][key] = tuple(phrases)
     if not out.get("words", {}).get("statement"):
         for section, lists in out.items():
@@ -255,5 +276,6 @@ def _alternation(phrases: Sequence[str]) -> str:
 
 
 def _expand(phrase: str, statement: str) -> str:
-    """The phrase with {statement}, {end} and {stop} written out."""
+    """The phrase with {statement}, {end} and {stop} written out ({topic} is written out by
+    :func:`compile_phrases`, after folding, which would spoil its group's name)."""
     return phrase.replace("{statement}", statement).replace("{end}", END).replace("{stop}", STOP)
