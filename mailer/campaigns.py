@@ -4,7 +4,8 @@ The audience is stored as a definition (tags, countries, an SQL condition, the
 answers to other campaigns), not as a list, so organizations added later, and
 answers that come in later, count until a send snapshots the audience into
 ``message`` rows. The SQL condition runs under an SQLite authorizer that allows
-reading only: it can choose organizations, never change anything.
+reading only (mailer.orgstore.ids_where): it can choose organizations, never
+change anything. This module holds the ``campaign`` table's SQL.
 """
 
 from __future__ import annotations
@@ -13,8 +14,7 @@ import json
 import os
 import re
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -22,14 +22,16 @@ from typing import TYPE_CHECKING, Any
 
 from sqlite_utils import Database
 
+from mailer import orgstore, queue, responses
 from mailer.addresses import check_text
 from mailer.clock import stamp
 from mailer.config import Settings
 from mailer.db import log_event
 from mailer.errors import MailerError, NotFound, UsageError
+from mailer.inbox import store as replies
 from mailer.lang import normalize_country
-from mailer.models import AnyFields, Fields, MessageState, Org, Recipient
-from mailer.people import columns, org_models
+from mailer.models import AnyFields, Fields, Org, Recipient
+from mailer.people import org_models
 from mailer.remind import AWAITING_REVIEW
 from mailer.statements import KINDS, load_statement
 
@@ -46,45 +48,15 @@ WHERE_HINT = (
     "e.g. --where \"country IN ('GR', 'CY')\"."
 )
 # Audiences from the answers to other campaigns: each rule names campaigns (any of
-# them) and holds for an organization when its SQL does, with ``?`` bound to the
-# JSON list of their ids. "Sent" means a message of that campaign reached its
-# server (not a test copy); an answer is a current (not withdrawn) response.
-_ANSWERED = (
-    "EXISTS (SELECT 1 FROM response r WHERE r.org_id = organization.id AND r.kind = '{}'"
-    " AND r.withdrawn_at IS NULL AND r.campaign_id IN (SELECT value FROM json_each(?)))"
-)
-_SENT_WITHOUT = (
-    "EXISTS (SELECT 1 FROM message m WHERE m.org_id = organization.id AND m.is_test = 0"
-    f" AND m.state = '{MessageState.SENT}' AND m.campaign_id IN (SELECT value FROM json_each(?))"
-    " AND NOT EXISTS (SELECT 1 FROM response r WHERE r.org_id = m.org_id"
-    " AND r.campaign_id = m.campaign_id AND r.withdrawn_at IS NULL{kind}){more})"
-)
-ANSWER_RULES: dict[str, str] = {
-    "signed": _ANSWERED.format("signed"),
-    "not_signed": _SENT_WITHOUT.format(kind=" AND r.kind = 'signed'", more=""),
-    "declined": _ANSWERED.format("declined"),
-    # A reply still waiting in `replies review` may be an answer, as for reminders.
-    "no_answer": _SENT_WITHOUT.format(
-        kind="",
-        more=" AND NOT EXISTS (SELECT 1 FROM reply p WHERE p.org_id = m.org_id"
-        " AND p.campaign_id = m.campaign_id"
-        f" AND p.class IN ({', '.join(repr(c) for c in AWAITING_REVIEW)}))",
-    ),
-}
+# them). "Sent" means a message of that campaign reached its server (not a test
+# copy); an answer is a current (not withdrawn) response.
+ANSWER_RULES = ("signed", "not_signed", "declined", "no_answer")
 # How `campaign show` says each rule, for "that {…}" after the campaigns' names.
 _RULE_WORDS = {
     "signed": "signed {}",
     "not_signed": "were sent {} and did not sign it",
     "declined": "declined {}",
     "no_answer": "were sent {} and have not answered it",
-}
-# sqlite-utils wraps each query in a savepoint, which changes nothing by itself.
-_READ_ONLY = {
-    sqlite3.SQLITE_SELECT,
-    sqlite3.SQLITE_READ,
-    sqlite3.SQLITE_FUNCTION,
-    sqlite3.SQLITE_SAVEPOINT,
-    sqlite3.SQLITE_RECURSIVE,
 }
 
 
@@ -111,7 +83,7 @@ def create_campaign(
             f"campaign name {slug!r} must be lower-case letters, digits and hyphens,"
             " e.g. peace-2026"
         )
-    if db.execute("SELECT 1 FROM campaign WHERE slug = ?", [slug]).fetchone():
+    if _slugs(db).get(slug) is not None:
         raise MailerError(
             f"a campaign named {slug!r} already exists",
             hint="Choose another name; `mailer campaign list` shows the existing ones.",
@@ -234,6 +206,26 @@ def get_campaign(db: Database, slug: str) -> dict[str, Any]:
     return _as_statement_is_now(_home(db), rows[0])
 
 
+def _slugs(db: Database) -> dict[str, int]:
+    """Every campaign's id by its slug, in slug order."""
+    return {row[0]: row[1] for row in db.execute("SELECT slug, id FROM campaign ORDER BY slug")}
+
+
+def campaign_index(db: Database) -> list[dict[str, Any]]:
+    """id, slug, title, kind and languages (JSON, as on the day it was made) of every
+    campaign: what reading replies needs, without opening statement folders."""
+    return list(db.query("SELECT id, slug, title, kind, languages FROM campaign"))
+
+
+def mark_sent(db: Database, campaign_id: int) -> None:
+    """A campaign with mail out is no longer a draft (`campaign list` shows it)."""
+    with db.atomic():
+        if db.execute(
+            "UPDATE campaign SET status = 'sent' WHERE id = ? AND status = 'draft'", [campaign_id]
+        ).rowcount:
+            log_event(db, "campaign", campaign_id, "status", old="draft", new="sent")
+
+
 def list_campaigns(db: Database) -> list[dict[str, Any]]:
     home = _home(db)
     return [
@@ -332,10 +324,6 @@ class CampaignRecord:
 def campaign_record(db: Database, slug: str) -> CampaignRecord:
     campaign = get_campaign(db, slug)
     cid = campaign["id"]
-
-    def count(sql: str) -> int:
-        return int(db.execute(sql, [cid]).fetchone()[0])
-
     used_by = [
         other["slug"]
         for other in list_campaigns(db)
@@ -348,13 +336,9 @@ def campaign_record(db: Database, slug: str) -> CampaignRecord:
         )
     ]
     return CampaignRecord(
-        sent=count(
-            "SELECT COUNT(*) FROM message WHERE campaign_id = ? AND is_test = 0"
-            f" AND state IN ('{MessageState.SENT}', '{MessageState.UNCERTAIN}',"
-            f" '{MessageState.SENDING}')"
-        ),
-        answers=count("SELECT COUNT(*) FROM response WHERE campaign_id = ?"),
-        replies=count("SELECT COUNT(*) FROM reply WHERE campaign_id = ?"),
+        sent=queue.out_count(db, cid),
+        answers=responses.count(db, cid),
+        replies=replies.count(db, cid),
         used_by=used_by,
     )
 
@@ -393,19 +377,13 @@ def delete_campaign(db: Database, slug: str, *, force: bool = False) -> Campaign
     the event log keeps the campaign as it was. One that a `send` is sending is not
     deleted (its lock is taken first).
     """
-    from mailer.queue import send_lock
-
     campaign = get_campaign(db, slug)
     record = deletable(db, slug, force=force)
     cid = campaign["id"]
-    with send_lock(db, campaign), db.atomic():
-        db.execute(
-            "UPDATE reply SET campaign_id = NULL, message_ref = NULL WHERE campaign_id = ?"
-            " OR message_ref IN (SELECT id FROM message WHERE campaign_id = ?)",
-            [cid, cid],
-        )
-        for table in ("response", "message", "send_lock"):
-            db.execute(f"DELETE FROM {table} WHERE campaign_id = ?", [cid])
+    with queue.send_lock(db, campaign), db.atomic():
+        replies.detach_campaign(db, cid)
+        responses.delete_of(db, campaign_id=cid)
+        queue.delete_campaign(db, cid)
         db.execute("DELETE FROM campaign WHERE id = ?", [cid])
         log_event(db, "campaign", cid, "delete", old=campaign | {"on record": record.history})
     return record
@@ -413,10 +391,7 @@ def delete_campaign(db: Database, slug: str, *, force: bool = False) -> Campaign
 
 def summary(db: Database, campaign: Mapping[str, Any]) -> dict[str, Any]:
     """The §4a shape of ``campaign show --json``."""
-    waves = db.execute(
-        "SELECT COUNT(DISTINCT wave) FROM message WHERE campaign_id = ? AND is_test = 0",
-        [campaign["id"]],
-    ).fetchone()[0]
+    waves = queue.wave_count(db, campaign["id"])
     return {
         "slug": campaign["slug"],
         "title": campaign["title"],
@@ -435,42 +410,20 @@ def summary(db: Database, campaign: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-@contextmanager
-def _read_only(db: Database) -> Iterator[None]:
-    def authorize(action: int, table: str | None, *_: Any) -> int:
-        # SQLite reports reading its own schema as an update of sqlite_master.
-        schema = action == sqlite3.SQLITE_UPDATE and table == "sqlite_master"
-        return sqlite3.SQLITE_OK if action in _READ_ONLY or schema else sqlite3.SQLITE_DENY
-
-    db.conn.set_authorizer(authorize)
-    try:
-        yield
-    finally:
-        db.conn.set_authorizer(None)
-
-
 def select_orgs(
     db: Database, campaign: Mapping[str, Any], *, include_opted_out: bool = False
 ) -> list[dict[str, Any]]:
     """Organization rows of the audience (not merged away), ordered by id."""
     spec = json.loads(campaign["audience"] or "{}")
-    clauses, params = ["merged_into IS NULL"], []
-    if not include_opted_out:
-        clauses.append("do_not_contact = 0")
-    if spec.get("tags"):
-        marks = ", ".join("?" * len(spec["tags"]))
-        clauses.append(
-            f"EXISTS (SELECT 1 FROM json_each(organization.tags) WHERE value IN ({marks}))"
-        )
-        params += spec["tags"]
-    if spec.get("countries"):
-        clauses.append(f"country IN ({', '.join('?' * len(spec['countries']))})")
-        params += spec["countries"]
+    orgs = orgstore.select_orgs(
+        db,
+        tags=spec.get("tags") or [],
+        countries=spec.get("countries") or [],
+        include_opted_out=include_opted_out,
+    )
     for rule, ids in _answer_campaigns(db, spec).items():
-        clauses.append(ANSWER_RULES[rule])
-        params.append(json.dumps(ids))
-    sql = f"SELECT * FROM organization WHERE {' AND '.join(clauses)} ORDER BY id"
-    orgs = list(db.query(sql, params))
+        chosen = _answered(db, rule, ids)
+        orgs = [o for o in orgs if o["id"] in chosen]
     if spec.get("where"):
         chosen = _matching_ids(db, spec["where"])
         orgs = [o for o in orgs if o["id"] in chosen]
@@ -483,7 +436,7 @@ def _answer_campaigns(db: Database, spec: Mapping[str, Any]) -> dict[str, list[i
     named = {rule: spec[rule] for rule in ANSWER_RULES if spec.get(rule)}
     if not named:
         return {}
-    ids = {row[0]: row[1] for row in db.execute("SELECT slug, id FROM campaign ORDER BY slug")}
+    ids = _slugs(db)
     for rule, slugs in named.items():
         unknown = [slug for slug in slugs if slug not in ids]
         if unknown:
@@ -493,6 +446,19 @@ def _answer_campaigns(db: Database, spec: Mapping[str, Any]) -> dict[str, list[i
                 f" (the campaigns are: {known})"
             )
     return {rule: [ids[slug] for slug in slugs] for rule, slugs in named.items()}
+
+
+def _answered(db: Database, rule: str, campaign_ids: list[int]) -> set[int]:
+    """The organizations for which an answer rule holds, about these campaigns."""
+    if rule in ("signed", "declined"):
+        return {org for org, _ in responses.answered(db, campaign_ids, rule)}
+    sent = queue.sent_to(db, campaign_ids)
+    if rule == "not_signed":
+        answers = responses.answered(db, campaign_ids, "signed")
+    else:  # no_answer: a reply still waiting in `replies review` may be an answer
+        answers = responses.answered(db, campaign_ids)
+        answers |= replies.replied(db, campaign_ids, AWAITING_REVIEW)
+    return {org for org, campaign_id in sent - answers}
 
 
 def describe_audience(spec: Mapping[str, Any]) -> str:
@@ -521,16 +487,8 @@ def _any_of(items: list[str], last: str = "or") -> str:
 def _matching_ids(db: Database, where: str) -> set[int]:
     """Ids the user's condition chooses, in a query of its own: a condition that closes
     its parenthesis early can widen only this query, never skip the opt-out rules."""
-    # Each custom field is a column too: --where "website LIKE '%.gr/%'" (but one named
-    # like a column of the table, such as a spreadsheet's own "id", is fields ->> 'id').
-    own = {row[1] for row in db.execute("PRAGMA table_info(organization)")}
-    custom = "".join(
-        f', json_extract(fields, \'$."{c}"\') AS "{c}"' for c in columns(db) if c not in own
-    )
-    table = f"(SELECT *{custom} FROM organization) AS organization"
     try:
-        with _read_only(db):
-            rows = db.execute(f"SELECT id FROM {table} WHERE (\n{where}\n)").fetchall()
+        return orgstore.ids_where(db, where)
     except sqlite3.ProgrammingError:  # "You can only execute one statement at a time."
         raise MailerError(
             f"--where {where!r} must be one condition, not several statements", hint=WHERE_HINT
@@ -540,19 +498,6 @@ def _matching_ids(db: Database, where: str) -> set[int]:
         raise MailerError(
             f"--where {where!r} is not a usable condition: {message}", hint=WHERE_HINT
         ) from None
-    return {row[0] for row in rows}
-
-
-def addresses(db: Database, org_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
-    """Every address of these organizations, any status, by organization, in id order."""
-    found: dict[int, list[dict[str, Any]]] = {org_id: [] for org_id in org_ids}
-    rows = db.query(
-        "SELECT * FROM address WHERE org_id IN (SELECT value FROM json_each(?)) ORDER BY id",
-        [json.dumps(org_ids)],
-    )
-    for row in rows:
-        found[row["org_id"]].append(row)
-    return found
 
 
 def audience(db: Database, campaign: Mapping[str, Any]) -> list[Recipient]:
@@ -561,9 +506,7 @@ def audience(db: Database, campaign: Mapping[str, Any]) -> list[Recipient]:
     orgs = select_orgs(db, campaign)
     # Narrow tuples and one Org per organization: `send` holds 20,000 of these.
     by_org: dict[int, list[tuple[int, str]]] = {o["id"]: [] for o in orgs}
-    for address_id, org_id, email in db.execute(
-        "SELECT id, org_id, email FROM address WHERE status = 'active' ORDER BY id"
-    ):
+    for address_id, org_id, email in orgstore.active_addresses(db):
         if org_id in by_org:
             by_org[org_id].append((address_id, email))
     models = org_models(db, orgs)

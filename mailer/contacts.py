@@ -18,18 +18,21 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from mailer import orgstore, queue, responses
 from mailer.addresses import check_text, email_key, normalize_email
-from mailer.clock import stamp
 from mailer.db import log_event
 from mailer.errors import Ambiguous, MailerError, NotFound
+from mailer.inbox import store as replies
 from mailer.lang import normalize_country, normalize_language
 from mailer.models import Org
 from mailer.people import (
     clean_contact,
     clean_fields,
+    contact_name,
     contacts_by_org,
     delete_contacts,
     field_name,
+    move_contacts,
     org_models,
     save_contacts,
 )
@@ -195,63 +198,38 @@ def list_orgs(
     lang: str | None = None,
 ) -> list[dict[str, Any]]:
     """Organizations (not merged away), filtered, in name order."""
-    where = ["merged_into IS NULL"]
-    params: list[Any] = []
-    if tag:
-        where.append("EXISTS (SELECT 1 FROM json_each(organization.tags) WHERE value = ?)")
-        params.append(tag)
     try:
-        if country:
-            where.append("country = ?")
-            params.append(normalize_country(country))
-        if lang:
-            where.append("EXISTS (SELECT 1 FROM json_each(organization.languages) WHERE value = ?)")
-            params.append(normalize_language(lang))
+        country = normalize_country(country) if country else None
+        lang = normalize_language(lang) if lang else None
     except ValueError as e:
         raise MailerError(str(e)) from None
-    sql = f"SELECT * FROM organization WHERE {' AND '.join(where)} ORDER BY name COLLATE NOCASE, id"
     emails: dict[int, list[str]] = {}
-    for a in db.query("SELECT org_id, email FROM address ORDER BY id"):
-        emails.setdefault(a["org_id"], []).append(a["email"])
-    return [_record(o, emails.get(o["id"], [])) for o in db.query(sql, params)]
+    for org_id, email, _ in orgstore.all_addresses(db):
+        emails.setdefault(org_id, []).append(email)
+    return [
+        _record(o, emails.get(o["id"], []))
+        for o in orgstore.list_orgs(db, tag=tag, country=country, lang=lang)
+    ]
 
 
 def orgs_by_id(db: Database, ids: Iterable[int]) -> dict[int, Org]:
     """The organizations with these ids, as messages are rendered for them."""
-    wanted = sorted(set(ids))
-    if not wanted:
-        return {}
-    marks = ",".join("?" * len(wanted))
-    return org_models(db, db.query(f"SELECT * FROM organization WHERE id IN ({marks})", wanted))
+    rows = orgstore.org_rows(db, ids)
+    return org_models(db, rows) if rows else {}
 
 
 def show_org(db: Database, ref: str) -> dict[str, Any]:
     """One organization with addresses, responses and the recent history."""
     org = resolve_org(db, ref)
-    addresses = list(
-        db.query(
-            "SELECT email, status, role, soft_bounces FROM address WHERE org_id = ? ORDER BY id",
-            [org["id"]],
-        )
-    )
+    addresses = orgstore.org_details(db, org["id"])
     record = _record(org, [a["email"] for a in addresses])
     record |= {"names": json.loads(org["names"]), "notes": org["notes"], "addresses": addresses}
     record["contacts"] = [
         {k: v for k, v in c.items() if k != "address_id"}
         for c in contacts_by_org(db, [org["id"]]).get(org["id"], [])
     ]
-    record["responses"] = list(
-        db.query(
-            "SELECT c.slug AS campaign, r.kind, r.source, r.at, r.publish_name, r.withdrawn_at"
-            " FROM response r JOIN campaign c ON c.id = r.campaign_id"
-            " WHERE r.org_id = ? ORDER BY r.at",
-            [org["id"]],
-        )
-    )
-    record["merged"] = [
-        r["name"]
-        for r in db.query("SELECT name FROM organization WHERE merged_into = ?", [org["id"]])
-    ]
+    record["responses"] = responses.of_org(db, org["id"])
+    record["merged"] = [r["name"] for r in orgstore.merged_into(db, org["id"])]
     return record
 
 
@@ -266,23 +244,12 @@ def resolve_org(db: Database, ref: str) -> dict[str, Any]:
     ref = ref.strip()
     found: list[dict[str, Any]] = []
     if _ID.fullmatch(ref):  # not isdigit(): that takes "²" and "٣", and numbers past SQLite's
-        found = list(db.query("SELECT * FROM organization WHERE id = ?", [int(ref)]))
+        found = orgstore.find_by_id(db, int(ref))
     if not found and "@" in ref:
-        found = list(
-            db.query(
-                "SELECT o.* FROM organization o JOIN address a ON a.org_id = o.id"
-                " WHERE a.email = ?",
-                [email_key(ref)],
-            )
-        )
+        found = orgstore.find_by_email(db, email_key(ref))
     for column in ("name", "short_name"):
         if not found:
-            found = list(
-                db.query(
-                    f"SELECT * FROM organization WHERE {column} = ? COLLATE NOCASE ORDER BY id",
-                    [ref],
-                )
-            )
+            found = orgstore.find_by_name(db, column, ref)
     found = _follow_merges(db, found)
     if not found:
         raise NotFound(
@@ -311,7 +278,7 @@ def _follow_merges(db: Database, orgs: list[dict[str, Any]]) -> list[dict[str, A
     """The organizations these rows stand for, each once (merged ones → the kept one)."""
     if not any(o["merged_into"] is not None for o in orgs):
         return orgs
-    rows = {r["id"]: r for r in db.query("SELECT * FROM organization")}
+    rows = orgstore.all_orgs(db)
     kept = {kept_id(rows, o["id"]) for o in orgs}
     return [rows[i] for i in sorted(kept)]
 
@@ -330,11 +297,7 @@ def add_org(db: Database, data: OrgInput) -> int:
 def _refuse_taken(db: Database, email: str, org_id: int | None) -> bool:
     """An address belongs to one organization: name the one that has it. True when
     ``org_id`` has it already."""
-    owner = db.execute(
-        "SELECT o.id, o.name FROM address a JOIN organization o ON o.id = a.org_id"
-        " WHERE a.email = ?",
-        [email],
-    ).fetchone()
+    owner = orgstore.address_owner(db, email)
     if owner and owner[0] != org_id:
         raise MailerError(f"{email} already belongs to {owner[1]!r} (id {owner[0]})")
     return owner is not None
@@ -342,27 +305,20 @@ def _refuse_taken(db: Database, email: str, org_id: int | None) -> bool:
 
 def create_org(db: Database, data: OrgInput) -> int:
     """Insert without checks (callers validated); used by add and import."""
-    # Plain INSERTs: sqlite-utils' insert() introspects the table on each call,
-    # which dominated a 5,000-row import.
-    now = stamp()
-    org_id = db.execute(
-        "INSERT INTO organization (name, short_name, country, languages, tags, notes, names,"
-        " do_not_contact, fields, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            data.name,
-            data.short_name,
-            data.country,
-            json.dumps(data.languages),
-            json.dumps(data.tags, ensure_ascii=False),
-            data.notes,
-            json.dumps(data.names, ensure_ascii=False),
-            int(data.do_not_contact),
-            json.dumps(data.fields, ensure_ascii=False),
-            now,
-            now,
-        ],
-    ).lastrowid
-    assert isinstance(org_id, int)
+    org_id = orgstore.insert_org(
+        db,
+        {
+            "name": data.name,
+            "short_name": data.short_name,
+            "country": data.country,
+            "languages": json.dumps(data.languages),
+            "tags": json.dumps(data.tags, ensure_ascii=False),
+            "notes": data.notes,
+            "names": json.dumps(data.names, ensure_ascii=False),
+            "do_not_contact": int(data.do_not_contact),
+            "fields": json.dumps(data.fields, ensure_ascii=False),
+        },
+    )
     for email in data.emails:
         add_address(db, org_id, email, unsubscribed=email in data.unsubscribed)
     save_contacts(db, org_id, data.contacts)
@@ -371,13 +327,8 @@ def create_org(db: Database, data: OrgInput) -> int:
 
 
 def add_address(db: Database, org_id: int, email: str, *, unsubscribed: bool = False) -> None:
-    now = stamp()
     status = "unsubscribed" if unsubscribed else "active"
-    address_id = db.execute(
-        "INSERT INTO address (email, org_id, status, created_at, updated_at)"
-        " VALUES (?, ?, ?, ?, ?)",
-        [email, org_id, status, now, now],
-    ).lastrowid
+    address_id = orgstore.insert_address(db, org_id, email, status)
     log_event(
         db,
         "address",
@@ -426,15 +377,15 @@ def edit_org(
     }
     with db.atomic():
         if diff:
-            db.table("organization").update(
+            orgstore.update_org(
+                db,
                 org["id"],
                 {
                     k: json.dumps(new_v, ensure_ascii=False)
                     if isinstance(new_v, list | dict)
                     else new_v
                     for k, (_, new_v) in diff.items()
-                }
-                | {"updated_at": stamp()},
+                },
             )
             log_event(
                 db,
@@ -450,25 +401,20 @@ def edit_org(
                 diff.setdefault("emails added", ([], []))[1].append(email)
         for email in remove_emails:
             email = email_key(email)
-            row = db.execute(
-                "SELECT id, status FROM address WHERE email = ? AND org_id = ?", [email, org["id"]]
-            ).fetchone()
+            row = orgstore.find_address(db, email, org["id"])
             if not row:
                 raise NotFound(f"{email} is not an address of {org['name']!r}")
             if row[1] == "unsubscribed":
                 raise MailerError(
                     f"{email} unsubscribed and is kept so that it is never contacted again"
                 )
-            used = db.execute(
-                "SELECT 1 FROM message WHERE address_id = ? LIMIT 1", [row[0]]
-            ).fetchone()
-            if used:
+            if queue.address_used(db, row[0]):
                 raise MailerError(
                     f"{email} has messages on record and cannot be removed; "
                     "it stays as history (opt it out with `mailer org optout` to stop mail)"
                 )
             delete_contacts(db, [row[0]])
-            db.execute("DELETE FROM address WHERE id = ?", [row[0]])
+            orgstore.delete_addresses(db, [row[0]])
             log_event(db, "address", row[0], "delete", old={"email": email, "org_id": org["id"]})
             diff.setdefault("emails removed", ([], []))[1].append(email)
     return diff
@@ -486,26 +432,14 @@ def merge_orgs(db: Database, keep_ref: str, other_ref: str) -> dict[str, Any]:
         raise MailerError(f"{keep_ref!r} and {other_ref!r} are the same organization")
     moved: dict[str, int] = {}
     with db.atomic():
-        for table in ("address", "contact", "message", "reply"):
-            cur = db.execute(
-                f"UPDATE {table} SET org_id = ? WHERE org_id = ?", [keep["id"], other["id"]]
-            )
-            moved[table] = cur.rowcount
-        # One answer per organization and campaign: KEEP's own answer wins.
-        dropped = list(
-            db.query(
-                "SELECT * FROM response WHERE org_id = ? AND campaign_id IN"
-                " (SELECT campaign_id FROM response WHERE org_id = ?)",
-                [other["id"], keep["id"]],
-            )
-        )
-        for r in dropped:
-            db.execute("DELETE FROM response WHERE id = ?", [r["id"]])
-            log_event(db, "response", r["id"], "delete", old=r)
-        cur = db.execute(
-            "UPDATE response SET org_id = ? WHERE org_id = ?", [keep["id"], other["id"]]
-        )
-        moved["response"] = cur.rowcount
+        for table, move in (
+            ("address", orgstore.move_addresses),
+            ("contact", move_contacts),
+            ("message", queue.move_messages),
+            ("reply", replies.move_replies),
+            ("response", responses.move_answers),  # KEEP's own answer wins
+        ):
+            moved[table] = move(db, other["id"], keep["id"])
         union = {
             "tags": json.dumps(
                 _unique([*json.loads(keep["tags"]), *json.loads(other["tags"])]), ensure_ascii=False
@@ -522,16 +456,10 @@ def merge_orgs(db: Database, keep_ref: str, other_ref: str) -> dict[str, Any]:
             "do_not_contact": keep["do_not_contact"] or other["do_not_contact"],
             "short_name": keep["short_name"] or other["short_name"],
             "country": keep["country"] or other["country"],
-            "updated_at": stamp(),
         }
-        db.table("organization").update(keep["id"], union)
-        db.table("organization").update(
-            other["id"], {"merged_into": keep["id"], "updated_at": stamp()}
-        )
-        db.execute(
-            "UPDATE organization SET merged_into = ? WHERE merged_into = ?",
-            [keep["id"], other["id"]],
-        )
+        orgstore.update_org(db, keep["id"], union)
+        orgstore.update_org(db, other["id"], {"merged_into": keep["id"]})
+        orgstore.repoint_merged(db, other["id"], keep["id"])
         log_event(
             db,
             "organization",
@@ -568,10 +496,7 @@ def _set_address_optout(
         return f"{email} is {status}, not opted out, so it stays unmailed; nothing changed"
     if changes:
         with db.atomic():
-            db.execute(
-                "UPDATE address SET status = ?, updated_at = ? WHERE id = ?",
-                [new, stamp(), address_id],
-            )
+            orgstore.set_address(db, address_id, "status", new)
             action = "optout" if opted_out else "optin"
             log_event(
                 db, "address", address_id, action, old={"status": status}, new={"status": new}
@@ -586,15 +511,13 @@ def _set_optout(db: Database, ref: str, *, opted_out: bool) -> str:
     action = "optout" if opted_out else "optin"
     if "@" in ref:
         email = email_key(ref)
-        row = db.execute("SELECT id, status FROM address WHERE email = ?", [email]).fetchone()
+        row = orgstore.find_address(db, email)
         if row:
             return _set_address_optout(db, email, row[0], row[1], opted_out=opted_out)
     org = resolve_org(db, ref)
     with db.atomic():
         if bool(org["do_not_contact"]) != opted_out:
-            db.table("organization").update(
-                org["id"], {"do_not_contact": int(opted_out), "updated_at": stamp()}
-            )
+            orgstore.update_org(db, org["id"], {"do_not_contact": int(opted_out)})
             log_event(
                 db,
                 "organization",
@@ -619,9 +542,7 @@ def set_contact(db: Database, ref: str, email: str, **contact: Any) -> dict[str,
             org, contacts=contacts_by_org(db, [org["id"]]).get(org["id"], [])
         ).contacts
     }
-    if not db.execute(
-        "SELECT 1 FROM address WHERE email = ? AND org_id = ?", [key, org["id"]]
-    ).fetchone():
+    if not orgstore.find_address(db, key, org["id"]):
         raise NotFound(
             f"{key} is not an address of {org['name']!r}",
             hint=f"Add it first: mailer org edit {org['id']} --add-email {key}",
@@ -639,13 +560,10 @@ def set_contact(db: Database, ref: str, email: str, **contact: Any) -> dict[str,
 def remove_contact(db: Database, ref: str, email: str) -> str:
     """The person at this address is no longer there (the address stays)."""
     org = resolve_org(db, ref)
-    row = db.execute(
-        "SELECT a.id, c.name FROM address a JOIN contact c ON c.address_id = a.id"
-        " WHERE a.email = ? AND a.org_id = ?",
-        [email_key(email), org["id"]],
-    ).fetchone()
-    if row is None:
+    address = orgstore.find_address(db, email_key(email), org["id"])
+    name = contact_name(db, address[0]) if address else None
+    if address is None or name is None:
         raise NotFound(f"{org['name']!r} has no contact at {email_key(email)}")
     with db.atomic():
-        delete_contacts(db, [row[0]])
-    return str(row[1])
+        delete_contacts(db, [address[0]])
+    return name

@@ -15,7 +15,7 @@ import contextlib
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -426,6 +426,33 @@ def log_events(
             for entity_id, action, old, new in changes
         ],
     )
+
+
+def events_naming(
+    db: Database, own: Mapping[str, list[int]], org_ids: list[int], texts: Iterable[str]
+) -> list[tuple[int, str, int | None, str | None, str | None]]:
+    """(id, entity, entity_id, old, new) of each event that may name an organization
+    being erased: those about its own rows (``own``: ids by entity), those whose data
+    holds one of its ``org_ids``, and those whose stored JSON holds one of ``texts``
+    (its names and addresses, lower case). A first sieve: the caller decides on the
+    values themselves."""
+    clauses, params = [], []
+    for entity, ids in own.items():
+        clauses.append("(entity = ? AND entity_id IN (SELECT value FROM json_each(?)))")
+        params += [entity, json.dumps(ids)]
+    for column in ("old", "new"):
+        clauses.append(
+            f"CASE WHEN json_valid({column}) THEN json_extract({column}, '$.org_id') END"
+            " IN (SELECT value FROM json_each(?))"
+        )
+        params.append(json.dumps(org_ids))
+    # On the stored JSON text, where json.dumps escaped quotes and backslashes.
+    for text in texts:
+        clauses.append("instr(lower(old), ?) OR instr(lower(new), ?)")
+        params += [json.dumps(text, ensure_ascii=False)[1:-1]] * 2
+    return db.execute(
+        f"SELECT id, entity, entity_id, old, new FROM event WHERE {' OR '.join(clauses)}", params
+    ).fetchall()
 
 
 def _json(value: Any) -> str | None:

@@ -23,10 +23,12 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from mailer.campaigns import get_campaign
 from mailer.clock import now, stamp
 from mailer.config import CONFIG_NAME
 from mailer.db import open_db
-from mailer.errors import MailerError
+from mailer.errors import MailerError, NotFound
+from mailer.queue import first_to
 from mailer.setup import config_text, init_project
 from mailer.tokens import BOUNCE, plus_address, reply_address
 
@@ -121,20 +123,17 @@ def prepare_folder(folder: Path) -> None:
 
 def write_replies(db: Database, folder: Path) -> Path:
     """replies.mbox: each example reply filled in with the message it answers."""
-    campaign = db.execute("SELECT id, title FROM campaign WHERE slug = ?", [SLUG]).fetchone()
-    if campaign is None:
-        raise MailerError(f"the demo campaign {SLUG!r} does not exist")
+    try:
+        campaign = get_campaign(db, SLUG)
+    except NotFound:
+        raise MailerError(f"the demo campaign {SLUG!r} does not exist") from None
     path = folder / "replies.mbox"
     box = mailbox.mbox(str(path))
     date = format_datetime(now())
     for template in sorted((examples_dir() / "replies").glob("*.eml")):
         text = template.read_text(encoding="utf-8")
         sender = _answered_address(text)
-        row = db.execute(
-            "SELECT message_id, token FROM message WHERE campaign_id = ? AND email = ?"
-            " AND is_test = 0 ORDER BY wave LIMIT 1",
-            [campaign[0], sender],
-        ).fetchone()
+        row = first_to(db, campaign["id"], sender)
         if row is None:
             continue
         filled = (
@@ -145,9 +144,9 @@ def write_replies(db: Database, folder: Path) -> Path:
         )
         # Headers carry the title RFC 2047-encoded, the quoted body plainly.
         lines = [
-            line.replace("@@SUBJECT@@", Header(campaign[1], "utf-8").encode())
+            line.replace("@@SUBJECT@@", Header(campaign["title"], "utf-8").encode())
             if line.startswith("Subject:")
-            else line.replace("@@SUBJECT@@", campaign[1])
+            else line.replace("@@SUBJECT@@", campaign["title"])
             for line in filled.split("\n")
         ]
         box.add("\n".join(lines).encode("utf-8"))

@@ -19,9 +19,11 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from mailer import orgstore, people, queue, responses
 from mailer.contacts import resolve_org
-from mailer.db import log_event, redact_events
+from mailer.db import events_naming, log_event, redact_events
 from mailer.errors import MailerError
+from mailer.inbox import store as replies
 
 ERASED = "[erased]"
 # In an event about the organization's own rows, these values say what happened,
@@ -60,38 +62,17 @@ class OrgRecord:
 def org_record(db: Database, ref: str) -> OrgRecord:
     """Everything that belongs to the organization ``ref`` names."""
     org = resolve_org(db, ref)
-    ids = [org["id"]] + [
-        r[0] for r in db.execute("SELECT id FROM organization WHERE merged_into = ?", [org["id"]])
-    ]
-    within = f"IN (SELECT value FROM json_each('{json.dumps(ids)}'))"
+    ids = [org["id"]] + [r["id"] for r in orgstore.merged_into(db, org["id"])]
     record = OrgRecord(org, ids)
-    for address_id, email in db.execute(
-        f"SELECT id, email FROM address WHERE org_id {within} ORDER BY id"
-    ):
+    for address_id, email in orgstore.ids_and_emails(db, ids):
         record.address_ids.append(address_id)
         record.emails.append(email)
-    record.contact_ids = _ids(db, f"SELECT id FROM contact WHERE org_id {within}")
-    record.message_ids = _ids(db, f"SELECT id FROM message WHERE org_id {within} AND is_test = 0")
-    record.reply_ids = _ids(
-        db,
-        f"SELECT id FROM reply WHERE org_id {within} OR from_addr IN"
-        " (SELECT value FROM json_each(?))",
-        [json.dumps(record.emails)],
-    )
-    record.response_ids = _ids(db, f"SELECT id FROM response WHERE org_id {within}")
-    record.signed = [
-        r[0]
-        for r in db.execute(
-            "SELECT c.slug FROM response r JOIN campaign c ON c.id = r.campaign_id"
-            f" WHERE r.org_id {within} AND r.kind = 'signed' AND r.withdrawn_at IS NULL"
-            " ORDER BY c.slug"
-        )
-    ]
+    record.contact_ids = [contact_id for contact_id, _ in people.contacts_of(db, ids)]
+    record.message_ids = queue.ids_of_orgs(db, ids)
+    record.reply_ids = replies.ids_from(db, ids, record.emails)
+    record.response_ids = responses.ids_of(db, ids)
+    record.signed = responses.signed_by(db, ids)
     return record
-
-
-def _ids(db: Database, sql: str, params: list[Any] | None = None) -> list[int]:
-    return [r[0] for r in db.execute(sql, params or [])]
 
 
 def deletable(db: Database, ref: str, *, erase: bool = False, force: bool = False) -> OrgRecord:
@@ -124,8 +105,7 @@ def delete_org(db: Database, ref: str) -> OrgRecord:
     with db.atomic():
         _remove_rows(db, record)
         for org_id in reversed(record.org_ids):  # the merged entries before the one kept
-            (name,) = db.execute("SELECT name FROM organization WHERE id = ?", [org_id]).fetchone()
-            db.execute("DELETE FROM organization WHERE id = ?", [org_id])
+            name = orgstore.delete_org(db, org_id)
             log_event(db, "organization", org_id, "delete", old={"name": name})
     return record
 
@@ -137,28 +117,16 @@ def erase_org(db: Database, ref: str, *, force: bool = False) -> dict[str, int]:
     Returns what was erased, by kind; attachment files are removed after the
     database change is committed, and those that could not be are counted."""
     record = deletable(db, ref, erase=True, force=force)
-    within = json.dumps(record.org_ids)
     files = _attachment_files(db, record.reply_ids)
     # What is deleted or replaced is overwritten in the file, not only unlinked from it.
     db.execute("PRAGMA secure_delete = ON")
     with db.atomic():
         events = _events_about(db, record, _identity(db, record))
-        _scrub_replies(db, record.reply_ids)
-        db.execute(
-            "DELETE FROM response WHERE org_id IN (SELECT value FROM json_each(?))", [within]
-        )
-        db.execute(
-            "DELETE FROM message WHERE id IN (SELECT value FROM json_each(?))",
-            [json.dumps(record.message_ids)],
-        )
+        replies.scrub(db, record.reply_ids)
+        responses.delete_of(db, org_ids=record.org_ids)
+        queue.delete_messages(db, record.message_ids)
         _remove_rows(db, record)
-        db.execute(
-            "UPDATE organization SET merged_into = NULL WHERE id IN (SELECT value FROM json_each(?))",
-            [within],
-        )
-        db.execute(
-            "DELETE FROM organization WHERE id IN (SELECT value FROM json_each(?))", [within]
-        )
+        orgstore.erase_orgs(db, record.org_ids)
         reason = f"erasure of organization {record.org['id']}"
         redacted = redact_events(db, events, reason=reason)
         counts = {
@@ -182,39 +150,15 @@ def _remove_rows(db: Database, record: OrgRecord) -> None:
     """Rows that only point at the organization: bounces of its addresses, the people
     at them, its addresses, and test copies that used it as their example (kept,
     without it)."""
-    within = json.dumps(record.org_ids)
-    addresses = json.dumps(record.address_ids)
-    db.execute("DELETE FROM contact WHERE org_id IN (SELECT value FROM json_each(?))", [within])
-    db.execute(
-        "DELETE FROM bounce WHERE address_id IN (SELECT value FROM json_each(?))", [addresses]
-    )
-    db.execute(
-        "UPDATE message SET org_id = NULL WHERE is_test = 1"
-        " AND org_id IN (SELECT value FROM json_each(?))",
-        [within],
-    )
-    db.execute("DELETE FROM address WHERE id IN (SELECT value FROM json_each(?))", [addresses])
-
-
-def _scrub_replies(db: Database, reply_ids: list[int]) -> None:
-    """Replies keep their class, campaign and content hash (so importing the same
-    mail again does not bring it back); everything that says who wrote what goes."""
-    db.execute(
-        "UPDATE reply SET raw = x'', header_message_id = NULL, from_addr = NULL,"
-        " subject = NULL, text = NULL, attachments = '[]', evidence = NULL, error = NULL,"
-        " effects = '[]', verified = NULL, review_reason = NULL, bounce = NULL,"
-        " org_id = NULL, message_ref = NULL, status = 'erased'"
-        " WHERE id IN (SELECT value FROM json_each(?))",
-        [json.dumps(reply_ids)],
-    )
+    people.erase_contacts(db, record.org_ids)
+    replies.delete_bounces(db, record.address_ids)
+    queue.detach_test_copies(db, record.org_ids)
+    orgstore.delete_addresses(db, record.address_ids)
 
 
 def _attachment_files(db: Database, reply_ids: list[int]) -> list[Path]:
     paths = []
-    for (saved,) in db.execute(
-        "SELECT attachments FROM reply WHERE id IN (SELECT value FROM json_each(?))",
-        [json.dumps(reply_ids)],
-    ):
+    for _, saved in replies.senders_and_files(db, reply_ids):
         paths += [Path(a["path"]) for a in json.loads(saved or "[]") if a.get("path")]
     return paths
 
@@ -249,31 +193,12 @@ class _Identity:
 def _identity(db: Database, record: OrgRecord) -> _Identity:
     names: set[str] = set()
     for org_id in record.org_ids:
-        name, short, others = db.execute(
-            "SELECT name, short_name, names FROM organization WHERE id = ?", [org_id]
-        ).fetchone()
-        names.update([name, short or "", *json.loads(others or "{}").values()])
-    names.update(
-        r[0]
-        for r in db.execute(
-            "SELECT publish_name FROM response WHERE id IN (SELECT value FROM json_each(?))",
-            [json.dumps(record.response_ids)],
-        )
-    )
-    names.update(
-        r[0]
-        for r in db.execute(
-            "SELECT name FROM contact WHERE id IN (SELECT value FROM json_each(?))",
-            [json.dumps(record.contact_ids)],
-        )
-    )
+        names.update(orgstore.identity(db, org_id))
+    names.update(n for n in responses.publish_names(db, record.response_ids) if n)
+    names.update(name for _, name in people.contacts_of(db, record.org_ids))
     addresses = set(record.emails)
     addresses.update(
-        r[0]
-        for r in db.execute(
-            "SELECT from_addr FROM reply WHERE id IN (SELECT value FROM json_each(?))",
-            [json.dumps(record.reply_ids)],
-        )
+        sender for sender, _ in replies.senders_and_files(db, record.reply_ids) if sender
     )
     return _Identity(
         frozenset(n.strip().casefold() for n in names if n and n.strip()),
@@ -295,31 +220,12 @@ def _events_about(db: Database, record: OrgRecord, who: _Identity) -> list[tuple
         "message": record.message_ids,
         "reply": record.reply_ids,
         "response": record.response_ids,
-        "bounce": _ids(
-            db,
-            "SELECT id FROM bounce WHERE address_id IN (SELECT value FROM json_each(?))",
-            [json.dumps(record.address_ids)],
-        ),
+        "bounce": replies.bounce_ids(db, record.address_ids),
     }
-    clauses, params = [], []
-    for entity, ids in own.items():
-        clauses.append("(entity = ? AND entity_id IN (SELECT value FROM json_each(?)))")
-        params += [entity, json.dumps(ids)]
-    for column in ("old", "new"):
-        clauses.append(
-            f"CASE WHEN json_valid({column}) THEN json_extract({column}, '$.org_id') END"
-            " IN (SELECT value FROM json_each(?))"
-        )
-        params.append(json.dumps(record.org_ids))
-    # A first sieve on the stored JSON text (where json.dumps escaped quotes and
-    # backslashes); _redact decides on the values themselves.
-    for text in sorted(who.names | who.addresses):
-        clauses.append("instr(lower(old), ?) OR instr(lower(new), ?)")
-        params += [json.dumps(text, ensure_ascii=False)[1:-1]] * 2
     ours = {(entity, i) for entity, ids in own.items() for i in ids}
     changes = []
-    for event_id, entity, entity_id, old, new in db.execute(
-        f"SELECT id, entity, entity_id, old, new FROM event WHERE {' OR '.join(clauses)}", params
+    for event_id, entity, entity_id, old, new in events_naming(
+        db, own, record.org_ids, sorted(who.names | who.addresses)
     ):
         before = [json.loads(v) if v is not None else None for v in (old, new)]
         is_own = (entity, entity_id) in ours or any(

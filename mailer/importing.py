@@ -27,8 +27,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from mailer import orgstore
 from mailer.addresses import CONTROL
-from mailer.clock import stamp
 from mailer.contacts import (
     CONTACT_COLUMNS,
     FILE_COLUMNS,
@@ -311,9 +311,9 @@ class _Target:
 
 def _stored_inputs(db: Database) -> dict[int, OrgInput]:
     addresses: dict[int, list[tuple[str, str]]] = {}
-    for a in db.query("SELECT org_id, email, status FROM address ORDER BY id"):
-        addresses.setdefault(a["org_id"], []).append((a["email"], a["status"]))
-    orgs = list(db.query("SELECT * FROM organization WHERE merged_into IS NULL"))
+    for org_id, email, status in orgstore.all_addresses(db):
+        addresses.setdefault(org_id, []).append((email, status))
+    orgs = orgstore.kept_orgs(db)
     people = contacts_by_org(db, [o["id"] for o in orgs])
     return {
         o["id"]: OrgInput.from_row(o, addresses.get(o["id"], []), people.get(o["id"], []))
@@ -470,16 +470,13 @@ def _update(
         if k not in ("emails", "unsubscribed", "contacts")
     }
     if columns:
-        db.table("organization").update(org_id, columns | {"updated_at": stamp()})
+        orgstore.update_org(db, org_id, columns)
     for email in new.emails:
         if email not in old.emails:
             add_address(db, org_id, email, unsubscribed=email in new.unsubscribed)
     for email in new.unsubscribed:
         if email not in old.unsubscribed and email in old.emails:
-            db.execute(
-                "UPDATE address SET status = 'unsubscribed', updated_at = ? WHERE email = ?",
-                [stamp(), email],
-            )
+            orgstore.unsubscribe_email(db, email)
     save_contacts(db, org_id, [c for c in new.contacts if c not in old.contacts])
     log_event(
         db, "organization", org_id, "import", old={k: getattr(old, k) for k in fields}, new=fields

@@ -6,8 +6,8 @@ address greets them and is written in their language. Custom fields are the
 columns an import did not know (website, phone…), kept as the organization's
 ``fields`` and usable in statements (``{{ org.fields.website }}``) and ``--where``.
 
-The ``contact`` table's SQL lives here; contacts.py resolves organizations and
-calls in.
+The ``contact`` table's SQL lives here (organizations and addresses are
+mailer.orgstore's); contacts.py resolves organizations and calls in.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from mailer import orgstore
 from mailer.addresses import check_text, normalize_email
 from mailer.clock import stamp
 from mailer.db import log_event
@@ -80,20 +81,10 @@ def clean_contact(raw: Mapping[str, Any]) -> dict[str, Any]:
 # ---------------------------------------------------------------- reading
 
 
-def columns(db: Database) -> list[str]:
-    """Every custom column any organization has, sorted."""
-    return [
-        row[0]
-        for row in db.execute(
-            "SELECT DISTINCT j.key FROM organization, json_each(organization.fields) AS j"
-            " ORDER BY j.key"
-        )
-    ]
-
-
 def contacts_by_org(db: Database, org_ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:
     """The contacts of these organizations (as :func:`clean_contact` shapes them, with
-    the address id), by organization, in the order they were added."""
+    the address id), by organization, in the order they were added. Reads ``address``
+    too: a contact is the person at an address, and is named by its email."""
     found: dict[int, list[dict[str, Any]]] = {}
     for row in db.query(
         "SELECT c.*, a.email FROM contact c JOIN address a ON a.id = c.address_id"
@@ -111,7 +102,7 @@ def org_models(db: Database, rows: Iterable[Mapping[str, Any]]) -> dict[int, Org
     """Organization rows as the models rendering needs (custom fields and contacts
     loaded in two queries, whatever the number of rows), by id."""
     rows = list(rows)
-    names = columns(db)
+    names = orgstore.field_names(db)
     people = contacts_by_org(db, [r["id"] for r in rows])
     return {
         r["id"]: Org.from_row(
@@ -134,9 +125,9 @@ def save_contacts(db: Database, org_id: int, contacts: Iterable[Mapping[str, Any
     organization's); call inside the change's transaction."""
     now = stamp()
     for c in contacts:
-        (address_id,) = db.execute(
-            "SELECT id FROM address WHERE email = ? AND org_id = ?", [c["email"], org_id]
-        ).fetchone()
+        address = orgstore.find_address(db, c["email"], org_id)
+        assert address is not None, "callers save contacts at the organization's own addresses"
+        address_id = address[0]
         values = {
             "name": c["name"],
             "role": c.get("role"),
@@ -176,3 +167,32 @@ def delete_contacts(db: Database, address_ids: Iterable[int]) -> int:
     for contact_id, org_id, name in rows:
         log_event(db, "contact", contact_id, "delete", old={"name": name, "org_id": org_id})
     return len(rows)
+
+
+def contact_name(db: Database, address_id: int) -> str | None:
+    """The name of the person at this address, if there is one."""
+    row = db.execute("SELECT name FROM contact WHERE address_id = ?", [address_id]).fetchone()
+    return str(row[0]) if row else None
+
+
+def move_contacts(db: Database, old_org: int, new_org: int) -> int:
+    """The people of ``old_org`` are ``new_org``'s (a merge); how many."""
+    return int(
+        db.execute("UPDATE contact SET org_id = ? WHERE org_id = ?", [new_org, old_org]).rowcount
+    )
+
+
+def contacts_of(db: Database, org_ids: list[int]) -> list[tuple[int, str]]:
+    """(id, name) of the people of these organizations."""
+    return db.execute(
+        "SELECT id, name FROM contact WHERE org_id IN (SELECT value FROM json_each(?))",
+        [json.dumps(org_ids)],
+    ).fetchall()
+
+
+def erase_contacts(db: Database, org_ids: list[int]) -> None:
+    """Delete the people of these organizations, unlogged: an erasure logs itself once."""
+    db.execute(
+        "DELETE FROM contact WHERE org_id IN (SELECT value FROM json_each(?))",
+        [json.dumps(org_ids)],
+    )

@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from mailer.campaigns import addresses, build_sample, build_trial, factory_for, select_orgs
+from mailer.campaigns import build_sample, build_trial, factory_for, select_orgs
 from mailer.clock import now
 from mailer.config import Settings
 from mailer.contacts import resolve_org
@@ -30,7 +30,8 @@ from mailer.inbox.parse import decode_header_value
 from mailer.inbox.phrases import check_all, has_phrases
 from mailer.lang import best_match, normalize_language
 from mailer.models import Org, Recipient
-from mailer.people import columns, org_models
+from mailer.orgstore import addresses_of, field_names
+from mailer.people import org_models
 from mailer.render import MessageFactory, campaign_deadline
 from mailer.report import unsubscribe_requests
 from mailer.templates import FALLBACK_STRINGS, Layout
@@ -120,7 +121,7 @@ def readiness(
     findings += _deadline_findings(campaign, factory, force)
     findings += _reminder_subject_notes(factory)
     ready = Readiness(findings, (factory, reminders))
-    _sample_findings(ready, settings["smtp.max_message_mb"], columns(db))
+    _sample_findings(ready, settings["smtp.max_message_mb"], field_names(db))
     return ready
 
 
@@ -202,7 +203,7 @@ def check_campaign(
     factory, reminders = ready.factories
     errors: dict[str, list[str]] = {}
     orgs = select_orgs(db, campaign, include_opted_out=True)
-    by_org = addresses(db, [o["id"] for o in orgs])
+    by_org = addresses_of(db, [o["id"] for o in orgs])
     models = org_models(db, orgs)
     for row in orgs:
         org = models[row["id"]]
@@ -411,7 +412,7 @@ def _preview_recipient(db: Database, campaign: dict[str, Any], org_ref: str | No
         row = orgs[0]
     else:
         row = resolve_org(db, org_ref)
-    rows = addresses(db, [row["id"]])[row["id"]]
+    rows = addresses_of(db, [row["id"]])[row["id"]]
     rows.sort(key=lambda a: a["status"] != "active")
     email_address = rows[0]["email"] if rows else "no-address@example.invalid"
     return Recipient(org_models(db, [row])[row["id"]], rows[0]["id"] if rows else 0, email_address)

@@ -1,5 +1,8 @@
 """The send queue in the database: message rows, their states, and the campaign lock.
 
+This module holds all SQL of the ``message`` and ``send_lock`` tables; other
+modules ask it (who was sent what, when) through the functions below.
+
 Every state change of a message is written here and logged in the event log.
 ``Ledger`` batches the outcome of a finished delivery with the claim of the next
 one into a single durable transaction (one fsync per message instead of two),
@@ -9,6 +12,7 @@ while a claim is still committed before the connection sends MAIL FROM.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import socket
 from collections.abc import Iterable, Iterator
@@ -19,6 +23,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from mailer import orgstore
 from mailer.clock import now, stamp
 from mailer.db import log_event, log_events
 from mailer.errors import Locked
@@ -212,7 +217,9 @@ def log_transitions(
 
 
 # Why a row that is still queued may not be sent: the address or organization changed,
-# or (for a reminder) the organization has answered since the wave was planned.
+# or (for a reminder) the organization has answered since the wave was planned. It reads
+# ``address``, ``organization``, ``reply`` and ``response`` inside the claim's own
+# UPDATE, so that nothing can change between the check and the claim.
 BLOCKED = """
     (SELECT CASE
         WHEN o.do_not_contact THEN 'organization is do-not-contact'
@@ -439,10 +446,7 @@ class Ledger:
             )
             events.append((row.id, state, reply))
             if invalid and row.address_id is not None:
-                self.db.execute(
-                    "UPDATE address SET status = 'invalid', updated_at = ? WHERE id = ?",
-                    [at, row.address_id],
-                )
+                orgstore.set_address(self.db, row.address_id, "status", "invalid", at=at)
                 log_event(
                     self.db,
                     "address",
@@ -452,15 +456,6 @@ class Ledger:
                     new={"status": "invalid", "reply": reply},
                 )
         return events
-
-
-def mark_campaign_sent(db: Database, campaign_id: int) -> None:
-    """A campaign with mail out is no longer a draft (`campaign list` shows it)."""
-    with db.atomic():
-        if db.execute(
-            "UPDATE campaign SET status = 'sent' WHERE id = ? AND status = 'draft'", [campaign_id]
-        ).rowcount:
-            log_event(db, "campaign", campaign_id, "status", old="draft", new="sent")
 
 
 # ------------------------------------------------- copies for the Sent folder
@@ -493,3 +488,162 @@ def copies_done(db: Database, ids: list[int]) -> None:
         db.conn.executemany(
             "UPDATE message SET sent_copy = 'done' WHERE id = ?", ((i,) for i in ids)
         )
+
+
+# ------------------------------------------------------ what other modules ask
+
+
+def unfinished(
+    db: Database, campaign_id: int, wave: int, *, retry_uncertain: bool
+) -> list[tuple[int, int, str]]:
+    """(org_id, address_id, email) of the wave's rows still queued or deferred (or
+    uncertain, to send again) that may still go (see BLOCKED), by organization and address."""
+    return db.execute(
+        "SELECT org_id, address_id, email FROM message"
+        " WHERE campaign_id = ? AND wave = ? AND is_test = 0 AND org_id IS NOT NULL"
+        f" AND state IN {waiting_states(retry_uncertain)} AND {BLOCKED} IS NULL"
+        " ORDER BY org_id, address_id",
+        [campaign_id, wave],
+    ).fetchall()
+
+
+def history(db: Database, campaign_id: int) -> list[dict[str, Any]]:
+    """org_id, wave, state and ``at`` (sent, else claimed) of the campaign's messages
+    (not test copies): whom a reminder goes to."""
+    return list(
+        db.query(
+            "SELECT org_id, wave, state, coalesce(sent_at, claimed_at) AS at FROM message"
+            " WHERE campaign_id = ? AND is_test = 0",
+            [campaign_id],
+        )
+    )
+
+
+def for_status(db: Database, campaign_id: int) -> list[dict[str, Any]]:
+    """The campaign's messages to organizations (not test copies), in id order, as
+    its status counts them."""
+    return list(
+        db.query(
+            "SELECT id, wave, org_id, email, state, sent_at, queued_at FROM message"
+            " WHERE campaign_id = ? AND is_test = 0 AND org_id IS NOT NULL ORDER BY id",
+            [campaign_id],
+        )
+    )
+
+
+def sent_to(db: Database, campaign_ids: list[int]) -> set[tuple[int, int]]:
+    """(org_id, campaign_id) of each organization a message of these campaigns reached
+    the server for (not a test copy)."""
+    return {
+        (r[0], r[1])
+        for r in db.execute(
+            f"SELECT DISTINCT org_id, campaign_id FROM message WHERE state = '{MessageState.SENT}'"
+            " AND is_test = 0 AND org_id IS NOT NULL"
+            " AND campaign_id IN (SELECT value FROM json_each(?))",
+            [json.dumps(campaign_ids)],
+        )
+    }
+
+
+def out_count(db: Database, campaign_id: int) -> int:
+    """Messages of the campaign that went out, or may have: sent, uncertain, sending."""
+    return int(
+        db.execute(
+            "SELECT COUNT(*) FROM message WHERE campaign_id = ? AND is_test = 0"
+            f" AND state IN ('{MessageState.SENT}', '{MessageState.UNCERTAIN}',"
+            f" '{MessageState.SENDING}')",
+            [campaign_id],
+        ).fetchone()[0]
+    )
+
+
+def wave_count(db: Database, campaign_id: int) -> int:
+    """How many waves of the campaign have messages (not test copies)."""
+    return int(
+        db.execute(
+            "SELECT COUNT(DISTINCT wave) FROM message WHERE campaign_id = ? AND is_test = 0",
+            [campaign_id],
+        ).fetchone()[0]
+    )
+
+
+def delete_campaign(db: Database, campaign_id: int) -> None:
+    """The campaign's messages and lock go with it (call while holding that lock)."""
+    db.execute("DELETE FROM message WHERE campaign_id = ?", [campaign_id])
+    db.execute("DELETE FROM send_lock WHERE campaign_id = ?", [campaign_id])
+
+
+def matching_index(db: Database) -> list[tuple[Any, ...]]:
+    """(id, campaign_id, org_id, address_id, token, message_id, state, is_test) of every
+    message, the last sent last: what a reply is matched against."""
+    return db.execute(
+        "SELECT id, campaign_id, org_id, address_id, token, message_id, state, is_test"
+        " FROM message ORDER BY sent_at IS NULL, sent_at, id"
+    ).fetchall()
+
+
+def latest_sent(db: Database, org_id: int, campaign_id: int | None) -> dict[str, Any] | None:
+    """id, campaign_id and address_id of the latest message sent to the organization
+    (in that campaign, when given)."""
+    sql = "SELECT id, campaign_id, address_id FROM message WHERE org_id = ?"
+    sql += f" AND state = '{MessageState.SENT}' AND is_test = 0"
+    params: list[Any] = [org_id]
+    if campaign_id is not None:
+        sql += " AND campaign_id = ?"
+        params.append(campaign_id)
+    rows = list(db.query(sql + " ORDER BY sent_at DESC, id DESC LIMIT 1", params))
+    return rows[0] if rows else None
+
+
+def first_to(db: Database, campaign_id: int, email: str) -> tuple[str, str] | None:
+    """(Message-ID, token) of the first message of the campaign to ``email``."""
+    row = db.execute(
+        "SELECT message_id, token FROM message WHERE campaign_id = ? AND email = ?"
+        " AND is_test = 0 ORDER BY wave LIMIT 1",
+        [campaign_id, email],
+    ).fetchone()
+    return (row[0], row[1]) if row else None
+
+
+def address_used(db: Database, address_id: int) -> bool:
+    """True when a message went (or is queued) to the address: it is history then."""
+    return (
+        db.execute("SELECT 1 FROM message WHERE address_id = ? LIMIT 1", [address_id]).fetchone()
+        is not None
+    )
+
+
+def move_messages(db: Database, old_org: int, new_org: int) -> int:
+    """``old_org``'s messages are ``new_org``'s (a merge); how many."""
+    return int(
+        db.execute("UPDATE message SET org_id = ? WHERE org_id = ?", [new_org, old_org]).rowcount
+    )
+
+
+def ids_of_orgs(db: Database, org_ids: list[int]) -> list[int]:
+    """The messages sent (or queued) to these organizations, test copies left out."""
+    return [
+        r[0]
+        for r in db.execute(
+            "SELECT id FROM message WHERE org_id IN (SELECT value FROM json_each(?))"
+            " AND is_test = 0",
+            [json.dumps(org_ids)],
+        )
+    ]
+
+
+def delete_messages(db: Database, message_ids: list[int]) -> None:
+    """Delete these messages (an erasure), unlogged: the erasure logs itself once."""
+    db.execute(
+        "DELETE FROM message WHERE id IN (SELECT value FROM json_each(?))",
+        [json.dumps(message_ids)],
+    )
+
+
+def detach_test_copies(db: Database, org_ids: list[int]) -> None:
+    """Test copies that used these organizations as their example are kept without them."""
+    db.execute(
+        "UPDATE message SET org_id = NULL WHERE is_test = 1"
+        " AND org_id IN (SELECT value FROM json_each(?))",
+        [json.dumps(org_ids)],
+    )

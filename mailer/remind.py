@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 from sqlite_utils import Database
 
+from mailer import queue, responses
 from mailer.clock import now
+from mailer.contacts import orgs_by_id
 from mailer.errors import MailerError
+from mailer.inbox import store as replies
 from mailer.models import MessageState, Org, Recipient
-from mailer.people import org_models
-from mailer.queue import BLOCKED, waiting_states
 
 if TYPE_CHECKING:
     from mailer.config import Settings
@@ -70,19 +71,9 @@ def _unfinished_wave(
 ) -> list[Recipient]:
     """Rows of a reminder wave still queued or deferred (or uncertain, to send again)
     that may still go (queue.BLOCKED: not opted out, address active, no answer since)."""
-    rows = list(
-        db.query(
-            "SELECT message.address_id, message.email, o.* FROM message"
-            " JOIN organization o ON o.id = message.org_id"
-            " WHERE message.campaign_id = ? AND message.wave = ? AND message.is_test = 0"
-            f" AND message.state IN {waiting_states(retry_uncertain)}"
-            f" AND {BLOCKED} IS NULL"
-            " ORDER BY o.id, message.address_id",
-            [campaign["id"], wave],
-        )
-    )
-    models = org_models(db, rows)
-    return [Recipient(models[r["id"]], r["address_id"], r["email"]) for r in rows]
+    rows = queue.unfinished(db, campaign["id"], wave, retry_uncertain=retry_uncertain)
+    models = orgs_by_id(db, (org_id for org_id, _, _ in rows))
+    return [Recipient(models[org_id], address_id, email) for org_id, address_id, email in rows]
 
 
 def plan_reminders(
@@ -104,13 +95,7 @@ def plan_reminders(
     from mailer.campaigns import audience, select_orgs
 
     cid = campaign["id"]
-    messages = list(
-        db.query(
-            "SELECT org_id, wave, state, coalesce(sent_at, claimed_at) AS at FROM message"
-            " WHERE campaign_id = ? AND is_test = 0",
-            [cid],
-        )
-    )
+    messages = queue.history(db, cid)
     if not messages:
         raise MailerError(
             f"campaign {campaign['slug']!r} has not been sent yet, so there is no one to remind",
@@ -122,22 +107,8 @@ def plan_reminders(
         if unfinished:
             return ReminderPlan(last_wave, unfinished, resumed=True)
 
-    answered = {
-        r["org_id"]
-        for r in db.query(
-            "SELECT org_id FROM response WHERE campaign_id = ? AND withdrawn_at IS NULL", [cid]
-        )
-    }
-    review = {
-        r["org_id"]
-        for r in db.query(
-            f"SELECT org_id FROM reply WHERE campaign_id = ? AND class IN"
-            f" ({', '.join('?' * len(AWAITING_REVIEW))}) AND status != 'test'"
-            " AND coalesce(message_ref, 0)"
-            " NOT IN (SELECT id FROM message WHERE is_test = 1)",
-            [cid, *AWAITING_REVIEW],
-        )
-    }
+    answered = {org for org, _ in responses.answered(db, [cid])}
+    review = replies.awaiting_review(db, cid, AWAITING_REVIEW)
     first_sent = {
         m["org_id"] for m in messages if m["wave"] == 0 and m["state"] == MessageState.SENT
     }

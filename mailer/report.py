@@ -23,10 +23,12 @@ from typing import Any
 from rapidfuzz import fuzz
 from sqlite_utils import Database
 
+from mailer import orgstore, queue, responses
 from mailer.campaigns import audience, get_campaign, list_campaigns
 from mailer.config import Settings
 from mailer.errors import MailerError, TemplateError
 from mailer.importing import spreadsheet_safe
+from mailer.inbox import store as replies
 from mailer.lang import (
     country_name,
     fold_accents,
@@ -83,7 +85,7 @@ class _OrgFacts:
 
 def _facts(db: Database, campaign: dict[str, Any]) -> dict[int, _OrgFacts]:
     cid = campaign["id"]
-    orgs = {o["id"]: o for o in db.query("SELECT * FROM organization")}
+    orgs = orgstore.all_orgs(db)
     facts: dict[int, _OrgFacts] = {}
 
     def of(org_id: int) -> _OrgFacts:
@@ -94,28 +96,17 @@ def _facts(db: Database, campaign: dict[str, Any]) -> dict[int, _OrgFacts]:
 
     for recipient in audience(db, campaign):
         of(recipient.org.id)
-    for m in db.query(
-        "SELECT id, wave, org_id, email, state, sent_at, queued_at FROM message"
-        " WHERE campaign_id = ? AND is_test = 0 AND org_id IS NOT NULL ORDER BY id",
-        [cid],
-    ):
+    for m in queue.for_status(db, cid):
         of(m["org_id"]).messages.append(m)
-    for r in db.query(
-        "SELECT id, org_id, message_ref, class, coalesce(received_at, imported_at) AS at"
-        " FROM reply WHERE campaign_id = ? AND org_id IS NOT NULL AND coalesce(message_ref, 0)"
-        " NOT IN (SELECT id FROM message WHERE is_test = 1) ORDER BY id",
-        [cid],
-    ):
+    for r in replies.for_status(db, cid):
         of(r["org_id"]).replies.append(r)
-    for r in db.query(
-        "SELECT * FROM response WHERE campaign_id = ? AND withdrawn_at IS NULL", [cid]
-    ):
+    for r in responses.current_answers(db, cid):
         of(r["org_id"]).response = r
-    for a in db.query("SELECT org_id, email, status FROM address ORDER BY id"):
-        if a["org_id"] in facts:
-            facts[a["org_id"]].address_states.append(a["status"])
-            if a["status"] == "active":
-                facts[a["org_id"]].emails.append(a["email"])
+    for org_id, email, status in orgstore.all_addresses(db):
+        if org_id in facts:
+            facts[org_id].address_states.append(status)
+            if status == "active":
+                facts[org_id].emails.append(email)
     return facts
 
 
@@ -348,13 +339,9 @@ def signatories(
     """Every organization with a current signature, once, numbered 1..n in ``order``;
     ``first`` (the initiating organization) before all others. ``countries``: the
     user's own country names (``[names] countries``)."""
-    orgs = {o["id"]: o for o in db.query("SELECT * FROM organization")}
+    orgs = orgstore.all_orgs(db)
     signed: dict[int, dict[str, Any]] = {}
-    for r in db.query(
-        "SELECT * FROM response WHERE campaign_id = ? AND kind = 'signed'"
-        " AND withdrawn_at IS NULL ORDER BY at, id",
-        [campaign["id"]],
-    ):
+    for r in responses.signatures(db, campaign["id"]):
         signed[r["org_id"]] = r  # one answer per organization: merge_orgs keeps one
     rows = []
     for org_id, r in signed.items():

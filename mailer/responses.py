@@ -7,6 +7,7 @@ answer is corrected.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlite_utils import Database
@@ -86,6 +87,136 @@ def withdraw(db: Database, campaign_id: int, org_id: int) -> bool:
         db.table("response").update(old["id"], change)
         log_event(db, "response", old["id"], "withdraw", old=old, new=change)
     return True
+
+
+def get(db: Database, response_id: int) -> dict[str, Any] | None:
+    rows = list(db.query("SELECT * FROM response WHERE id = ?", [response_id]))
+    return rows[0] if rows else None
+
+
+def current_answers(db: Database, campaign_id: int) -> list[dict[str, Any]]:
+    """The campaign's current (not withdrawn) answers, in id order."""
+    return list(
+        db.query(
+            "SELECT * FROM response WHERE campaign_id = ? AND withdrawn_at IS NULL", [campaign_id]
+        )
+    )
+
+
+def signatures(db: Database, campaign_id: int) -> list[dict[str, Any]]:
+    """The campaign's current signatures, in the order they were given."""
+    return list(
+        db.query(
+            "SELECT * FROM response WHERE campaign_id = ? AND kind = 'signed'"
+            " AND withdrawn_at IS NULL ORDER BY at, id",
+            [campaign_id],
+        )
+    )
+
+
+def answered(
+    db: Database, campaign_ids: list[int], kind: str | None = None
+) -> set[tuple[int, int]]:
+    """(org_id, campaign_id) of each current answer (of ``kind``, when given) to these campaigns."""
+    sql = (
+        "SELECT org_id, campaign_id FROM response WHERE withdrawn_at IS NULL"
+        " AND campaign_id IN (SELECT value FROM json_each(?))"
+    )
+    params: list[Any] = [json.dumps(campaign_ids)]
+    if kind is not None:
+        sql += " AND kind = ?"
+        params.append(kind)
+    return {(r[0], r[1]) for r in db.execute(sql, params)}
+
+
+def count(db: Database, campaign_id: int) -> int:
+    """Answers on record for the campaign, withdrawn ones too."""
+    return int(
+        db.execute("SELECT COUNT(*) FROM response WHERE campaign_id = ?", [campaign_id]).fetchone()[
+            0
+        ]
+    )
+
+
+def of_org(db: Database, org_id: int) -> list[dict[str, Any]]:
+    """The organization's answers, oldest first, each with its campaign's slug (read
+    from ``campaign``: the name people know a campaign by)."""
+    return list(
+        db.query(
+            "SELECT c.slug AS campaign, r.kind, r.source, r.at, r.publish_name, r.withdrawn_at"
+            " FROM response r JOIN campaign c ON c.id = r.campaign_id"
+            " WHERE r.org_id = ? ORDER BY r.at",
+            [org_id],
+        )
+    )
+
+
+def signed_by(db: Database, org_ids: list[int]) -> list[str]:
+    """Slugs of the campaigns these organizations have a current signature in (read
+    from ``campaign``), sorted: the published lists they are in."""
+    return [
+        r[0]
+        for r in db.execute(
+            "SELECT c.slug FROM response r JOIN campaign c ON c.id = r.campaign_id"
+            " WHERE r.org_id IN (SELECT value FROM json_each(?)) AND r.kind = 'signed'"
+            " AND r.withdrawn_at IS NULL ORDER BY c.slug",
+            [json.dumps(org_ids)],
+        )
+    ]
+
+
+def ids_of(db: Database, org_ids: list[int]) -> list[int]:
+    """Every answer of these organizations, withdrawn ones too."""
+    return [
+        r[0]
+        for r in db.execute(
+            "SELECT id FROM response WHERE org_id IN (SELECT value FROM json_each(?))",
+            [json.dumps(org_ids)],
+        )
+    ]
+
+
+def publish_names(db: Database, response_ids: list[int]) -> list[str | None]:
+    return [
+        r[0]
+        for r in db.execute(
+            "SELECT publish_name FROM response WHERE id IN (SELECT value FROM json_each(?))",
+            [json.dumps(response_ids)],
+        )
+    ]
+
+
+def move_answers(db: Database, old_org: int, new_org: int) -> int:
+    """A merge: ``old_org``'s answers become ``new_org``'s, except where ``new_org``
+    has its own answer to that campaign, which wins (one answer per organization
+    and campaign); the others are deleted, and logged. Returns how many moved."""
+    dropped = list(
+        db.query(
+            "SELECT * FROM response WHERE org_id = ? AND campaign_id IN"
+            " (SELECT campaign_id FROM response WHERE org_id = ?)",
+            [old_org, new_org],
+        )
+    )
+    for r in dropped:
+        db.execute("DELETE FROM response WHERE id = ?", [r["id"]])
+        log_event(db, "response", r["id"], "delete", old=r)
+    return int(
+        db.execute("UPDATE response SET org_id = ? WHERE org_id = ?", [new_org, old_org]).rowcount
+    )
+
+
+def delete_of(
+    db: Database, *, org_ids: list[int] | None = None, campaign_id: int | None = None
+) -> None:
+    """Delete the answers of these organizations (an erasure) or of a campaign (its
+    deletion), unlogged: the caller logs the whole deletion."""
+    if org_ids is not None:
+        db.execute(
+            "DELETE FROM response WHERE org_id IN (SELECT value FROM json_each(?))",
+            [json.dumps(org_ids)],
+        )
+    if campaign_id is not None:
+        db.execute("DELETE FROM response WHERE campaign_id = ?", [campaign_id])
 
 
 def remove(db: Database, response_id: int) -> None:

@@ -490,7 +490,9 @@ class _Run:
         if self.copies:
             s.sent_folder = await self.copies.finish(interrupted=self.stop.is_set())
         if s.counts[MessageState.SENT] or s.previously_sent:
-            queue.mark_campaign_sent(self.db, cid)
+            from mailer.campaigns import mark_sent
+
+            mark_sent(self.db, cid)
         return s
 
     def _allowance(self, count: int) -> int:

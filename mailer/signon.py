@@ -25,7 +25,7 @@ from typing import Any
 from rapidfuzz import fuzz, process
 from sqlite_utils import Database
 
-from mailer import responses
+from mailer import orgstore, responses
 from mailer.contacts import kept_id
 from mailer.db import log_event
 from mailer.errors import MailerError
@@ -524,7 +524,7 @@ class _Index:
 
 def _build_index(db: Database) -> _Index:
     """Every organization under each name it is known by; merged ones under the kept one."""
-    rows = {r["id"]: r for r in db.query("SELECT * FROM organization")}
+    rows = orgstore.all_orgs(db)
     index = _Index()
     for row in rows.values():
         kept = rows[kept_id(rows, row["id"])]

@@ -19,10 +19,11 @@ from typing import TYPE_CHECKING, Any
 
 from sqlite_utils import Database
 
-from mailer import contacts, responses
+from mailer import contacts, orgstore, responses
 from mailer.addresses import email_key
 from mailer.clock import stamp
 from mailer.db import log_event
+from mailer.inbox import store
 from mailer.models import ReplyClass
 
 if TYPE_CHECKING:
@@ -158,13 +159,7 @@ def _addresses(db: Database, bounce: BounceInfo | None, org_id: int) -> list[int
     emails = [email_key(e) for e in (bounce.recipients if bounce else [])]
     if not emails:
         return []
-    marks = ",".join("?" * len(emails))
-    return [
-        r[0]
-        for r in db.execute(
-            f"SELECT id FROM address WHERE org_id = ? AND email IN ({marks})", [org_id, *emails]
-        )
-    ]
+    return orgstore.address_ids(db, org_id, emails)
 
 
 def _bounce(
@@ -179,12 +174,12 @@ def _bounce(
         "diagnostic": (bounce.diagnostic or "")[:1000] if bounce else None,
         "at": stamp(),
     }
-    bounce_id = db.table("bounce").insert(row).last_pk
+    bounce_id = store.add_bounce(db, row)
     log_event(db, "bounce", bounce_id, "create", new=row)
     effects: list[dict[str, Any]] = [{"effect": "bounce", "id": bounce_id}]
-    status, soft = db.execute(
-        "SELECT status, soft_bounces FROM address WHERE id = ?", [address_id]
-    ).fetchone()
+    state = orgstore.address_state(db, address_id)
+    assert state is not None, "a bounce is about an address that exists"
+    status, soft = state["status"], state["soft_bounces"]
     if not hard:
         effects += _set_address(db, address_id, "soft_bounces", soft, soft + 1)
     if status == "active" and (hard or soft + 1 >= SOFT_LIMIT):
@@ -194,27 +189,20 @@ def _bounce(
 
 def _reset_soft_bounces(db: Database, email: str) -> list[dict[str, Any]]:
     """A reply from the address proves mail reaches it: its soft bounces are no longer in a row."""
-    row = db.execute(
-        "SELECT id, soft_bounces FROM address WHERE email = ? AND soft_bounces > 0", [email.lower()]
-    ).fetchone()
-    return _set_address(db, row[0], "soft_bounces", row[1], 0) if row else []
+    row = orgstore.find_address(db, email.lower())
+    return _set_address(db, row[0], "soft_bounces", row[2], 0) if row and row[2] > 0 else []
 
 
 def _set_address(
     db: Database, address_id: int, field: str, old: Any, new: Any
 ) -> list[dict[str, Any]]:
-    db.execute(
-        f"UPDATE address SET {field} = ?, updated_at = ? WHERE id = ?", [new, stamp(), address_id]
-    )
+    orgstore.set_address(db, address_id, field, new)
     log_event(db, "address", address_id, "update", old={field: old}, new={field: new})
     return [{"effect": "address", "id": address_id, "field": field, "old": old, "new": new}]
 
 
 def optout(db: Database, org_id: int) -> list[dict[str, Any]]:
-    (already,) = db.execute(
-        "SELECT do_not_contact FROM organization WHERE id = ?", [org_id]
-    ).fetchone()
-    if already:
+    if orgstore.do_not_contact(db, org_id):
         return []
     contacts.optout(db, str(org_id))
     return [{"effect": "optout", "org_id": org_id}]
@@ -226,14 +214,11 @@ def undo(db: Database, reply: dict[str, Any]) -> None:
     for effect in reversed(effects):
         kind = effect["effect"]
         if kind == "bounce":
-            old = db.table("bounce").get(effect["id"])
-            db.execute("DELETE FROM bounce WHERE id = ?", [effect["id"]])
-            log_event(db, "bounce", effect["id"], "delete", old=dict(old))
+            old = store.remove_bounce(db, effect["id"])
+            log_event(db, "bounce", effect["id"], "delete", old=old)
         elif kind == "address":
-            current = db.execute(
-                f"SELECT {effect['field']} FROM address WHERE id = ?", [effect["id"]]
-            ).fetchone()
-            if current and current[0] == effect["new"]:  # later changes win over an undo
+            current = orgstore.address_state(db, effect["id"])
+            if current and current[effect["field"]] == effect["new"]:  # later changes win
                 _set_address(db, effect["id"], effect["field"], effect["new"], effect["old"])
         elif kind == "optout":
             contacts.undo_optout(db, str(effect["org_id"]))
@@ -242,8 +227,8 @@ def undo(db: Database, reply: dict[str, Any]) -> None:
 
 
 def _undo_response(db: Database, reply_id: int, effect: dict[str, Any]) -> None:
-    rows = list(db.query("SELECT * FROM response WHERE id = ?", [effect["id"]]))
-    if not rows or rows[0]["reply_id"] != reply_id:
+    answer = responses.get(db, effect["id"])
+    if answer is None or answer["reply_id"] != reply_id:
         return  # replaced since by another answer: that one stands
     previous = effect["previous"]
     if previous is None:

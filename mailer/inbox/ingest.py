@@ -19,11 +19,13 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from mailer import orgstore, queue
+from mailer.campaigns import campaign_index
 from mailer.clock import stamp
 from mailer.config import Settings
 from mailer.db import log_event
 from mailer.errors import MailerError, TransportError
-from mailer.inbox import attachments, effects, trust
+from mailer.inbox import attachments, effects, store, trust
 from mailer.inbox.classify import CONFIDENT, Classification, classify
 from mailer.inbox.match import Lookups, Match, Sent, match
 from mailer.inbox.parse import ParsedMessage, parse_message
@@ -133,10 +135,8 @@ def fetch_imap(
 
 
 def read_cursor(db: Database, mailbox: str) -> Cursor | None:
-    row = db.execute(
-        "SELECT uidvalidity, last_uid FROM imap_cursor WHERE mailbox = ?", [mailbox]
-    ).fetchone()
-    return Cursor(mailbox, row[0], row[1]) if row else None
+    found = store.read_cursor(db, mailbox)
+    return Cursor(mailbox, *found) if found else None
 
 
 # ---------------------------------------------------------------- the pipeline
@@ -154,32 +154,24 @@ class Index:
         self.by_token: dict[str, Sent] = {}
         self.by_message_id: dict[str, Sent] = {}
         self.latest_by_org: dict[int, Sent] = {}
-        rows = db.execute(
-            "SELECT id, campaign_id, org_id, address_id, token, message_id, state, is_test"
-            " FROM message ORDER BY sent_at IS NULL, sent_at, id"
-        )
+        rows = queue.matching_index(db)
         for id_, campaign_id, org_id, address_id, token, message_id, state, is_test in rows:
             sent = Sent(id_, campaign_id, org_id, address_id, bool(is_test))
             self.by_token[token] = sent
             self.by_message_id[message_id.lower()] = sent
             if state == MessageState.SENT and not is_test and org_id is not None:
                 self.latest_by_org[org_id] = sent  # ordered by sent_at: the last one wins
-        self.addresses = {
-            email: (org_id, id_)
-            for id_, email, org_id in db.execute("SELECT id, email, org_id FROM address")
-        }
+        self.addresses = {email: (org_id, id_) for id_, email, org_id in orgstore.address_index(db)}
         self._emails_of: dict[int, list[str]] = {}
         self._orgs_at: dict[str, set[int]] = {}
         for email, (org_id, _) in self.addresses.items():
             self._emails_of.setdefault(org_id, []).append(email)
             self._orgs_at.setdefault(email.rpartition("@")[2], set()).add(org_id)
         self.campaigns = {
-            r["id"]: {**r, "languages": json.loads(r["languages"])}
-            for r in db.query("SELECT id, slug, title, kind, languages FROM campaign")
+            r["id"]: {**r, "languages": json.loads(r["languages"])} for r in campaign_index(db)
         }
         self.orgs = {
-            r["id"]: {**r, "languages": json.loads(r["languages"])}
-            for r in db.query("SELECT id, name, short_name, languages FROM organization")
+            r["id"]: {**r, "languages": json.loads(r["languages"])} for r in orgstore.org_names(db)
         }
         self.lookups = Lookups(
             by_token=self.by_token.get,
@@ -344,11 +336,11 @@ class Ingester:
                 _advance(db, cursors[-1])
 
     def _one(self, raw: RawMessage, digest: str) -> None:
-        if _known(self.db, "content_hash", digest):
+        if store.known(self.db, content_hash=digest):
             self.summary.duplicates += 1
             return
         parsed = parse_message(raw.data) if raw.error is None else None
-        if parsed and parsed.message_id and _known(self.db, "header_message_id", parsed.message_id):
+        if parsed and parsed.message_id and store.known(self.db, message_id=parsed.message_id):
             self.summary.duplicates += 1
             return
         if unparsable(parsed):
@@ -378,47 +370,39 @@ class Ingester:
         except OSError as e:  # the reply still counts; its raw bytes keep the files
             saved, error = [], f"attachments not saved: {e}"
         proof = origin(parsed, found, self.index, self.authserv_id) if verdict and parsed else None
-        cursor = self.db.execute(
-            "INSERT INTO reply (header_message_id, content_hash, raw, source, received_at,"
-            " from_addr, subject, campaign_id, org_id, message_ref, match_method, class,"
-            " confidence, text, attachments, status, error, evidence, verified, bounce,"
-            " imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                parsed.message_id if parsed else None,
-                digest,
-                raw.data,
-                raw.ref,
-                stamp(parsed.date) if parsed and parsed.date else None,
-                parsed.from_addr if parsed else None,
-                (parsed.subject or "")[:1000] if parsed else None,
-                campaign_id,
-                org_id,
-                found.message_ref if found else None,
-                found.method if found else None,
-                str(cls),
-                verdict.confidence if verdict else None,
-                (parsed.new_text or parsed.text) if parsed else None,
-                json.dumps(saved, ensure_ascii=False),
-                effects.REVIEW,
-                error or _error(parsed),
-                verdict.evidence if verdict else None,
-                proof.verified if proof else None,
-                bounce_json(verdict),
-                stamp(),
-            ],
+        reply_id = store.insert_reply(
+            self.db,
+            {
+                "header_message_id": parsed.message_id if parsed else None,
+                "content_hash": digest,
+                "raw": raw.data,
+                "source": raw.ref,
+                "received_at": stamp(parsed.date) if parsed and parsed.date else None,
+                "from_addr": parsed.from_addr if parsed else None,
+                "subject": (parsed.subject or "")[:1000] if parsed else None,
+                "campaign_id": campaign_id,
+                "org_id": org_id,
+                "message_ref": found.message_ref if found else None,
+                "match_method": found.method if found else None,
+                "class": str(cls),
+                "confidence": verdict.confidence if verdict else None,
+                "text": (parsed.new_text or parsed.text) if parsed else None,
+                "attachments": json.dumps(saved, ensure_ascii=False),
+                "status": effects.REVIEW,
+                "error": error or _error(parsed),
+                "evidence": verdict.evidence if verdict else None,
+                "verified": proof.verified if proof else None,
+                "bounce": bounce_json(verdict),
+                "imported_at": stamp(),
+            },
         )
-        reply_id = cursor.lastrowid
-        assert reply_id is not None
         row: dict[str, Any] = {"id": reply_id, "campaign_id": campaign_id, "org_id": org_id}
         row["from_addr"] = parsed.from_addr if parsed else None
         decision = effects.Decision(effects.REVIEW, reason="the message could not be read")
         if verdict and proof:
             decision = apply_verdict(self.db, row, verdict, found, proof)
         status = decision.status
-        self.db.execute(
-            "UPDATE reply SET status = ?, effects = ?, review_reason = ? WHERE id = ?",
-            [status, _effects_json(decision.effects), decision.reason, reply_id],
-        )
+        store.settle(self.db, reply_id, status, _effects_json(decision.effects), decision.reason)
         log_event(
             self.db,
             "reply",
@@ -495,17 +479,8 @@ def _error(parsed: ParsedMessage | None) -> str | None:
     return parsed.error[:2000] if parsed and parsed.error else None
 
 
-def _known(db: Database, column: str, value: str) -> bool:
-    return db.execute(f"SELECT 1 FROM reply WHERE {column} = ?", [value]).fetchone() is not None
-
-
 def _advance(db: Database, cursor: Cursor) -> None:
-    db.execute(
-        "INSERT INTO imap_cursor (mailbox, uidvalidity, last_uid, updated_at) VALUES (?, ?, ?, ?)"
-        " ON CONFLICT(mailbox) DO UPDATE SET uidvalidity = excluded.uidvalidity,"
-        " last_uid = excluded.last_uid, updated_at = excluded.updated_at",
-        [cursor.mailbox, cursor.uidvalidity, cursor.uid, stamp()],
-    )
+    store.advance_cursor(db, cursor.mailbox, cursor.uidvalidity, cursor.uid)
     log_event(
         db,
         "imap_cursor",

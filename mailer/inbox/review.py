@@ -13,13 +13,13 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from mailer import contacts
+from mailer import contacts, queue
 from mailer.campaigns import get_campaign
 from mailer.clock import stamp
 from mailer.config import Settings
 from mailer.db import log_event
 from mailer.errors import MailerError, NotFound
-from mailer.inbox import attachments, effects
+from mailer.inbox import attachments, effects, store
 from mailer.inbox.ingest import (
     Index,
     Ingester,
@@ -31,7 +31,7 @@ from mailer.inbox.ingest import (
 )
 from mailer.inbox.match import Match
 from mailer.inbox.parse import parse_message
-from mailer.models import MessageState, ReplyClass
+from mailer.models import ReplyClass
 
 MARKS = {
     "signed": ReplyClass.SIGNON,
@@ -40,15 +40,6 @@ MARKS = {
     "unsubscribed": ReplyClass.UNSUBSCRIBE,
     "other": ReplyClass.OTHER,
 }
-
-_SELECT = """
-SELECT r.id, r.header_message_id, r.from_addr, r.org_id, o.name AS org, c.slug AS campaign,
-       r.class, r.confidence, r.text, r.attachments, r.status, r.subject, r.received_at,
-       r.match_method, r.evidence, r.error, r.source, r.verified, r.review_reason, r.bounce
-FROM reply r
-LEFT JOIN organization o ON o.id = r.org_id
-LEFT JOIN campaign c ON c.id = r.campaign_id
-"""
 
 
 def record(row: dict[str, Any]) -> dict[str, Any]:
@@ -86,20 +77,9 @@ def list_replies(
     status: str | None = None,
 ) -> list[dict[str, Any]]:
     """Replies, oldest first, filtered by campaign, unmatched, class or status."""
-    where, params = [], []
-    if slug is not None:
-        where.append("r.campaign_id = ?")
-        params.append(get_campaign(db, slug)["id"])
-    if unmatched:
-        where.append("r.campaign_id IS NULL")
-    if cls is not None:
-        where.append("r.class = ?")
-        params.append(cls)
-    if status is not None:
-        where.append("r.status = ?")
-        params.append(status)
-    sql = _SELECT + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY r.id"
-    return [record(row) for row in db.query(sql, params)]
+    campaign_id = get_campaign(db, slug)["id"] if slug is not None else None
+    rows = store.view(db, campaign_id=campaign_id, unmatched=unmatched, cls=cls, status=status)
+    return [record(row) for row in rows]
 
 
 def review_queue(db: Database, slug: str) -> list[dict[str, Any]]:
@@ -110,19 +90,19 @@ def review_queue(db: Database, slug: str) -> list[dict[str, Any]]:
 
 
 def _reply(db: Database, reply_id: int) -> dict[str, Any]:
-    rows = list(db.query("SELECT * FROM reply WHERE id = ?", [reply_id]))
-    if not rows:
+    reply = store.get_reply(db, reply_id)
+    if reply is None:
         raise NotFound(f"no reply {reply_id}", hint="`mailer replies` lists the replies.")
-    if rows[0]["status"] == "erased":
+    if reply["status"] == "erased":
         raise MailerError(
             f"reply {reply_id} was erased with its organization (`org delete --erase`):"
             " nothing is left of it to attach or to mark"
         )
-    return rows[0]
+    return reply
 
 
 def _view(db: Database, reply_id: int) -> dict[str, Any]:
-    return record(next(iter(db.query(_SELECT + " WHERE r.id = ?", [reply_id]))))
+    return record(store.view(db, reply_id=reply_id)[0])
 
 
 def mark_reply(db: Database, reply_id: int, decision: str) -> dict[str, Any]:
@@ -153,7 +133,7 @@ def mark_reply(db: Database, reply_id: int, decision: str) -> dict[str, Any]:
             "evidence": f"marked {decision} by hand on {stamp()}",
             "review_reason": None,
         }
-        db.table("reply").update(reply_id, changes)
+        store.update_reply(db, reply_id, changes)
         log_event(
             db,
             "reply",
@@ -186,9 +166,9 @@ def assign_reply(
     org = contacts.resolve_org(db, org_ref)
     if campaign is not None:
         campaign_id = get_campaign(db, campaign)["id"]
-        sent = _latest_sent(db, org["id"], campaign_id)
+        sent = queue.latest_sent(db, org["id"], campaign_id)
     else:
-        sent = _latest_sent(db, org["id"], None)
+        sent = queue.latest_sent(db, org["id"], None)
         if sent is None:
             raise MailerError(
                 f"nothing was sent to {org['name']!r} yet, so the reply's campaign is unknown",
@@ -253,16 +233,4 @@ def _reclassify(db: Database, ingester: Ingester, reply: dict[str, Any], found: 
                 "effects": json.dumps(decision.effects, ensure_ascii=False, default=str),
             }
         )
-    db.table("reply").update(reply["id"], changes)
-
-
-def _latest_sent(db: Database, org_id: int, campaign_id: int | None) -> dict[str, Any] | None:
-    """The latest message sent to the organization (in that campaign, when given)."""
-    sql = "SELECT id, campaign_id, address_id FROM message WHERE org_id = ?"
-    sql += f" AND state = '{MessageState.SENT}' AND is_test = 0"
-    params: list[Any] = [org_id]
-    if campaign_id is not None:
-        sql += " AND campaign_id = ?"
-        params.append(campaign_id)
-    rows = list(db.query(sql + " ORDER BY sent_at DESC, id DESC LIMIT 1", params))
-    return rows[0] if rows else None
+    store.update_reply(db, reply["id"], changes)
