@@ -1,8 +1,10 @@
 """Settings: ``mailer.toml`` (found like git finds its folder), ``MAILER_*``
 environment variables and command-line options, in that rising order.
 
-Every key is declared once in ``KEYS`` with its type, default and help; the
-same table drives validation, ``mailer init``'s commented file and the docs.
+Every key is declared once in ``KEYS`` with its parser, default and help; the
+same table drives validation, ``mailer init``'s commented file, the docs and the
+type of each ``settings["section.key"]`` read (mailer/settings_types.py, which
+``python3 tools/gen_docs.py`` writes from KEYS: run it after changing a key).
 Secrets never live here: passwords are read by :func:`secret` when needed.
 """
 
@@ -20,6 +22,7 @@ from urllib.parse import urlsplit
 
 from mailer.clock import now
 from mailer.errors import ConfigError
+from mailer.settings_types import SettingKey, TypedSettings
 
 CONFIG_NAME = "mailer.toml"
 
@@ -188,7 +191,7 @@ def _country_names_from_text(text: str) -> dict[str, dict[str, str]]:
 @dataclass(frozen=True)
 class Key:
     name: str  # "section.key"
-    parse: Callable[[Any], Any]
+    parse: Callable[[Any], Any]  # its return annotation is the type settings[name] has
     default: Any
     help: str
 
@@ -331,8 +334,11 @@ def env_names(key: str) -> list[str]:
 
 
 @dataclass(frozen=True)
-class Settings:
-    """Resolved configuration. ``root`` is the folder relative paths start from."""
+class Settings(TypedSettings):
+    """Resolved configuration. ``root`` is the folder relative paths start from.
+
+    ``settings["smtp.grace"]`` reads a key, typed by :class:`TypedSettings`.
+    """
 
     root: Path
     file: Path | None
@@ -340,10 +346,7 @@ class Settings:
     sources: Mapping[str, str] = field(default_factory=dict)
     cwd: Path | None = None  # where the command runs
 
-    def __getitem__(self, key: str) -> Any:
-        return self.values[key]
-
-    def path(self, key: str) -> Path:
+    def path(self, key: SettingKey) -> Path:
         """A path-valued key made absolute: against mailer.toml's folder when it comes
         from there (or is a default), against the current folder when it was typed in
         an option or an environment variable, as any command-line path is."""

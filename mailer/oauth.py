@@ -438,9 +438,12 @@ class Mailbox:
 def mailboxes(settings: Settings) -> list[Mailbox]:
     """The users of the [smtp] and [imap] URLs that have ``auth = "xoauth2"``."""
     found: dict[str, list[str]] = {}
-    for protocol in ("smtp", "imap"):
-        url = settings[f"{protocol}.url"]
-        if settings[f"{protocol}.auth"] != "xoauth2" or not url:
+    servers = [
+        ("smtp", settings["smtp.url"], settings["smtp.auth"]),
+        ("imap", settings["imap.url"], settings["imap.auth"]),
+    ]
+    for protocol, url, auth in servers:
+        if auth != "xoauth2" or not url:
             continue
         user = _url_user(url)
         if not user:

@@ -33,6 +33,7 @@ PURE = {
     "models",
     "ratelimit",
     "render",
+    "settings_types",
     "statements",
     "templates",
     "textpart",

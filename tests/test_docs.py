@@ -1,6 +1,6 @@
 """The docs stay in step with the code: the command reference is the real
---help output, the configuration table lists every key, and the guide and
-the reference mention every command."""
+--help output, the configuration table lists every key (as the typed settings
+module does), and the guide and the reference mention every command."""
 
 from __future__ import annotations
 
@@ -30,6 +30,15 @@ def test_cli_reference_and_config_table_are_up_to_date() -> None:
     config = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
     assert config == gen.config_reference(config), (
         "docs/configuration.md is out of date: run python3 tools/gen_docs.py"
+    )
+
+
+def test_the_typed_settings_module_is_up_to_date() -> None:
+    """mailer/settings_types.py is what KEYS makes: a key added, renamed or given
+    another parser without regenerating it fails here (and mypy would type it wrong)."""
+    module = (ROOT / "mailer" / "settings_types.py").read_text(encoding="utf-8")
+    assert module == load_gen_docs().settings_types(), (
+        "mailer/settings_types.py is out of date: run python3 tools/gen_docs.py"
     )
 
 
