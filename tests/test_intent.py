@@ -319,6 +319,11 @@ def test_this_statement_is_the_one_answered_whatever_its_topic() -> None:
         "Wir unterzeichnen. Bitte noch nicht veröffentlichen.",
         "نوقع. انتظروا موافقة المكتب قبل النشر.",
         "İmzalıyoruz. Lütfen adımızı şimdilik yayınlamayın.",
+        "We sign. No, sorry, the board must still approve it.",
+        "Podpisujemy. A nie, czekajcie, zarząd musi to jeszcze zatwierdzić.",
+        "Підписуємо. Ой, ні, голова ще не погодив.",
+        "Wir unterzeichnen. Nein, Moment, der Vorstand muss noch zustimmen.",
+        "हम हस्ताक्षर करते हैं। नहीं, रुकिए, अध्यक्ष की मंज़ूरी देनी होगी।",
     ],
 )
 def test_a_sign_on_held_or_taken_back_later_waits_for_review(body: str) -> None:
@@ -336,10 +341,30 @@ def test_a_sign_on_held_or_taken_back_later_waits_for_review(body: str) -> None:
         "Wir unterzeichnen und fordern den Rückzug der Truppen.",
         "Semnăm. Cerem retragerea trupelor.",
         "لا نتردد لحظة، نوقع!",  # "a moment" before the sign-on
+        "We sign. No objections, no changes.",  # "no" of a negation exception
+        "Podpisujemy. Nie mamy uwag.",  # a negation, but no "No," that corrects
     ],
 )
 def test_words_that_only_look_like_a_hold(body: str) -> None:
     assert _applied(_read(body)) == "signon"
+
+
+@pytest.mark.parametrize(
+    ("body", "languages"),
+    [
+        ("Probably we will sign after our congress; no decision has been taken yet.", ("en",)),
+        ("Wir werden voraussichtlich nach dem Parteitag unterzeichnen.", ("de",)),
+        ("احتمالاً پس از کنگره امضا خواهیم کرد.", ("fa",)),
+        ("We already signed the Peace Council's statement on the same issue.", ("en",)),
+        ("Мы уже подписали заявление Совета мира по этому же вопросу.", ("ru",)),
+        ("We signed the appeal of the Peace Council. Does that count?", ("en",)),
+        ("Ми вже підписали заяву Лівого форуму. Це зараховується?", ("uk",)),
+    ],
+)
+def test_a_later_signature_or_another_one_waits_for_review(
+    body: str, languages: tuple[str, ...]
+) -> None:
+    assert _applied(_read(body, languages=languages)) == "review"
 
 
 @given(st.text(st.characters(blacklist_categories=("Cc", "Cs")), max_size=300))

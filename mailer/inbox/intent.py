@@ -13,8 +13,8 @@ not sign", "decided non-joining"), or by a refusal anywhere in its sentence. It 
 when its sentence asks, hesitates or sets a condition; when it speaks of another occasion
 ("last year we signed", "we signed your statement on Cuba" when the statement answered is
 on something else); and when the reply, after it, holds or takes it back ("we sign.
-Actually, wait for our chair"). Any refusal makes a decline; only clean sign-ons in a short
-reply that defers nothing are confident.
+Actually, wait for our chair", "we sign. No, sorry…"). Any refusal makes a decline; only
+clean sign-ons in a short reply that defers nothing are confident.
 """
 
 from __future__ import annotations
@@ -51,8 +51,13 @@ _NEGATION_STOP = re.compile(r"[,;:–—،]|\s-\s")
 _QUOTES = ('"', "'")  # fold() makes every quotation mark one of these: a quoted sign-on
 # phrase is mentioned ("they asked us to write “We sign”"), not said
 # A sentence ends at . ! ? or ; (a Greek question) before a space, but not a period after a
-# digit: "12. marta", "am 12. März" are dates.
-_SENTENCE_END = re.compile(r"(?:(?<=[!?;])|(?<=[^\d\W]\.)|(?<=[)\]\"'»”]\.))\s+")
+# digit: "12. marta", "am 12. März" are dates. Indic vowel signs are no \w: "हैं।" ends one.
+_SENTENCE_END = re.compile(
+    r"(?:(?<=[!?;])|(?<=[^\d\W]\.)|(?<=[\u0900-\u0dff]\.)|(?<=[)\]\"'»”]\.))\s+"
+)
+# A later sentence that opens with a bare negation takes a sign-on back: "We sign. No,
+# wait…", "Podpisujemy. A nie, czekajcie…", "Підписуємо. Ой, ні…" (one word may come first).
+_CORRECTION = r"^\W*(?:\w+\W+)?(?:{})\s*[,!—–-]"
 
 
 @dataclass(frozen=True)
@@ -185,12 +190,8 @@ def read(msg: ParsedMessage, context: Context) -> Classification:
     if refusals or negated:
         return _declined(refusals + negated, signs, words)
     if signs:
-        held = (
-            words_of.deferrals.search(text)
-            or words_of.reservations.search(text)
-            or _retracted(signs, sentences, words_of)
-        )
-        return _signon(signs, words, held.group(0) if held else None)
+        held = words_of.deferrals.search(text) or words_of.reservations.search(text)
+        return _signon(signs, words, held.group(0) if held else _retracted(signs, sentences, hints))
     if context.kind == "call":
         return _action(msg, sentences, words_of, hints) or _NOTHING
     return _NOTHING
@@ -397,14 +398,25 @@ def _in_subject(word: str, subject: str) -> bool:
     return False
 
 
-def _retracted(
-    signs: list[_Find], sentences: list[str], words_of: _Wording
-) -> re.Match[str] | None:
+def _retracted(signs: list[_Find], sentences: list[str], hints: tuple[str, ...]) -> str | None:
     """A hold or retraction after the first sign-on: "We sign. Actually, hold on: wait for
-    our chair", "…but do not publish our name yet"."""
+    our chair", "…but do not publish our name yet", or a later sentence that opens with
+    "No," (in the hinted languages, else in any)."""
     first = min(signs, key=lambda s: (s.sentence, s.end))
-    rest = sentences[first.sentence][first.end :]
-    return words_of.retractions.search(" ".join([rest, *sentences[first.sentence + 1 :]]))
+    later = [sentences[first.sentence][first.end :], *sentences[first.sentence + 1 :]]
+    if found := wording().retractions.search(" ".join(later)):
+        return found.group(0)
+    correction = _correction(hints)
+    exceptions = P.pattern("negation", "exceptions", hints or None)
+    for sentence in later[1:]:
+        if found := correction.search(exceptions.sub(" ", sentence)):
+            return found.group(0)
+    return None
+
+
+@cache
+def _correction(hints: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile(_CORRECTION.format(P.pattern("negation", "words", hints or None).pattern))
 
 
 def _asked_in(sentence: str, asked: Sequence[str]) -> list[tuple[int, int]]:
