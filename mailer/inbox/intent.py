@@ -105,7 +105,12 @@ def wording() -> _Wording:
     tags = tuple(P.load_all())
     for tag in tags:  # compiled now, so that a broken file is found at once
         _topics(tag)
-    for section, key in (("words", "this"), ("hedge", "past"), ("hedge", "past_exceptions")):
+    for section, key in (
+        ("words", "this"),
+        ("hedge", "past"),
+        ("hedge", "past_exceptions"),
+        ("hedge", "doubt_exceptions"),
+    ):
         P.pattern(section, key)
     return _Wording(
         sign=_by_language(tags, "sign_on", "phrases"),
@@ -354,11 +359,14 @@ def _negated(sentence: str, start: int, end: int, tags: tuple[str, ...]) -> bool
 
 
 def _hedged(sentence: str, tags: tuple[str, ...]) -> str:
-    """A condition or a hesitation in the sentence ("if", "maybe", "but")."""
-    for key in ("conditions", "doubts"):
-        if found := P.pattern("hedge", key, tags).search(sentence):
-            return found.group(0)
-    return ""
+    """A condition or a hesitation in the sentence ("if", "maybe", "but"). A decision
+    already taken after a deliberation ("after discussion we decided to sign") is no
+    "after" of a signature put off: those phrases go first."""
+    if found := P.pattern("hedge", "conditions", tags).search(sentence):
+        return found.group(0)
+    decided = P.pattern("hedge", "doubt_exceptions", tags).sub(" ", sentence)
+    found = P.pattern("hedge", "doubts", tags).search(decided)
+    return found.group(0) if found else ""
 
 
 def _another_time(sentence: str, tags: tuple[str, ...]) -> str:

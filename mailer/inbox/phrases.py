@@ -36,6 +36,7 @@ SCHEMA: dict[str, tuple[str, ...]] = {
     "hedge": (
         "conditions",
         "doubts",
+        "doubt_exceptions",
         "deferrals",
         "reservations",
         "retractions",
