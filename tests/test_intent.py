@@ -419,3 +419,33 @@ def test_a_refusal_by_a_noun_or_another_verb_is_a_decline(body: str) -> None:
 )
 def test_a_negation_does_not_reach_past_its_clause(body: str) -> None:
     assert _applied(_read(body)) == "signon"
+
+
+@pytest.mark.parametrize(
+    ("body", "languages", "expected"),
+    [
+        ("After a long discussion we decided to sign the statement.", ("en",), "signon"),
+        ("Tras debatirlo, hemos decidido firmar la declaración.", ("es",), "signon"),
+        ("После обсуждения мы решили подписать заявление.", ("ru",), "signon"),
+        ("We will sign after the congress has decided.", ("en",), "review"),
+        ("Решили подписать после съезда.", ("ru",), "review"),
+    ],
+)
+def test_a_decision_taken_after_a_deliberation_is_no_doubt(
+    body: str, languages: tuple[str, ...], expected: str
+) -> None:
+    assert _applied(_read(body, languages=languages)) == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "languages"),
+    [
+        ("Please add us to your mailing list.", ("en",)),
+        ("Включите нас в список рассылки.", ("ru",)),
+        ("Dodajcie nas do listy mailingowej.", ("pl",)),
+        ("Nehmt uns in den Verteiler auf.", ("de",)),
+        ("Προσθέστε μας στη λίστα αλληλογραφίας.", ("el",)),
+    ],
+)
+def test_joining_a_mailing_list_is_no_signature(body: str, languages: tuple[str, ...]) -> None:
+    assert _applied(_read(body, languages=languages)) == "review"
