@@ -1,5 +1,5 @@
-"""The held-out reply sets (tests/data/replies_holdout, tests/data/replies_holdout2) stay
-well-formed, big enough and apart from each other.
+"""The held-out reply sets (tests/data/replies_holdout, replies_holdout2, replies_holdout3)
+stay well-formed, big enough and apart from each other.
 
 Each set measures the reply classifier on replies nobody tuned it on, so a broken
 entry must fail here rather than silently drop out of the measurement, and a reply
@@ -18,7 +18,9 @@ from mailer.lang import normalize_language
 
 DATA = Path(__file__).resolve().parent / "data"
 # Each held-out set with the least it must hold: (languages, replies).
-SETS = {"replies_holdout": (16, 220), "replies_holdout2": (18, 260)}
+SETS = {"replies_holdout": (16, 220), "replies_holdout2": (18, 260), "replies_holdout3": (20, 300)}
+# The sets written blind to the rules, each checked against every other labelled set.
+BLIND = ("replies_holdout2", "replies_holdout3")
 FILES = [path for name in SETS for path in sorted((DATA / name).glob("*.toml"))]
 IDS = [f"{path.parent.name}/{path.stem}" for path in FILES]
 LABELS = {"signon", "decline", "acted", "other"}
@@ -93,10 +95,21 @@ def test_the_set_is_big_enough(name: str, least: tuple[int, int]) -> None:
     assert total >= replies, f"{name}: {total} replies, want at least {replies}"
 
 
-def test_the_second_set_copies_no_reply_of_the_others() -> None:
-    second = _texts(DATA / "replies_holdout2")
-    others = _texts(DATA / "replies_holdout") | _texts(DATA / "replies_dev")
-    assert {where: others[text] for text, where in second.items() if text in others} == {}
+@pytest.mark.parametrize("name", BLIND)
+def test_a_blind_set_copies_no_reply_of_the_others(name: str) -> None:
+    own = _texts(DATA / name)
+    others: dict[str, str] = {}
+    for other in ("replies_dev", *SETS):
+        if other != name:
+            others |= _texts(DATA / other)
+    assert {where: others[text] for text, where in own.items() if text in others} == {}
+
+
+@pytest.mark.parametrize("name", BLIND)
+def test_a_blind_set_holds_no_reply_twice(name: str) -> None:
+    files = sorted((DATA / name).glob("*.toml"))
+    total = sum(len(_replies(path)) for path in files)
+    assert len(_texts(DATA / name)) == total, f"{name}: a reply text appears twice"
 
 
 def test_the_checks_catch_bad_entries() -> None:
