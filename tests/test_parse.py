@@ -238,3 +238,27 @@ def test_attributions_of_more_mail_clients_and_languages(history: str) -> None:
     Romanian, Bulgarian, Persian, Hindi, Outlook's headers in Hungarian, Romanian, Turkish,
     Ukrainian, Hindi."""
     assert strip_reply(f"Thank you, received.\n\n{history}\n") == "Thank you, received."
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We handed out 800 leaflets.",
+        "Fizemos panfletagem no centro, umas 400 pessoas.",
+        "Kampüste bildiri dağıttık, 800 imza topladık.",
+        "Reply from our office: info@org.example",
+    ],
+)
+def test_a_last_line_with_a_number_is_no_part_of_the_marker_below(text: str) -> None:
+    """A text line with a digit or an address may start a wrapped attribution, but not
+    when the line below is a whole marker with its own date: the text is the reply."""
+    history = (
+        "12 Mar 2026 Per, 18:40 tarihinde Intl Dept <intl@party.example.org> şunu yazdı:\n"
+        "> Tüm örgütleri çağırıyoruz."
+    )
+    assert strip_reply(f"{text}\n\n{history}\n") == text
+
+
+def test_an_attribution_wrapped_before_its_time_is_still_one_marker() -> None:
+    wrapped = "On Thu, Jun 20, 2013 at\n4:18 PM, Intl Dept <intl@party.example.org> wrote:\n> Hi"
+    assert strip_reply(f"We sign.\n\n{wrapped}\n") == "We sign."

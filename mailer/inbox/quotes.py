@@ -32,6 +32,7 @@ _DATE_MARKER = re.compile(r"^\d{4}-\d\d-\d\d \d{1,2}:\d\d GMT[+-]\d{1,2}:?\d\d\b
 # then an address in brackets ending the line).
 _ADDRESS_MARKER = re.compile(r"^([^<>]{0,300})<[^<>\s@]{1,64}@[^<>\s]{1,255}>\s*[:：]$")
 _TIME = re.compile(r"\b\d{1,2}:\d\d\b")
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 _MARKER_NO_COLON = re.compile(
     r"^(?:on|le|am|el|em|il|op|в|στις|في)\s.{5,300}\b(?:" + _WROTE + r")\s*$", re.I
 )
@@ -116,12 +117,27 @@ def _label(lines: list[str]) -> str:
             continue
         for span in (2, 3):
             window = lines[i : i + span]
+            if _whole_marker_below(window, labels[i : i + span]):
+                break  # "…800 signatures.\n\n12 Mar 2026 … <x@y> wrote:": text, then a marker
             if len(window) == span and all(labels[i + k] in "teb" for k in range(span)):
                 joined = " ".join(part.strip() for part in window)
                 if len(joined) <= MAX_MARKER_CHARS and _MARKER.match(joined):
                     labels[i : i + span] = ["b"] * span
                     break
     return "".join(labels)
+
+
+def _whole_marker_below(window: list[str], labels: list[str]) -> bool:
+    """Whether, after a blank line, a line below the first is a marker on its own, dated
+    (a time or a year): the line above the blank is the reply's last line of text, not
+    the start of the marker. A wrapped marker's tail ("info@x.org> wrote:", "4:18 PM, X
+    <x@y> wrote:") follows its start directly."""
+    blank = False
+    for line, label in zip(window[1:], labels[1:], strict=True):
+        if label == "b" and blank and (_TIME.search(line) or _YEAR.search(line)):
+            return True
+        blank = blank or label == "e"
+    return False
 
 
 def _line_label(line: str) -> str:
