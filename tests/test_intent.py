@@ -179,6 +179,8 @@ def test_reported_actions_are_confident_in_call_campaigns(body: str) -> None:
         "We will hold a rally on 15 March and send photos afterwards.",
         "We could not hold the rally: the police banned it.",
         "Did you hold a rally too?",
+        "We didn't leaflet this time.",  # "did" is no done-verb inside "didn't"
+        "We are leafleting tomorrow at the station.",
     ],
 )
 def test_plans_and_failed_actions_are_not_acted(body: str) -> None:
