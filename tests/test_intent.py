@@ -451,3 +451,14 @@ def test_a_decision_taken_after_a_deliberation_is_no_doubt(
 )
 def test_joining_a_mailing_list_is_no_signature(body: str, languages: tuple[str, ...]) -> None:
     assert _applied(_read(body, languages=languages)) == "review"
+
+
+def test_a_signature_withdrawn_with_our_name_off_the_list_is_no_sure_unsubscribe() -> None:
+    """'Remove our name from the list' after withdrawing a signature asks off the list
+    of signatories: a person decides whether it also means no more mail."""
+    result = _read(
+        "Geçen ay gönderdiğimiz imzamızı geri çekiyoruz; lütfen adımızı listeden çıkarın.",
+        languages=("tr",),
+    )
+    assert result.cls == ReplyClass.UNSUBSCRIBE and _applied(result) == "review", result
+    assert _applied(_read("Lütfen adımızı listeden çıkarın.", languages=("tr",))) == "unsubscribe"

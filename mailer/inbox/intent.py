@@ -176,9 +176,13 @@ def read(msg: ParsedMessage, context: Context) -> Classification:
     words = len(text.split())
     own_subject = P.fold(_own_subject(msg.subject))
     if words_of.unsubscribe.search(own_subject) or words_of.unsubscribe.search(text):
-        short = words <= MAX_WORDS_UNSUBSCRIBE
+        # "We withdraw our signature; remove our name from the list" asks off the list
+        # of signatories, not off the mailing list: a person decides.
+        withdrawn = words_of.retractions.search(text)
+        sure = words <= MAX_WORDS_UNSUBSCRIBE and not withdrawn
+        why = f", but withdraws too: {withdrawn.group(0)!r}" if withdrawn else ""
         return Classification(
-            ReplyClass.UNSUBSCRIBE, 0.9 if short else 0.6, "asks to be removed from the list"
+            ReplyClass.UNSUBSCRIBE, 0.9 if sure else 0.6, f"asks to be removed from the list{why}"
         )
     sentences = [*([own_subject] if own_subject else []), *_sentences(text)]
     reading = _Reading(words_of, hints, _names(context.org_names, body), context, msg.subject)
