@@ -462,3 +462,18 @@ def test_a_signature_withdrawn_with_our_name_off_the_list_is_no_sure_unsubscribe
     )
     assert result.cls == ReplyClass.UNSUBSCRIBE and _applied(result) == "review", result
     assert _applied(_read("Lütfen adımızı listeden çıkarın.", languages=("tr",))) == "unsubscribe"
+
+
+@pytest.mark.parametrize(
+    ("body", "languages", "expected"),
+    [
+        ("Мы ещё не решили подписать.", ("ru",), "review"),
+        ("Jeszcze nie postanowiliśmy podpisać.", ("pl",), "review"),
+        ("Todavía no decidimos firmar.", ("es",), "review"),
+        ("Мы не будем подписывать, обсудим это на следующем заседании.", ("ru",), "decline"),
+    ],
+)
+def test_not_yet_decided_to_sign_is_no_refusal(
+    body: str, languages: tuple[str, ...], expected: str
+) -> None:
+    assert _applied(_read(body, languages=languages)) == expected

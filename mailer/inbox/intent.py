@@ -38,6 +38,7 @@ NEGATION_AFTER = 2  # and after it ("wir unterzeichnen nicht")
 SUBJECT_BEFORE = 160  # characters before a third-person verb that may hold its subject
 SUBJECT_AFTER = 60  # after it ("hiermit unterzeichnet die DKP", Arabic verb-first)
 ACTION_NEAR = 60  # characters around a done-verb in which an action word must stand
+UNDECIDED_NEAR = 20  # characters before a negated sign-on in which "not yet decided" may start
 THIS_BEFORE = 3  # words before a statement named by its topic in which "this" makes it ours
 _REPLY_PREFIX = re.compile(
     r"^\s*(?:re|fw|fwd|aw|wg|sv|vs|rv|r|tr|i|odg|odp|ynt|res|enc|ant|απ|σχετ|отв|ответ|رد)"
@@ -193,6 +194,8 @@ def read(msg: ParsedMessage, context: Context) -> Classification:
         found = reading.signs(sentence, index)
         if refused:  # "Няма да подпишем": the sign-on words in a refusal are what it refuses
             found = [_Find(f.phrase, "negated") for f in found]
+        else:
+            found = [_undecided(f, sentence, words_of.deferrals) for f in found]
         refusals += refused
         signs += found
     negated = [s for s in signs if s.state == "negated"]
@@ -207,6 +210,19 @@ def read(msg: ParsedMessage, context: Context) -> Classification:
 
 
 _NOTHING = Classification(ReplyClass.OTHER, 0.5, "no sign-on, refusal or action recognised")
+
+
+def _undecided(find: _Find, sentence: str, deferrals: re.Pattern[str]) -> _Find:
+    """A negated sign-on inside a deferral ("we have not yet decided to sign", "Мы ещё не
+    решили подписать") refuses nothing yet: it is only doubtful. A deferral elsewhere in
+    the sentence leaves a refusal one ("we won't sign, see you at the next meeting")."""
+    if find.state != "negated":
+        return find
+    start = find.end - len(find.phrase) - UNDECIDED_NEAR
+    for deferral in deferrals.finditer(sentence):
+        if deferral.start() < find.end and deferral.end() > start:
+            return _Find(find.phrase, "doubtful", repr(deferral.group(0)), find.sentence, find.end)
+    return find
 
 
 def _unquoted(text: str) -> str:
