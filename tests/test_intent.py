@@ -326,6 +326,8 @@ def test_this_statement_is_the_one_answered_whatever_its_topic() -> None:
         "Підписуємо. Ой, ні, голова ще не погодив.",
         "Wir unterzeichnen. Nein, Moment, der Vorstand muss noch zustimmen.",
         "हम हस्ताक्षर करते हैं। नहीं, रुकिए, अध्यक्ष की मंज़ूरी देनी होगी।",
+        "Podpisujemy. Przewodniczący potwierdzi jutro.",
+        "Firmamos. El secretario general lo confirmará mañana.",
     ],
 )
 def test_a_sign_on_held_or_taken_back_later_waits_for_review(body: str) -> None:
