@@ -28,6 +28,7 @@ from mailer.clock import now, stamp
 from mailer.config import CONFIG_NAME
 from mailer.db import open_db
 from mailer.errors import MailerError, NotFound
+from mailer.files import PRIVATE_FILE, write_private
 from mailer.queue import first_to
 from mailer.setup import config_text, init_project
 from mailer.tokens import BOUNCE, plus_address, reply_address
@@ -110,7 +111,8 @@ def prepare_folder(folder: Path) -> None:
     init_project(folder)
     sender = {"sender.name": SENDER[0], "sender.address": SENDER[1]}
     (folder / CONFIG_NAME).write_text(config_text(sender), encoding="utf-8")
-    shutil.copy(examples_dir() / "organizations.csv", folder / "organizations.csv")
+    # Contact data and replies stay private like everything mailer writes (fictional here).
+    write_private(folder / "organizations.csv", (examples_dir() / "organizations.csv").read_bytes())
     shutil.copytree(
         examples_dir() / "statements" / SLUG, folder / "templates" / SLUG, dirs_exist_ok=True
     )
@@ -152,6 +154,7 @@ def write_replies(db: Database, folder: Path) -> Path:
         box.add("\n".join(lines).encode("utf-8"))
     box.flush()
     box.close()
+    path.chmod(PRIVATE_FILE)
     return path
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from pathlib import Path
 
 from tests.conftest import Run
@@ -48,6 +49,10 @@ def test_demo_runs_the_whole_story_and_leaves_a_usable_folder(project: Path, run
     assert "Drugarice Ana,\n\nHvala vam što ste potpisali" in out and listed in out
     thanks = json.loads(run("status", "peace-thanks", "--json").stdout)
     assert thanks["messages"]["sent"] == len(sent) - status["messages"]["sent"] > 0
+
+    # what holds people's addresses and answers is the owner's only
+    for private in ("contacts.db", "organizations.csv", "replies.mbox", *sent):
+        assert stat.S_IMODE((folder / private).stat().st_mode) == 0o600, private
 
 
 def test_demo_refuses_a_folder_in_use(project: Path, run: Run) -> None:
