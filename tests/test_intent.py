@@ -481,3 +481,32 @@ def test_not_yet_decided_to_sign_is_no_refusal(
     body: str, languages: tuple[str, ...], expected: str
 ) -> None:
     assert _applied(_read(body, languages=languages)) == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "languages", "expected"),
+    [
+        ("Please don't add our name yet.", ("en",), "review"),
+        ("We sign... No, wait: the board wants to read it again.", ("en",), "review"),
+        ("Podpisujemy... Nie, czekajcie: zarząd chce to jeszcze przeczytać.", ("pl",), "review"),
+        ("Bitte nehmt uns noch nicht auf.", ("de",), "review"),
+        ("Por favor, no incluyan todavía nuestro nombre.", ("es",), "review"),
+        ("Don't add our name, we don't support it.", ("en",), "decline"),
+        ("Wstrzymujemy się od podpisania.", ("pl",), "decline"),
+        # "For now" alone refuses; with a sign-on or a deferral in the reply it holds.
+        ("We cannot join for now.", ("en",), "decline"),
+        ("No podemos sumarnos por ahora.", ("es",), "decline"),
+        (
+            "Our youth wing agrees; the board will decide. Do not add our name for now.",
+            ("en",),
+            "review",
+        ),
+    ],
+)
+def test_a_sign_on_put_off_is_a_hold_not_a_refusal(
+    body: str, languages: tuple[str, ...], expected: str
+) -> None:
+    result = _read(body, languages=languages)
+    assert _applied(result) == expected, result
+    if expected == "review":  # and not a refusal waiting for a look either
+        assert result.cls != ReplyClass.DECLINE, result

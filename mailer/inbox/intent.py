@@ -13,8 +13,9 @@ not sign", "decided non-joining"), or by a refusal anywhere in its sentence. It 
 when its sentence asks, hesitates or sets a condition; when it speaks of another occasion
 ("last year we signed", "we signed your statement on Cuba" when the statement answered is
 on something else); and when the reply, after it, holds or takes it back ("we sign.
-Actually, wait for our chair", "we sign. No, sorry…"). Any refusal makes a decline; only
-clean sign-ons in a short reply that defers nothing are confident.
+Actually, wait for our chair", "we sign. No, sorry…"). Any refusal makes a decline, unless
+it only puts the sign-on off ("don't add our name yet": a hold, which waits for review);
+only clean sign-ons in a short reply that defers nothing are confident.
 """
 
 from __future__ import annotations
@@ -51,10 +52,10 @@ _CLAUSE_END = re.compile(r"[;:]")
 _NEGATION_STOP = re.compile(r"[,;:–—،]|\s-\s")
 _QUOTES = ('"', "'")  # fold() makes every quotation mark one of these: a quoted sign-on
 # phrase is mentioned ("they asked us to write “We sign”"), not said
-# A sentence ends at . ! ? or ; (a Greek question) before a space, but not a period after a
-# digit: "12. marta", "am 12. März" are dates. Indic vowel signs are no \w: "हैं।" ends one.
+# A sentence ends at . ! ? or ; (a Greek question) or an ellipsis ("We sign... No, wait")
+# before a space, but not a period after a digit: "12. marta", "am 12. März" are dates. Indic vowel signs are no \w: "हैं।" ends one.
 _SENTENCE_END = re.compile(
-    r"(?:(?<=[!?;])|(?<=[^\d\W]\.)|(?<=[\u0900-\u0dff]\.)|(?<=[)\]\"'»”]\.))\s+"
+    r"(?:(?<=[!?;…])|(?<=\.\.\.)|(?<=[^\d\W]\.)|(?<=[\u0900-\u0dff]\.)|(?<=[)\]\"'»”]\.))\s+"
 )
 # A later sentence that opens with a bare negation takes a sign-on back: "We sign. No,
 # wait…", "Podpisujemy. A nie, czekajcie…", "Підписуємо. Ой, ні…" (one word may come first).
@@ -74,10 +75,11 @@ class Context:
 @dataclass(frozen=True)
 class _Find:
     phrase: str
-    state: str  # "clean" | "negated" | "doubtful"
+    state: str  # "clean" | "negated" | "doubtful" | "held" (a refusal put off: "not yet")
     why: str = ""  # what makes it doubtful: "a question mark", "'last year'"
     sentence: int = 0  # where it ends: the sentence's index, and the offset in it
     end: int = 0
+    tags: tuple[str, ...] = ()  # the languages whose wording judges it
 
 
 @dataclass(frozen=True)
@@ -189,16 +191,25 @@ def read(msg: ParsedMessage, context: Context) -> Classification:
     reading = _Reading(words_of, hints, _names(context.org_names, body), context, msg.subject)
     refusals: list[_Find] = []
     signs: list[_Find] = []
+    found_in = [reading.signs(sentence, index) for index, sentence in enumerate(sentences)]
+    # "For now" holds a refusal only in a reply that signs or defers too ("the youth branch
+    # agrees, the leadership has not decided yet: don't include our name for now");
+    # "we cannot join for now" alone is a refusal.
+    put_off = any(f.state != "negated" for found in found_in for f in found) or bool(
+        words_of.deferrals.search(text)
+    )
     for index, sentence in enumerate(sentences):
-        refused = _refusals(sentence, words_of, hints)
-        found = reading.signs(sentence, index)
-        if refused:  # "Няма да подпишем": the sign-on words in a refusal are what it refuses
-            found = [_Find(f.phrase, "negated") for f in found]
+        refused = _refusals(sentence, words_of, hints, put_off)
+        found = found_in[index]
+        if refused:  # "Няма да подпишем": the sign-on words in a refusal are what it refuses,
+            # and a refusal held or conditional ("not yet", "unless") leaves them doubtful
+            state = "negated" if any(r.state == "negated" for r in refused) else "doubtful"
+            found = [_Find(f.phrase, state, refused[0].why) for f in found]
         else:
-            found = [_undecided(f, sentence, words_of.deferrals) for f in found]
+            found = [_undecided(f, sentence, words_of.deferrals, put_off) for f in found]
         refusals += refused
         signs += found
-    negated = [s for s in signs if s.state == "negated"]
+    negated = [s for s in signs if s.state in ("negated", "held")]
     if refusals or negated:
         return _declined(refusals + negated, signs, words)
     if signs:
@@ -212,7 +223,7 @@ def read(msg: ParsedMessage, context: Context) -> Classification:
 _NOTHING = Classification(ReplyClass.OTHER, 0.5, "no sign-on, refusal or action recognised")
 
 
-def _undecided(find: _Find, sentence: str, deferrals: re.Pattern[str]) -> _Find:
+def _undecided(find: _Find, sentence: str, deferrals: re.Pattern[str], put_off: bool) -> _Find:
     """A negated sign-on inside a deferral ("we have not yet decided to sign", "Мы ещё не
     решили подписать") refuses nothing yet: it is only doubtful. A deferral elsewhere in
     the sentence leaves a refusal one ("we won't sign, see you at the next meeting")."""
@@ -222,7 +233,27 @@ def _undecided(find: _Find, sentence: str, deferrals: re.Pattern[str]) -> _Find:
     for deferral in deferrals.finditer(sentence):
         if deferral.start() < find.end and deferral.end() > start:
             return _Find(find.phrase, "doubtful", repr(deferral.group(0)), find.sentence, find.end)
+    start = find.end - len(find.phrase)
+    if hold := _on_hold(sentence, start, find.end, find.tags or None, put_off):
+        return _Find(find.phrase, "held", repr(hold), find.sentence, find.end)
     return find
+
+
+def _on_hold(
+    sentence: str, start: int, end: int, tags: tuple[str, ...] | None, put_off: bool
+) -> str:
+    """A temporal hold in the clause of a refusal: "don't add our name yet", "wait until
+    the board has seen it" put a sign-on off, they refuse nothing for good; such a reply
+    waits for review. "For now" only in a reply that signs or defers too (``put_off``).
+    "Don't add our name, we don't support it" stays a refusal: the comma ends the clause."""
+    before = _NEGATION_STOP.split(sentence[:start])[-1]
+    after = _NEGATION_STOP.split(sentence[end:])[0]
+    clause = f"{before}{sentence[start:end]}{after}"
+    lists = ("holds", "for_now") if put_off else ("holds",)
+    for key in lists:
+        if found := P.pattern("hedge", key, tags).search(clause):
+            return found.group(0)
+    return ""
 
 
 def _unquoted(text: str) -> str:
@@ -280,11 +311,20 @@ def _finds(
     return found
 
 
-def _refusals(sentence: str, words_of: _Wording, hints: tuple[str, ...]) -> list[_Find]:
-    """Refusals in a sentence; one with a condition ("not unless…") is only doubtful."""
+def _refusals(
+    sentence: str, words_of: _Wording, hints: tuple[str, ...], put_off: bool
+) -> list[_Find]:
+    """Refusals in a sentence; one with a condition ("not unless…") or a hold ("not yet")
+    is only doubtful."""
     conditional = P.pattern("hedge", "conditions", hints or ("en",)).search(sentence)
-    state = "doubtful" if conditional else "negated"
-    return [_Find(found.group(0), state) for found in words_of.decline.finditer(sentence)]
+    finds = []
+    for found in words_of.decline.finditer(sentence):
+        hold = _on_hold(sentence, found.start(), found.end(), hints or ("en",), put_off)
+        if conditional:
+            finds.append(_Find(found.group(0), "doubtful", repr(conditional.group(0))))
+        else:
+            finds.append(_Find(found.group(0), "held" if hold else "negated", repr(hold)))
+    return finds
 
 
 @dataclass(frozen=True)
@@ -331,7 +371,7 @@ class _Reading:
         occasion or another statement) or clean."""
         phrase = sentence[start:end]
         if _negated(sentence, start, end, tags):
-            return _Find(phrase, "negated", sentence=index, end=end)
+            return _Find(phrase, "negated", sentence=index, end=end, tags=tags)
         quoted = (
             sentence[:start].rstrip()[-1:] in _QUOTES and sentence[end:].lstrip()[:1] in _QUOTES
         )
@@ -490,7 +530,10 @@ def _same_word(token: str, wanted: str) -> bool:
 
 def _declined(refusals: list[_Find], signs: list[_Find], words: int) -> Classification:
     cue = refusals[0].phrase
-    if all(r.state == "doubtful" for r in refusals):
+    if all(r.state == "held" for r in refusals):
+        why = refusals[0].why
+        return Classification(ReplyClass.OTHER, 0.5, f"a sign-on put off ({why}): {cue!r}")
+    if all(r.state != "negated" for r in refusals):
         return Classification(ReplyClass.DECLINE, 0.5, f"refusal with a condition: {cue!r}")
     if any(s.state == "clean" for s in signs):
         return Classification(ReplyClass.DECLINE, 0.5, f"refusal and sign-on wording: {cue!r}")

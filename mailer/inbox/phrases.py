@@ -40,6 +40,8 @@ SCHEMA: dict[str, tuple[str, ...]] = {
         "deferrals",
         "reservations",
         "retractions",
+        "holds",
+        "for_now",
         "past",
         "past_exceptions",
     ),
