@@ -510,3 +510,21 @@ def test_a_sign_on_put_off_is_a_hold_not_a_refusal(
     assert _applied(result) == expected, result
     if expected == "review":  # and not a refusal waiting for a look either
         assert result.cls != ReplyClass.DECLINE, result
+
+
+@pytest.mark.parametrize(
+    ("body", "languages", "expected"),
+    [
+        ("Spremamo piket za petak, javićemo kako je prošlo.", ("sr-Latn",), "review"),
+        ("Готовим митинг на субботу, напишем, как прошло.", ("ru",), "review"),
+        ("Chystáme pochod, pak vám napíšeme, jak proběhl.", ("cs",), "review"),
+        ("We are planning a picket and will report back on how it went.", ("en",), "review"),
+        ("Miting je prošao mirno, održali smo ga ispred ambasade.", ("sr-Latn",), "acted"),
+        ("Митинг прошёл в субботу у посольства.", ("ru",), "acted"),
+    ],
+)
+def test_a_promise_to_tell_how_it_went_reports_nothing(
+    body: str, languages: tuple[str, ...], expected: str
+) -> None:
+    result = _read(body, languages=languages, kind="call")
+    assert _applied(result) == expected, result

@@ -100,6 +100,7 @@ class _Wording:
     retractions: re.Pattern[str]
     reports: re.Pattern[str]
     photos: re.Pattern[str]
+    promises: re.Pattern[str]
 
 
 @cache
@@ -128,6 +129,7 @@ def wording() -> _Wording:
         retractions=P.pattern("hedge", "retractions"),
         reports=P.pattern("acted", "phrases"),
         photos=P.pattern("acted", "photos"),
+        promises=P.pattern("acted", "promises"),
     )
 
 
@@ -562,7 +564,11 @@ def _signon(signs: list[_Find], words: int, held: str | None) -> Classification:
 def _action(
     msg: ParsedMessage, sentences: list[str], words_of: _Wording, hints: tuple[str, ...]
 ) -> Classification | None:
-    """A call campaign: an action reported as done (photos alone only suggest one)."""
+    """A call campaign: an action reported as done (photos alone only suggest one). A
+    promise to tell later how it went ("javićemo kako je prošlo") holds a past-tense verb
+    but reports nothing: it is taken out first, with every language's list, since a verb
+    of one language may be found in a neighbour's text."""
+    sentences = [words_of.promises.sub(" ", sentence) for sentence in sentences]
     reports = [
         found.group(0)
         for sentence in sentences

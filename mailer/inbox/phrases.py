@@ -45,7 +45,7 @@ SCHEMA: dict[str, tuple[str, ...]] = {
         "past",
         "past_exceptions",
     ),
-    "acted": ("verbs", "actions", "phrases", "photos"),
+    "acted": ("verbs", "actions", "phrases", "photos", "promises"),
     "unsubscribe": ("phrases",),
     "out_of_office": ("phrases",),
     "auto_reply": ("holds",),
