@@ -528,3 +528,20 @@ def test_a_promise_to_tell_how_it_went_reports_nothing(
 ) -> None:
     result = _read(body, languages=languages, kind="call")
     assert _applied(result) == expected, result
+
+
+@pytest.mark.parametrize(
+    ("body", "languages", "expected"),
+    [
+        ("Protest će biti održan u subotu.", ("sr-Latn",), "review"),
+        ("Митинг будет проведён в субботу.", ("ru",), "review"),
+        ("Митингът ще се проведе в събота.", ("bg",), "review"),
+        ("Protest je održan u subotu.", ("sr-Latn",), "acted"),
+        ("Митинг был проведён в субботу.", ("ru",), "acted"),
+        ("Митингът се проведе в събота.", ("bg",), "acted"),
+    ],
+)
+def test_a_done_verb_in_the_future_is_a_plan(
+    body: str, languages: tuple[str, ...], expected: str
+) -> None:
+    assert _applied(_read(body, languages=languages, kind="call")) == expected

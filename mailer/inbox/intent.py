@@ -38,6 +38,7 @@ NEGATION_BEFORE = 5  # words before a sign-on phrase in which a negation counts
 NEGATION_AFTER = 2  # and after it ("wir unterzeichnen nicht")
 SUBJECT_BEFORE = 160  # characters before a third-person verb that may hold its subject
 SUBJECT_AFTER = 60  # after it ("hiermit unterzeichnet die DKP", Arabic verb-first)
+PLAN_BEFORE = 4  # words before a done-verb in which a word of the future makes it a plan
 ACTION_NEAR = 60  # characters around a done-verb in which an action word must stand
 UNDECIDED_NEAR = 20  # characters before a negated sign-on in which "not yet decided" may start
 THIS_BEFORE = 3  # words before a statement named by its topic in which "this" makes it ours
@@ -575,6 +576,7 @@ def _action(
         if "?" not in sentence
         for found, tags in _reports(sentence, words_of, hints)
         if not _negated(sentence, found.start(), found.end(), tags)
+        and not _planned(sentence, found.start(), found.end(), tags)
     ]
     if reports:
         return Classification(ReplyClass.ACTED, 0.85, f"reports an action: {reports[0]!r}")
@@ -584,6 +586,15 @@ def _action(
     if any(a.content_type.startswith(("image/", "video/")) for a in msg.attachments):
         return Classification(ReplyClass.ACTED, 0.6, "sends photos or videos")
     return None
+
+
+def _planned(sentence: str, start: int, end: int, tags: tuple[str, ...]) -> bool:
+    """A word of the future in a done verb's find or in its clause just before it: "će
+    biti održan", "будет проведён", "ще се проведе" (will be held), "our members will have
+    distributed" announce a plan, they report nothing."""
+    before = _NEGATION_STOP.split(sentence[:start])[-1]
+    near = " ".join([*before.split()[-PLAN_BEFORE:], sentence[start:end]])
+    return bool(P.pattern("acted", "future", tags).search(near))
 
 
 def _reports(

@@ -45,7 +45,7 @@ SCHEMA: dict[str, tuple[str, ...]] = {
         "past",
         "past_exceptions",
     ),
-    "acted": ("verbs", "actions", "phrases", "photos", "promises"),
+    "acted": ("verbs", "actions", "phrases", "photos", "promises", "future"),
     "unsubscribe": ("phrases",),
     "out_of_office": ("phrases",),
     "auto_reply": ("holds",),
