@@ -195,11 +195,12 @@ def read(msg: ParsedMessage, context: Context) -> Classification:
     refusals: list[_Find] = []
     signs: list[_Find] = []
     found_in = [reading.signs(sentence, index) for index, sentence in enumerate(sentences)]
-    # "For now" holds a refusal only in a reply that signs or defers too ("the youth branch
+    # "For now" holds a refusal only in a reply that signs, defers or holds ("the youth branch
     # agrees, the leadership has not decided yet: don't include our name for now");
     # "we cannot join for now" alone is a refusal.
+    retracting = P.pattern("hedge", "retractions", hints or ("en",))  # own: "Moment" is German
     put_off = any(f.state != "negated" for found in found_in for f in found) or bool(
-        words_of.deferrals.search(text)
+        words_of.deferrals.search(text) or retracting.search(text)
     )
     for index, sentence in enumerate(sentences):
         refused = _refusals(sentence, words_of, hints, put_off)
@@ -247,12 +248,15 @@ def _on_hold(
 ) -> str:
     """A temporal hold in the clause of a refusal: "don't add our name yet", "wait until
     the board has seen it" put a sign-on off, they refuse nothing for good; such a reply
-    waits for review. "For now" only in a reply that signs or defers too (``put_off``).
+    waits for review. "For now" only in a reply that signs, defers or holds too
+    (``put_off``), or in a sentence with a hold ("for now don't add us, the board still has
+    to read it").
     "Don't add our name, we don't support it" stays a refusal: the comma ends the clause."""
     before = _NEGATION_STOP.split(sentence[:start])[-1]
     after = _NEGATION_STOP.split(sentence[end:])[0]
     clause = f"{before}{sentence[start:end]}{after}"
-    lists = ("holds", "for_now") if put_off else ("holds",)
+    strong = P.pattern("hedge", "holds", tags).search(sentence)
+    lists = ("holds", "for_now") if put_off or strong else ("holds",)
     for key in lists:
         if found := P.pattern("hedge", key, tags).search(clause):
             return found.group(0)
