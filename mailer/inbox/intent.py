@@ -572,7 +572,8 @@ def _action(
     """A call campaign: an action reported as done (photos alone only suggest one). A
     promise to tell later how it went ("javićemo kako je prošlo") holds a past-tense verb
     but reports nothing: it is taken out first, with every language's list, since a verb
-    of one language may be found in a neighbour's text."""
+    of one language may be found in a neighbour's text. An action of another occasion
+    ("last year we held a rally") is no report either."""
     sentences = [words_of.promises.sub(" ", sentence) for sentence in sentences]
     reports = [
         found.group(0)
@@ -581,6 +582,7 @@ def _action(
         for found, tags in _reports(sentence, words_of, hints)
         if not _negated(sentence, found.start(), found.end(), tags)
         and not _planned(sentence, found.start(), found.end(), tags)
+        and not _another_time(sentence, tags)
     ]
     if reports:
         return Classification(ReplyClass.ACTED, 0.85, f"reports an action: {reports[0]!r}")
