@@ -4,7 +4,9 @@
 the same format were written separately, blind to the rules, one after the other:
 each was measured once, then its misses were fixed, which makes it a further
 tuning set (``replies_holdout/``, ``replies_holdout2/``); the newest one
-(``replies_holdout3/``) is never tuned on and gives the honest figure. Shared by tests/test_replies_dev.py, which asserts the targets on
+(``replies_holdout3/``) is not tuned on for recall; only the answers it showed applied
+with a wrong class were fixed, after its one blind measure (recorded in its README).
+The next set written blind gives the next honest figure. Shared by tests/test_replies_dev.py, which asserts the targets on
 the dev set, and bench/bench_classify.py, which prints the figures for both.
 """
 
