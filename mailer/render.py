@@ -533,7 +533,8 @@ class MessageFactory:
         except Exception as e:  # noqa: BLE001 - any failure of the template's own code
             raise self._locate(e, plan, context) from None
         try:
-            to = address_header("To", recipient.org.name, recipient.email)
+            # the name as the message writes it: a Serbian own name in the message's script
+            to = address_header("To", context["org"]["name"], recipient.email)
         except ValueError as e:
             raise MailerError(f"{recipient.org.name}: address {e}") from None
         message = (to, subject, message_id, in_reply_to)
