@@ -303,9 +303,10 @@ async def test_stop_claims_nothing_new_and_leaves_nothing_sending(with_orgs, smt
     sent: list[str] = []
 
     def stop_after_the_second(event: SendEvent) -> None:
-        sent.extend([event.email] if event.kind == "sent" else [])
-        if len(sent) == 2:
-            stop.request("SIGTERM")
+        if event.kind == "sent":
+            sent.append(event.email)
+            if len(sent) == 2:
+                stop.request("SIGTERM")
 
     summary = await send(env, stop=stop, on_event=stop_after_the_second)
     assert summary.interrupted == "SIGTERM"
