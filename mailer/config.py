@@ -132,6 +132,21 @@ def _str(value: Any) -> str:
     return value
 
 
+_AUTHSERV_ID = re.compile(r"[^\s;()\"\\]+")
+
+
+def _authserv_id(value: Any) -> str:
+    """An RFC 8601 authserv-id, one token: a value that can never match would silently
+    leave every answer unverified."""
+    text = _str(value).strip()
+    if text and not _AUTHSERV_ID.fullmatch(text):
+        raise ValueError(
+            "expected your receiving server's name as it begins its Authentication-Results"
+            " headers, one word such as mx.party.example.org"
+        )
+    return text
+
+
 def _choice(*choices: str) -> Callable[[Any], str]:
     """One of ``choices`` (in quotes), as written."""
 
@@ -290,7 +305,7 @@ KEYS: dict[str, Key] = {
         ),
         Key(
             "inbox.authserv_id",
-            _str,
+            _authserv_id,
             "",
             "Your receiving server's name in Authentication-Results (its DKIM/DMARC verdicts are trusted).",
         ),

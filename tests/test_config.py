@@ -63,6 +63,8 @@ def test_mailer_db_alias(tmp_path: Path) -> None:
         ("[smtp\n", "not valid TOML"),
         ('smtp = "x"\n', "must be a [section]"),
         ("[sender]\nreply_token = 3\n", "[sender] reply_token"),
+        ('[inbox]\nauthserv_id = "mx.party.example.org; dkim=pass"\n', "[inbox] authserv_id"),
+        ('[inbox]\nauthserv_id = "mx one"\n', "[inbox] authserv_id"),
     ],
 )
 def test_bad_values_name_the_key_and_the_file(tmp_path: Path, text: str, expected: str) -> None:
