@@ -461,3 +461,15 @@ def test_an_erased_reply_can_be_neither_attached_nor_marked(
     ):
         with pytest.raises(MailerError, match=f"reply {reply_id} was erased with its organization"):
             attempt()
+
+
+def test_a_broken_frame_strings_file_does_not_stop_replies_coming_in(
+    db: Database, settings: Settings, world: World, tmp_path: Path
+) -> None:
+    # The sign phrase the campaign asked for is only a help to the reading: a strings file
+    # left half-edited must not block the import (`mailer check` names that fault).
+    strings = tmp_path / "templates" / "layout" / "strings"
+    strings.mkdir(parents=True)
+    (strings / "en.toml").write_text('sign_phrase = "We sign\n', encoding="utf-8")
+    (reply_id,) = feed(db, settings, signon(world)).ids
+    assert response(db, world, "Atlantis") == ("signed", "reply", reply_id)

@@ -270,15 +270,15 @@ def _asked_phrases(layout: Layout, campaign: dict[str, Any]) -> tuple[str, ...]:
     phrases: dict[str, None] = {}
     context = {"campaign": {"title": campaign.get("title", ""), "kind": campaign["kind"]}}
     for lang in campaign["languages"]:
-        strings = layout.strings(lang).values
         for key in ("sign_phrase", "sign_body"):
             try:
+                strings = layout.strings(lang).values
                 where = f"strings/{lang}.toml [{key}]"
                 text = render_template(
                     compile_template(TEXT_ENV, strings[key], where), context, where
                 )
-            except (KeyError, MailerError):  # a key the project's strings lack, or that fails
-                continue
+            except (KeyError, MailerError):  # a key the strings lack, a broken file or template:
+                continue  # the phrase files still read the reply; `mailer check` names the fault
             if text.strip():
                 phrases.setdefault(text.strip(), None)
     return tuple(phrases)
