@@ -13,7 +13,6 @@ from __future__ import annotations
 import difflib
 import os
 import re
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +21,7 @@ from urllib.parse import urlsplit
 
 from mailer.clock import now
 from mailer.errors import ConfigError
+from mailer.files import load_toml, read_text_file
 from mailer.settings_types import SettingKey, TypedSettings
 
 CONFIG_NAME = "mailer.toml"
@@ -387,12 +387,7 @@ def find_config(start: Path) -> Path | None:
 
 def read_config_file(path: Path) -> dict[str, Any]:
     """The keys a mailer.toml sets, as written there ("db.path": "x.db")."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{path}: not valid TOML: {e}") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError(f"{path}: cannot be read: {e}") from None
+    data = load_toml(path, read_text_file(path, ConfigError), ConfigError)
     flat: dict[str, Any] = {}
     for section, table in data.items():
         if not isinstance(table, dict):

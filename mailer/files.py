@@ -14,8 +14,10 @@ import os
 import re
 import secrets
 import stat
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from mailer.errors import MailerError
 
@@ -23,6 +25,8 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 PRIVATE_FILE = 0o600
 PRIVATE_FOLDER = 0o700
 LINE_END = re.compile(r"\r\n|\r|\n")
+# Where tomllib (Python 3.11, which has no lineno attribute yet) says a slip is.
+_TOML_AT = re.compile(r" \(at line (\d+), column \d+\)$| \(at end of document\)$")
 
 
 def numbered_lines(text: str) -> Iterator[tuple[int, str]]:
@@ -49,6 +53,20 @@ def read_text_file(path: Path, error: type[MailerError] = MailerError) -> str:
     except UnicodeDecodeError as e:
         line = data[: e.start].count(b"\n") + 1
         raise error(f"{path}:{line}: not UTF-8 text; save the file as UTF-8") from None
+
+
+def load_toml(path: Path, text: str, error: type[MailerError] = MailerError) -> dict[str, Any]:
+    """``text`` (the content of ``path``) as TOML; a slip is an ``error`` that names
+    ``path:LINE`` as every other error about a user's file does."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        message = str(e)
+        found = _TOML_AT.search(message)
+        last = sum(1 for _ in numbered_lines(text)) or 1
+        line = found.group(1) or last if found else last
+        message = message[: found.start()] if found else message
+        raise error(f"{path}:{line}: not valid TOML: {message}") from None
 
 
 def write_text_file(path: Path, text: str, what: str) -> None:

@@ -9,7 +9,6 @@ made by transliteration, so callers ask :meth:`Statement.text` for any language.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -18,7 +17,7 @@ import yaml
 
 from mailer.addresses import CONTROL
 from mailer.errors import TemplateError
-from mailer.files import numbered_lines, read_text_file
+from mailer.files import load_toml, numbered_lines, read_text_file
 from mailer.lang import (
     normalize_language,
     other_serbian_script,
@@ -204,10 +203,7 @@ def _read_toml(path: Path) -> dict:
         raise TemplateError(
             f"{path}: missing", hint='Write title = "…" and default_language = "en" in it.'
         )
-    try:
-        data = tomllib.loads(read_text(path))
-    except tomllib.TOMLDecodeError as e:
-        raise TemplateError(f"{path}: not valid TOML: {e}") from None
+    data = load_toml(path, read_text(path), TemplateError)
     unknown = sorted(set(data) - STATEMENT_KEYS)
     if unknown:
         raise TemplateError(

@@ -8,7 +8,6 @@ else the packaged default.
 
 from __future__ import annotations
 
-import tomllib
 import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from jinja2 import nodes
 from jinja2.sandbox import SandboxedEnvironment
 
 from mailer.errors import MailerError, TemplateError
+from mailer.files import load_toml
 from mailer.lang import other_serbian_script
 from mailer.models import Fields
 from mailer.statements import read_text, transliterate_outside_markup
@@ -221,10 +221,7 @@ def _transliterate_strings(strings: dict[str, str], lang: str) -> dict[str, str]
 
 @cache
 def _read_strings_cached(path: Path, mtime: float) -> dict[str, str]:
-    try:
-        data = tomllib.loads(read_text(path))
-    except tomllib.TOMLDecodeError as e:
-        raise TemplateError(f"{path}: not valid TOML: {e}") from None
+    data = load_toml(path, read_text(path), TemplateError)
     for key, value in data.items():
         if not isinstance(value, str):
             raise TemplateError(f"{path}: {key} must be text in quotes")

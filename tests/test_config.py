@@ -60,7 +60,7 @@ def test_mailer_db_alias(tmp_path: Path) -> None:
         ("[smtp]\nconcurrency = 0\n", "[smtp] concurrency"),
         ('[smtp]\nurl = "http://x"\n', "[smtp] url"),
         ("[smtp]\nfoo = 1\n", "unknown key [smtp] foo"),
-        ("[smtp\n", "not valid TOML"),
+        ("[db]\n[smtp\n", "mailer.toml:2: not valid TOML: Expected ']'"),
         ('smtp = "x"\n', "must be a [section]"),
         ("[sender]\nreply_token = 3\n", "[sender] reply_token"),
         ('[inbox]\nauthserv_id = "mx.party.example.org; dkim=pass"\n', "[inbox] authserv_id"),
@@ -265,4 +265,13 @@ def test_init_force_keeps_a_table_of_country_names(tmp_path: Path) -> None:
     assert (
         read_config_file(write(tmp_path / "mailer.toml", text))["names.countries"]
         == values["names.countries"]
+    )
+
+
+def test_a_mailer_toml_not_in_utf8_names_its_line(tmp_path: Path) -> None:
+    (tmp_path / "mailer.toml").write_bytes(b'[sender]\nname = "Comit\xe9"\n')
+    with pytest.raises(ConfigError) as info:
+        load_settings(cwd=tmp_path, env={})
+    assert (
+        str(info.value) == f"{tmp_path / 'mailer.toml'}:2: not UTF-8 text; save the file as UTF-8"
     )

@@ -11,7 +11,13 @@ from pathlib import Path
 import pytest
 
 from mailer.errors import MailerError
-from mailer.files import create_private, numbered_lines, private_folder, write_text_file
+from mailer.files import (
+    create_private,
+    load_toml,
+    numbered_lines,
+    private_folder,
+    write_text_file,
+)
 
 
 @pytest.mark.parametrize(
@@ -27,6 +33,22 @@ from mailer.files import create_private, numbered_lines, private_folder, write_t
 )
 def test_numbered_lines(text: str, lines: list[str]) -> None:
     assert list(numbered_lines(text)) == list(enumerate(lines, start=1))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('a = 1\n[b\nc = "d"\n', "x.toml:2: not valid TOML: Expected ']' at the end of a table"),
+        ("a = 1\na = 2\n", "x.toml:2: not valid TOML: Cannot overwrite a value"),
+        ('a = "b\n', "x.toml:1: not valid TOML: Illegal character"),
+        ("a = 1\r\nb = [1,\r\n", "x.toml:2: not valid TOML:"),
+    ],
+)
+def test_a_toml_slip_names_its_file_and_line(text: str, expected: str) -> None:
+    with pytest.raises(MailerError) as info:
+        load_toml(Path("x.toml"), text)
+    assert str(info.value).startswith(expected)
+    assert "(at " not in str(info.value)
 
 
 def test_write_text_file_writes_but_never_over_a_database(tmp_path: Path) -> None:

@@ -81,7 +81,7 @@ GOOD_MD = "---\nsubject: Hello\n---\nBody\n"
             {"en.md": GOOD_MD},
             "statement.toml:1: list_order, list_with_country and list_first need list_from",
         ),
-        ('title = "T\n', {"en.md": GOOD_MD}, "statement.toml: not valid TOML"),
+        ('title = "T\n', {"en.md": GOOD_MD}, "statement.toml:1: not valid TOML"),
         ('title = "T"\ndefault_language = "fr"\n', {"en.md": GOOD_MD}, "has no file fr.md"),
         (GOOD_TOML, {}, "no language file"),
         (GOOD_TOML, {"en.md": "Body only\n"}, "en.md:1: must start with front matter"),

@@ -16,6 +16,7 @@ from jinja2 import nodes
 
 from mailer.campaigns import build_trial
 from mailer.config import load_settings
+from mailer.errors import TemplateError
 from mailer.inbox.classify import classify
 from mailer.inbox.parse import ParsedMessage, parse_message
 from mailer.inbox.phrases import has_phrases
@@ -262,6 +263,22 @@ def test_the_projects_file_wins_key_by_key_over_the_packaged_one(tmp_path: Path)
     assert basque.english == tuple(
         k for k in ENGLISH if k not in ("salutation", "salutation_contact")
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('closing = "Pozdrawiamy"\nclosing = "Serdecznie"\n', "pl.toml:2: not valid TOML"),
+        ('closing = "Pozdrawiamy\n', "pl.toml:1: not valid TOML: Illegal character"),
+    ],
+)
+def test_a_slip_in_a_strings_file_names_its_line(tmp_path: Path, text: str, expected: str) -> None:
+    own = tmp_path / "templates" / "layout" / "strings"
+    own.mkdir(parents=True)
+    (own / "pl.toml").write_text(text, encoding="utf-8")
+    with pytest.raises(TemplateError) as info:
+        layout(tmp_path).strings("pl")
+    assert str(info.value).startswith(f"{own}/{expected}")
 
 
 def test_the_projects_own_serbian_is_what_the_other_script_shows(tmp_path: Path) -> None:
