@@ -212,7 +212,9 @@ def _read_toml(path: Path) -> dict:
         )
     title = data.get("title")
     if not isinstance(title, str) or not title.strip():
-        raise TemplateError(f'{path}: title is required, e.g. title = "Joint statement"')
+        raise TemplateError(
+            f'{path}:{line_of(path, "title")}: title is required, e.g. title = "Joint statement"'
+        )
     kind = data.get("kind", "signon")
     if kind not in KINDS:
         raise TemplateError(
@@ -220,7 +222,10 @@ def _read_toml(path: Path) -> dict:
         )
     lang = data.get("default_language")
     if not isinstance(lang, str):
-        raise TemplateError(f'{path}: default_language is required, e.g. default_language = "en"')
+        raise TemplateError(
+            f"{path}:{line_of(path, 'default_language')}: default_language is required,"
+            ' e.g. default_language = "en"'
+        )
     try:
         lang = normalize_language(lang)
     except ValueError as e:
@@ -314,8 +319,10 @@ def _list_options(path: Path, data: dict) -> dict:
 
 
 def line_of(path: Path, key: str) -> int:
+    """The line of a TOML file that sets ``key`` (``key = …`` or a ``[key]`` table), else 1."""
+    key = re.escape(key)
     for number, line in numbered_lines(read_text(path)):
-        if re.match(rf"\s*{re.escape(key)}\s*=", line):
+        if re.match(rf"\s*(?:{key}\s*=|\[\s*{key}\s*\])", line):
             return number
     return 1
 
@@ -336,6 +343,12 @@ def read_language_file(path: Path, lang: str, *, reminder: bool = False) -> Lang
     except StopIteration:
         raise TemplateError(f"{path}:1: the front matter has no closing '---' line") from None
     meta = _front_matter(path, "\n".join(lines[1:end]))
+    unknown = sorted(str(k) for k in set(meta) - FRONT_MATTER_KEYS)
+    if unknown:
+        raise TemplateError(
+            f"{path}:{_yaml_line(lines, unknown[0], end)}: unknown front matter key"
+            f" {unknown[0]!r} (known: subject, preheader)"
+        )
     subject = meta.get("subject", "" if reminder else None)
     if not isinstance(subject, str) or not (subject.strip() or reminder):
         raise TemplateError(f"{path}:2: the front matter needs a subject: line")
@@ -367,11 +380,6 @@ def _front_matter(path: Path, text: str) -> dict:
         ) from None
     if not isinstance(meta, dict):
         raise TemplateError(f"{path}:2: front matter must be lines of key: value")
-    unknown = sorted(str(k) for k in set(meta) - FRONT_MATTER_KEYS)
-    if unknown:
-        raise TemplateError(
-            f"{path}: unknown front matter key {unknown[0]!r} (known: subject, preheader)"
-        )
     return meta
 
 

@@ -25,7 +25,7 @@ from mailer.errors import MailerError, TemplateError
 from mailer.files import load_toml
 from mailer.lang import other_serbian_script
 from mailer.models import Fields
-from mailer.statements import read_text, transliterate_outside_markup
+from mailer.statements import line_of, read_text, transliterate_outside_markup
 
 LAYOUT_FILES = ("email.html.j2", "email.txt.j2")
 FALLBACK_STRINGS = "en"
@@ -224,7 +224,9 @@ def _read_strings_cached(path: Path, mtime: float) -> dict[str, str]:
     data = load_toml(path, read_text(path), TemplateError)
     for key, value in data.items():
         if not isinstance(value, str):
-            raise TemplateError(f"{path}: {key} must be text in quotes")
+            raise TemplateError(
+                f'{path}:{line_of(path, key)}: {key} must be text in quotes, e.g. {key} = "…"'
+            )
         compile_template(TEXT_ENV, value, f"{path} [{key}]")
     return data
 

@@ -52,8 +52,14 @@ GOOD_MD = "---\nsubject: Hello\n---\nBody\n"
 @pytest.mark.parametrize(
     "toml, files, expected",
     [
-        ('default_language = "en"\n', {"en.md": GOOD_MD}, "statement.toml: title is required"),
-        ('title = "T"\n', {"en.md": GOOD_MD}, "default_language is required"),
+        ('default_language = "en"\n', {"en.md": GOOD_MD}, "statement.toml:1: title is required"),
+        ('title = "T"\n', {"en.md": GOOD_MD}, "statement.toml:1: default_language is required"),
+        ('title = "T"\ndefault_language = 7\n', {"en.md": GOOD_MD}, "toml:2: default_language is"),
+        (
+            'default_language = "en"\n\n[title]\nen = "T"\n',
+            {"en.md": GOOD_MD},
+            "statement.toml:3: title is required",
+        ),
         (GOOD_TOML + 'kind = "petition"\n', {"en.md": GOOD_MD}, "statement.toml:3: kind must be"),
         (
             GOOD_TOML + 'deadline = "soon"\n',
@@ -103,7 +109,7 @@ GOOD_MD = "---\nsubject: Hello\n---\nBody\n"
         (
             GOOD_TOML,
             {"en.md": "---\nsubject: x\nsender: y\n---\nB\n"},
-            "unknown front matter key 'sender'",
+            "en.md:3: unknown front matter key 'sender'",
         ),
         (
             GOOD_TOML,

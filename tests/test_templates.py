@@ -270,6 +270,8 @@ def test_the_projects_file_wins_key_by_key_over_the_packaged_one(tmp_path: Path)
     [
         ('closing = "Pozdrawiamy"\nclosing = "Serdecznie"\n', "pl.toml:2: not valid TOML"),
         ('closing = "Pozdrawiamy\n', "pl.toml:1: not valid TOML: Illegal character"),
+        ('salutation = "Drodzy"\nclosing = 3\n', "pl.toml:2: closing must be text in quotes"),
+        ('salutation = "Drodzy"\n\n[closing]\npl = "Z"\n', "pl.toml:3: closing must be text"),
     ],
 )
 def test_a_slip_in_a_strings_file_names_its_line(tmp_path: Path, text: str, expected: str) -> None:
