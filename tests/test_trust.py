@@ -107,6 +107,14 @@ def test_a_malformed_header_proves_nothing_and_breaks_nothing() -> None:
     assert server_checks(parse_message(mail("intl@kke.gr", header)), OURS) == {}
 
 
+def test_a_malformed_header_of_ours_on_top_hides_a_planted_one_below() -> None:
+    # Our server's own header is the topmost of ours even when it cannot be read: a
+    # sender's copy of our name below it must not take its place.
+    top = f"Authentication-Results: {OURS};;; ==dmarc"
+    planted = f"Authentication-Results: {OURS}; dmarc=pass header.from=kke.gr"
+    assert server_checks(parse_message(mail("intl@kke.gr", top, planted)), OURS) == {}
+
+
 def test_two_from_fields_make_the_sender_unprovable() -> None:
     found = origin(mail("intl@kke.gr", "From: attacker@evil.example"), ours=True)
     assert found.verified is None and "more than one From" in (found.reason or "")

@@ -84,11 +84,19 @@ def server_checks(msg: ParsedMessage, authserv_id: str) -> dict[str, str]:
         try:
             header = authres.AuthenticationResultsHeader.parse_value(value)
         except Exception:  # noqa: BLE001 - a malformed header proves nothing
+            if _named(value) == authserv_id.lower():
+                return {}  # still our topmost: a planted one below must not stand in for it
             continue
         if str(header.authserv_id).lower() != authserv_id.lower():
             continue
         return _checks_for(header.results, domain)
     return {}
+
+
+def _named(value: str) -> str:
+    """The authserv-id a header that cannot be parsed names: its first word before ";"."""
+    words = value.partition(";")[0].split()
+    return words[0].lower() if words else ""
 
 
 def _checks_for(results: Sequence[object], domain: str) -> dict[str, str]:
