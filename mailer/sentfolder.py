@@ -218,14 +218,16 @@ class SentCopies:
 
     def _rebuild(self, due: list[tuple[Row, int, str]]) -> list[Copy]:
         """The messages again, as they were sent: same Message-ID, token and Date."""
-        from mailer.render import build_factory
+        from mailer.campaigns import factory_for
 
         orgs = orgs_by_id(self.db, (row.org_id for row, _, _ in due if row.org_id))
         copies: list[Copy] = []
         for row, wave, sent_at in due:
             try:
                 if wave not in self.factories:
-                    self.factories[wave] = build_factory(self.settings, self.campaign, wave=wave)
+                    self.factories[wave] = factory_for(
+                        self.db, self.settings, self.campaign, wave=wave
+                    )
                 org = orgs.get(row.org_id or 0) or Org(id=0, name="")
                 when = datetime.fromisoformat(sent_at)
                 body = self.factories[wave].build(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import email
 import json
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -117,6 +118,35 @@ def test_no_sent_folder_is_a_note_and_a_later_run_adds_the_copies(
         ]
         assert plain == sent_plain
     assert copy_states(with_orgs) == {"done": sent}
+
+
+def test_a_thank_you_listing_signatories_is_copied_by_a_later_run(
+    campaign: str, run: Run, smtpd: SmtpServer, imapd: Dovecot, with_orgs: Path
+) -> None:
+    """A copy made again later reads the published list, as the message sent did."""
+    for org in ("RPSB", "NWPA"):
+        assert run("sign", campaign, org).exit_code == 0
+    thanks = with_orgs / "thanks"
+    shutil.copytree(with_orgs / "templates" / "example-thanks", thanks)
+    toml = thanks / "statement.toml"
+    toml.write_text(
+        toml.read_text().replace('list_from = "peace-2026"', f'list_from = "{campaign}"')
+    )
+    made = run("campaign", "new", "thanks", "--statement", str(thanks), "--signed", campaign)
+    assert made.exit_code == 0, made.stderr
+    first = json.loads(run("send", "thanks", "--json").stdout)
+    assert first["sent"] > 0 and first["sent_folder"]["copied"] == 0  # no Sent folder yet
+    reminded = run("remind", "thanks", "--after-days", "0", "--json")
+    assert reminded.exit_code == 0, reminded.stderr
+    again = json.loads(reminded.stdout)["send"]["sent"]
+    assert again > 0
+    imapd.create_folder("Sent")
+    # `send` makes the copies of both waves: the reminders' with a factory of their own.
+    data = json.loads(run("send", "thanks", "--json").stdout)
+    assert data["sent_folder"] == {"folder": "Sent", "copied": first["sent"] + again, "note": None}
+    assert message_ids([raw for raw, _ in imapd.messages("Sent")]) == message_ids(
+        [m.data for m in smtpd.messages]
+    )
 
 
 def test_an_imap_server_that_is_away_changes_no_delivery(
