@@ -150,9 +150,10 @@ class SentCopies:
         left = len(queue.copies_due(self.db, self.campaign["id"]))
         note = None
         if left:
-            why = f": {self.problem}" if self.problem else ""
+            # A problem (a setting, the server, the statement) is not gone by itself.
+            why = f": {self.problem}; once that is put right," if self.problem else ";"
             note = (
-                f"{left} sent message(s) are not in the mailbox's Sent folder yet{why}; "
+                f"{left} sent message(s) are not in the mailbox's Sent folder yet{why} "
                 "the next `mailer send` or `mailer remind` of this campaign puts them there"
             )
         return CopyReport(self.folder or None, self.copied, note)

@@ -89,8 +89,8 @@ def test_no_sent_folder_is_a_note_and_a_later_run_adds_the_copies(
     note = (
         f"Note: {sent} sent message(s) are not in the mailbox's Sent folder yet: "
         f"imaps://{imapd.user}@127.0.0.1:{imapd.imaps_port} marks no folder as the Sent "
-        "folder (\\Sent); name one in [imap] sent_folder; the next `mailer send` or "
-        "`mailer remind` of this campaign puts them there.\n"
+        "folder (\\Sent); name one in [imap] sent_folder; once that is put right, the next "
+        "`mailer send` or `mailer remind` of this campaign puts them there.\n"
     )
     assert result.stdout.endswith(note)
     assert copy_states(with_orgs) == {"wanted": sent}
@@ -147,6 +147,22 @@ def test_a_thank_you_listing_signatories_is_copied_by_a_later_run(
     assert message_ids([raw for raw, _ in imapd.messages("Sent")]) == message_ids(
         [m.data for m in smtpd.messages]
     )
+
+
+def test_a_bad_sent_folder_setting_is_one_note_until_it_is_put_right(
+    campaign: str, run: Run, smtpd: SmtpServer, imapd: Dovecot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    imapd.create_folder("Sent")
+    monkeypatch.setenv("MAILER_IMAP_SENT_FOLDER", "Sent\nX")
+    result = run("send", campaign, "--limit", "2")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.endswith(
+        "Note: 2 sent message(s) are not in the mailbox's Sent folder yet: IMAP folder "
+        "'Sent\\nX' contains a control character (such as a line break); once that is put "
+        "right, the next `mailer send` or `mailer remind` of this campaign puts them there.\n"
+    )
+    monkeypatch.setenv("MAILER_IMAP_SENT_FOLDER", "Sent")
+    assert send(run, "--limit", "1")["sent_folder"]["copied"] == 3
 
 
 def test_an_imap_server_that_is_away_changes_no_delivery(
