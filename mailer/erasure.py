@@ -1,8 +1,9 @@
 """Deleting an organization: a mistaken entry, or an erasure of everything about it.
 
 ``delete_org`` removes an entry that has no history (never mailed, no reply, no
-answer). ``erase_org`` is the right to erasure: the organization, its addresses
-and the people at them, its messages and answers go, the replies it sent keep only what is anonymous
+answer, no opt-out: a deleted opt-out would let a re-import mail it again).
+``erase_org`` is the right to erasure: the organization, its addresses and the
+people at them, its messages and answers go, the replies it sent keep only what is anonymous
 (class, campaign, the content hash that stops a re-import), their saved
 attachments are removed, and earlier events in the log have the organization's
 names and addresses replaced by ``"[erased]"`` (see ``db.redact_events``). One
@@ -44,6 +45,7 @@ class OrgRecord:
     reply_ids: list[int] = field(default_factory=list)
     response_ids: list[int] = field(default_factory=list)
     signed: list[str] = field(default_factory=list)  # campaigns with a current signature
+    opt_outs: int = 0  # do_not_contact and unsubscribed addresses: what a re-import must meet
 
     @property
     def history(self) -> list[str]:
@@ -54,6 +56,7 @@ class OrgRecord:
                 (len(self.message_ids), "message", "s"),
                 (len(self.reply_ids), "repl", "ies"),
                 (len(self.response_ids), "answer", "s"),
+                (self.opt_outs, "opt-out", "s"),
             )
             if n
         ]
@@ -64,9 +67,11 @@ def org_record(db: Database, ref: str) -> OrgRecord:
     org = resolve_org(db, ref)
     ids = [org["id"]] + [r["id"] for r in orgstore.merged_into(db, org["id"])]
     record = OrgRecord(org, ids)
-    for address_id, email in orgstore.ids_and_emails(db, ids):
+    for address_id, email, status in orgstore.ids_and_emails(db, ids):
         record.address_ids.append(address_id)
         record.emails.append(email)
+        record.opt_outs += status == "unsubscribed"
+    record.opt_outs += bool(org["do_not_contact"])  # a merge already carried the others'
     record.contact_ids = [contact_id for contact_id, _ in people.contacts_of(db, ids)]
     record.message_ids = queue.ids_of_orgs(db, ids)
     record.reply_ids = replies.ids_from(db, ids, record.emails)
@@ -78,8 +83,8 @@ def org_record(db: Database, ref: str) -> OrgRecord:
 def deletable(db: Database, ref: str, *, erase: bool = False, force: bool = False) -> OrgRecord:
     """What deleting the organization would take away; MailerError when it may not be.
 
-    A plain delete is for an entry with no messages, replies or answers; an erasure
-    of one that signed a campaign (it is in a published list) needs ``force``.
+    A plain delete is for an entry with no messages, replies, answers or opt-outs; an
+    erasure of one that signed a campaign (it is in a published list) needs ``force``.
     """
     record = org_record(db, ref)
     name, org_id = record.org["name"], record.org["id"]

@@ -353,10 +353,10 @@ def delete_addresses(db: Database, address_ids: list[int]) -> None:
     )
 
 
-def ids_and_emails(db: Database, org_ids: list[int]) -> list[tuple[int, str]]:
-    """(id, email) of every address of these organizations, in id order."""
+def ids_and_emails(db: Database, org_ids: list[int]) -> list[tuple[int, str, str]]:
+    """(id, email, status) of every address of these organizations, in id order."""
     return db.execute(
-        "SELECT id, email FROM address WHERE org_id IN (SELECT value FROM json_each(?))"
+        "SELECT id, email, status FROM address WHERE org_id IN (SELECT value FROM json_each(?))"
         " ORDER BY id",
         [json.dumps(org_ids)],
     ).fetchall()

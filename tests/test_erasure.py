@@ -61,6 +61,28 @@ def test_delete_refuses_an_organization_with_history(db: Database) -> None:
     assert show_org(db, "Atlantis")["emails"] == [AWP, "press@awp.example.org"]
 
 
+def test_delete_keeps_an_opt_out_entered_by_hand(db: Database) -> None:
+    """A do-not-contact list imported before any mail: deleting an entry would let the
+    next import of the same address mail it."""
+    add_org(
+        db, OrgInput.parse(name="Quiet Party", emails=["q@quiet.example.org"], do_not_contact=True)
+    )
+    add_org(
+        db,
+        OrgInput.parse(
+            name="Half Party",
+            emails=["a@half.example.org", "b@half.example.org"],
+            unsubscribed=["b@half.example.org"],
+        ),
+    )
+    with pytest.raises(MailerError, match=r"^'Quiet Party' has 1 opt-out on record;"):
+        delete_org(db, "Quiet Party")
+    with pytest.raises(MailerError, match=r"^'Half Party' has 1 opt-out on record;"):
+        delete_org(db, "Half Party")
+    assert show_org(db, "Quiet Party")["do_not_contact"] is True
+    assert show_org(db, "Half Party")["emails"] == ["a@half.example.org", "b@half.example.org"]
+
+
 @pytest.fixture
 def answered(initialized: Path, run: Run) -> Path:
     """A sent campaign; Atlantis signs, sends photos, and its press address bounces."""
@@ -203,3 +225,13 @@ def test_plain_delete_through_the_cli(initialized: Path, run: Run) -> None:
     result = run("org", "delete", "Oops Party", "--yes")
     assert (result.exit_code, result.stdout) == (0, "Deleted Oops Party (id 1).\n")
     assert run("org", "delete", "Oops Party", "--yes").exit_code == 1
+
+
+def test_plain_delete_of_an_opted_out_entry_through_the_cli(initialized: Path, run: Run) -> None:
+    assert run("org", "add", "Quiet Party", "--email", "q@quiet.example.org").exit_code == 0
+    assert run("org", "optout", "q@quiet.example.org", "--yes").exit_code == 0
+    result = run("org", "delete", "Quiet Party", "--yes")
+    assert result.exit_code == 1
+    assert "'Quiet Party' has 1 opt-out on record; deleting it would lose them" in result.stderr
+    assert "Traceback" not in result.output
+    assert "unsubscribed" in run("org", "show", "Quiet Party").stdout

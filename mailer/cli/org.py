@@ -337,9 +337,9 @@ def org_contact(
 def org_delete(app: AppContext, ref: str, erase: bool, force: bool, yes: bool) -> None:
     """Delete an organization entered by mistake, or erase one that asked to be.
 
-    Without --erase only an organization with no messages, replies or answers
-    is deleted. With --erase (the right to erasure) nothing that names it is
-    left: its addresses, messages and answers are deleted, its replies keep
+    Without --erase only an organization with no messages, replies, answers
+    or opt-outs is deleted. With --erase (the right to erasure) nothing that
+    names it is left: its addresses, messages and answers are deleted, its replies keep
     only their class and campaign, their attachments are deleted, and earlier
     entries of the event log show "[erased]" in place of its names and
     addresses. One anonymous entry records the erasure. An organization that
